@@ -1,0 +1,71 @@
+// abi.ts is the one definition of the guest layout and the exit ports that
+// the host (TypeScript), the guest stub (assembly, through the generated
+// guest-stub/abi.inc) and the kvm-floor benchmark (C, through the generated
+// benchmarks/abi.h) share. scripts/gen-abi.ts writes the other two.
+
+/** ABI_VERSION is stamped into the stub binary and checked when it loads. */
+export const ABI_VERSION = 1;
+/** STUB_MAGIC opens the stub binary: "TVSB" little-endian. */
+export const STUB_MAGIC = 0x42535654;
+
+/** PAGE_SIZE is the size of a guest page and of a memory-file frame. */
+export const PAGE_SIZE = 0x1000;
+
+// Guest-physical layout of the reserved kernel area at the start of the
+// memory file. Guest-physical addresses are memory-file offsets.
+export const PHYS_GDT = 0x1000;
+export const PHYS_TSS = 0x1800;
+export const PHYS_IDT = 0x2000;
+export const PHYS_STUB = 0x3000;
+export const STUB_MAX_SIZE = 0x2000;
+export const PHYS_KERNEL_PD = 0x6000;
+export const PHYS_KERNEL_PT = 0x7000;
+/** PHYS_STACK0_TOP is the ring-0 stack used on entry from ring 3 (TSS.RSP0). */
+export const PHYS_STACK0_TOP = 0x9000;
+/** PHYS_STACK_IST1_TOP is the stack for double faults and NMIs. */
+export const PHYS_STACK_IST1_TOP = 0xa000;
+/** KERNEL_RESERVED is where the frames the Sentry allocates begin. */
+export const KERNEL_RESERVED = 0x10000;
+
+/**
+ * The kernel area is mapped supervisor-only at KERNEL_VIRT_BASE + phys, in
+ * the top gigabyte of the lower half (PML4 slot 255, PDPT slot 511), which
+ * programs cannot map: USER_ADDRESS_LIMIT ends their address space below
+ * it. It is not in the upper half because PVM runs guest code only at
+ * lower-half addresses and in a window of the upper half that it chooses
+ * and publishes only through a paravirtual MSR; the top of the lower half
+ * behaves the same on PVM and on hardware KVM.
+ * KERNEL_VIRT_BASE_HI/LO are its two 32-bit halves.
+ */
+export const KERNEL_VIRT_BASE = 0x7fffc0000000;
+export const KERNEL_VIRT_BASE_HI = 0x7fff;
+export const KERNEL_VIRT_BASE_LO = 0xc0000000;
+export const KERNEL_PML4_INDEX = 255;
+export const KERNEL_PDPT_INDEX = 511;
+/** USER_ADDRESS_LIMIT is the end of the program's address space (Linux's TASK_SIZE). */
+export const USER_ADDRESS_LIMIT = 0x7fffc0000000;
+
+// GDT selectors, laid out as Linux does so programs see the same values.
+export const SEL_KERNEL_CS = 0x10;
+export const SEL_KERNEL_DS = 0x18;
+export const SEL_USER_CS32 = 0x23;
+export const SEL_USER_DS = 0x2b;
+export const SEL_USER_CS = 0x33;
+export const SEL_TSS = 0x40;
+
+// Exit ports: the stub's syscall entry and each exception vector execute a
+// single `out %al, $port` as their first instruction.
+export const PORT_SYSCALL = 0x10;
+/** PORT_EXCEPTION + vector, for vectors 0 to 31. */
+export const PORT_EXCEPTION = 0x40;
+/** PORT_UNEXPECTED is used by vectors 32 to 255, which nothing should raise. */
+export const PORT_UNEXPECTED = 0x60;
+
+// Offsets in the stub binary's header (little-endian u32 fields).
+export const STUB_HDR_MAGIC = 0;
+export const STUB_HDR_VERSION = 4;
+export const STUB_HDR_SYSCALL_ENTRY = 8;
+export const STUB_HDR_VECTORS = 12;
+export const STUB_HDR_UNEXPECTED = 16;
+/** STUB_VECTOR_STRIDE is the distance between two exception entries. */
+export const STUB_VECTOR_STRIDE = 16;

@@ -1,0 +1,130 @@
+// address-space.ts: a program's address space on the kvm platform, as
+// 4-level x86-64 page tables that the host writes in the memory file.
+import * as abi from './abi.js';
+import { PTE_NX_HI, PTE_P, PTE_U, PTE_W } from './long-mode.js';
+import { host } from '../sentry/native/host.js';
+import type { MemoryFile } from '../sentry/mm/memory-file.js';
+import { Perm, PlatformError, type PlatformAddressSpace } from '../sentry/platform.js';
+
+const TABLE = PTE_P | PTE_W | PTE_U;
+
+export class KvmAddressSpace implements PlatformAddressSpace {
+  /** root is the PML4's physical address, loaded into CR3. */
+  readonly root: number;
+  private readonly tables: number[] = [];
+  /**
+   * stale holds frames whose translations were removed or narrowed. Before
+   * the next entry their host mappings are dropped, which makes KVM drop
+   * every guest translation to them (shadow paging on PVM, EPT on hardware
+   * KVM alike); without it a vCPU could keep using a stale translation.
+   */
+  private stale: number[] = [];
+
+  constructor(private readonly mem: MemoryFile) {
+    this.root = this.newTable();
+    // The kernel area's PD hangs off this address space's own PDPT for
+    // the last slot of the lower half, supervisor-only.
+    const pdpt = this.newTable();
+    const words = mem.wordsAt(this.root);
+    const i = (mem.offsetOf(this.root) >> 2) + abi.KERNEL_PML4_INDEX * 2;
+    words[i] = pdpt | TABLE;
+    const j = (mem.offsetOf(pdpt) >> 2) + abi.KERNEL_PDPT_INDEX * 2;
+    mem.wordsAt(pdpt)[j] = abi.PHYS_KERNEL_PD | PTE_P | PTE_W;
+  }
+
+  private newTable(): number {
+    const phys = this.mem.allocFrame();
+    if (phys < 0) throw new PlatformError('out of memory for page tables');
+    this.tables.push(phys);
+    return phys;
+  }
+
+  /**
+   * leaf returns the word index of the page-table entry for addr in the
+   * table view for that entry's frame, creating tables when `create`; -1
+   * when absent. The view is left in this.leafWords.
+   */
+  private leafWords: Uint32Array = new Uint32Array(0);
+  private leaf(addr: number, create: boolean): number {
+    let table = this.root;
+    const hi = Math.floor(addr / 0x40000000); // addr >> 30, exact for user addresses
+    const indices = [Math.floor(hi / 512) & 511, hi & 511, (addr >>> 21) & 511, (addr >>> 12) & 511];
+    for (let level = 0; level < 3; level++) {
+      const words = this.mem.wordsAt(table);
+      const i = (this.mem.offsetOf(table) >> 2) + indices[level] * 2;
+      let entry = words[i];
+      if ((entry & PTE_P) === 0) {
+        if (!create) return -1;
+        const next = this.newTable();
+        words[i] = (next % 0x100000000) | TABLE;
+        words[i + 1] = Math.floor(next / 0x100000000);
+        entry = words[i];
+        table = next;
+      } else {
+        table = ((entry & ~0xfff) >>> 0) + (words[i + 1] & 0xfffff) * 0x100000000;
+      }
+    }
+    this.leafWords = this.mem.wordsAt(table);
+    return (this.mem.offsetOf(table) >> 2) + indices[3] * 2;
+  }
+
+  map(addr: number, phys: number, perm: Perm): void {
+    const i = this.leaf(addr, true);
+    const w = this.leafWords;
+    if (w[i] & PTE_P) this.stale.push(this.entryPhys(w, i));
+    w[i] = ((phys % 0x100000000) | PTE_P | PTE_U | (perm & Perm.Write ? PTE_W : 0)) >>> 0;
+    w[i + 1] = (Math.floor(phys / 0x100000000) | (perm & Perm.Exec ? 0 : PTE_NX_HI)) >>> 0;
+  }
+
+  unmap(addr: number): void {
+    const i = this.leaf(addr, false);
+    if (i < 0) return;
+    const w = this.leafWords;
+    if ((w[i] & PTE_P) === 0) return;
+    this.stale.push(this.entryPhys(w, i));
+    w[i] = 0;
+    w[i + 1] = 0;
+  }
+
+  protect(addr: number, perm: Perm): void {
+    const i = this.leaf(addr, false);
+    if (i < 0) return;
+    const w = this.leafWords;
+    if ((w[i] & PTE_P) === 0) return;
+    const wasWritable = (w[i] & PTE_W) !== 0;
+    const wasExec = (w[i + 1] & PTE_NX_HI) === 0;
+    w[i] = perm & Perm.Write ? (w[i] | PTE_W) >>> 0 : (w[i] & ~PTE_W) >>> 0;
+    w[i + 1] = perm & Perm.Exec ? (w[i + 1] & ~PTE_NX_HI) >>> 0 : (w[i + 1] | PTE_NX_HI) >>> 0;
+    if ((wasWritable && !(perm & Perm.Write)) || (wasExec && !(perm & Perm.Exec))) this.stale.push(this.entryPhys(w, i));
+  }
+
+  private entryPhys(w: Uint32Array, i: number): number {
+    return ((w[i] & ~0xfff) >>> 0) + (w[i + 1] & 0xfffff) * 0x100000000;
+  }
+
+  /** flushStale drops the host mappings of stale frames, in contiguous runs. */
+  flushStale(): void {
+    if (this.stale.length === 0) return;
+    const f = this.stale.sort((a, b) => a - b);
+    let start = f[0];
+    let end = start + abi.PAGE_SIZE;
+    for (let i = 1; i <= f.length; i++) {
+      if (i < f.length && f[i] <= end) {
+        end = Math.max(end, f[i] + abi.PAGE_SIZE);
+        continue;
+      }
+      host.dropMappings(this.mem.hostAddress(start), end - start);
+      if (i < f.length) {
+        start = f[i];
+        end = start + abi.PAGE_SIZE;
+      }
+    }
+    this.stale = [];
+  }
+
+  release(): void {
+    for (const phys of this.tables) this.mem.decRef(phys);
+    this.tables.length = 0;
+    this.mem.flushFreed();
+  }
+}

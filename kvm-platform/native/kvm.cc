@@ -1,0 +1,252 @@
+// kvm.cc: one function per KVM ioctl, nothing clever. File descriptors are
+// plain numbers owned by the TypeScript side, which closes them.
+#include "../../sentry/native/util.h"
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <vector>
+
+namespace {
+
+// <linux/kvm.h> declares its flexible arrays with __DECLARE_FLEX_ARRAY,
+// which C++ lays out differently from C (kvm_cpuid2's entries land at
+// offset 12, not 8), changing both the structs and the ioctl numbers. The
+// calls that pass such structs therefore use raw buffers with the C layout:
+// an 8-byte header {u32 count, u32 pad} followed by the entries.
+constexpr size_t kFlexHeader = 8;
+constexpr size_t kCpuidEntrySize = 40;
+constexpr size_t kMsrEntrySize = 16;
+constexpr size_t kXsaveSize = 4096;
+constexpr unsigned long kGetSupportedCpuid = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x05, kFlexHeader);
+constexpr unsigned long kSetCpuid2 = _IOC(_IOC_WRITE, KVMIO, 0x90, kFlexHeader);
+constexpr unsigned long kSetMsrs = _IOC(_IOC_WRITE, KVMIO, 0x89, kFlexHeader);
+constexpr unsigned long kGetXsave = _IOC(_IOC_READ, KVMIO, 0xa4, kXsaveSize);
+constexpr unsigned long kSetXsave = _IOC(_IOC_WRITE, KVMIO, 0xa5, kXsaveSize);
+
+Napi::Value OpenDevice(const Napi::CallbackInfo &info) {
+  std::string path = info[0].As<Napi::String>();
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return ThrowErrno(info.Env(), "open", errno);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// SimpleIoctl covers the ioctls whose argument is an integer and whose
+// result is the return value.
+Napi::Value SimpleIoctl(const Napi::CallbackInfo &info, unsigned long request,
+                        const char *name) {
+  int fd = ArgInt(info, 0);
+  unsigned long arg = info.Length() > 1 ? static_cast<unsigned long>(ArgU64(info, 1)) : 0;
+  int r = ioctl(fd, request, arg);
+  if (r < 0) return ThrowErrno(info.Env(), name, errno);
+  return Napi::Number::New(info.Env(), r);
+}
+
+Napi::Value GetApiVersion(const Napi::CallbackInfo &info) {
+  return SimpleIoctl(info, KVM_GET_API_VERSION, "KVM_GET_API_VERSION");
+}
+Napi::Value CheckExtension(const Napi::CallbackInfo &info) {
+  return SimpleIoctl(info, KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION");
+}
+Napi::Value CreateVm(const Napi::CallbackInfo &info) {
+  return SimpleIoctl(info, KVM_CREATE_VM, "KVM_CREATE_VM");
+}
+Napi::Value GetVcpuMmapSize(const Napi::CallbackInfo &info) {
+  return SimpleIoctl(info, KVM_GET_VCPU_MMAP_SIZE, "KVM_GET_VCPU_MMAP_SIZE");
+}
+Napi::Value CreateVcpu(const Napi::CallbackInfo &info) {
+  return SimpleIoctl(info, KVM_CREATE_VCPU, "KVM_CREATE_VCPU");
+}
+Napi::Value SetTssAddr(const Napi::CallbackInfo &info) {
+  return SimpleIoctl(info, KVM_SET_TSS_ADDR, "KVM_SET_TSS_ADDR");
+}
+
+// SetUserMemoryRegion(vmFd, slot, flags, guestPhysAddr, size, hostAddr)
+Napi::Value SetUserMemoryRegion(const Napi::CallbackInfo &info) {
+  struct kvm_userspace_memory_region region = {};
+  region.slot = static_cast<uint32_t>(ArgInt(info, 1));
+  region.flags = static_cast<uint32_t>(ArgInt(info, 2));
+  region.guest_phys_addr = ArgU64(info, 3);
+  region.memory_size = ArgU64(info, 4);
+  region.userspace_addr = ArgU64(info, 5);
+  if (ioctl(ArgInt(info, 0), KVM_SET_USER_MEMORY_REGION, &region) < 0)
+    return ThrowErrno(info.Env(), "KVM_SET_USER_MEMORY_REGION", errno);
+  return info.Env().Undefined();
+}
+
+// MapRun maps a vCPU's kvm_run area once; the returned ArrayBuffer is read
+// and written in place for every exit.
+Napi::Value MapRun(const Napi::CallbackInfo &info) {
+  int fd = ArgInt(info, 0);
+  size_t size = static_cast<size_t>(ArgU64(info, 1));
+  void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return ThrowErrno(info.Env(), "mmap(kvm_run)", errno);
+  return Napi::ArrayBuffer::New(info.Env(), p, size);
+}
+
+// Run enters the guest. It returns 0, or the errno of a failed KVM_RUN;
+// EINTR (the preemption timer) is reported as 0 with exit reason
+// KVM_EXIT_INTR already written by KVM.
+Napi::Value Run(const Napi::CallbackInfo &info) {
+  int r = ioctl(ArgInt(info, 0), KVM_RUN, 0);
+  if (r < 0 && errno != EINTR) return Napi::Number::New(info.Env(), errno);
+  return Napi::Number::New(info.Env(), 0);
+}
+
+template <typename T>
+T *BytesOf(const Napi::CallbackInfo &info, size_t i) {
+  return reinterpret_cast<T *>(info[i].As<Napi::Uint8Array>().Data());
+}
+
+Napi::Value GetRegs(const Napi::CallbackInfo &info) {
+  if (ioctl(ArgInt(info, 0), KVM_GET_REGS, BytesOf<kvm_regs>(info, 1)) < 0)
+    return ThrowErrno(info.Env(), "KVM_GET_REGS", errno);
+  return info.Env().Undefined();
+}
+Napi::Value SetRegs(const Napi::CallbackInfo &info) {
+  if (ioctl(ArgInt(info, 0), KVM_SET_REGS, BytesOf<kvm_regs>(info, 1)) < 0)
+    return ThrowErrno(info.Env(), "KVM_SET_REGS", errno);
+  return info.Env().Undefined();
+}
+Napi::Value GetSregs(const Napi::CallbackInfo &info) {
+  if (ioctl(ArgInt(info, 0), KVM_GET_SREGS, BytesOf<kvm_sregs>(info, 1)) < 0)
+    return ThrowErrno(info.Env(), "KVM_GET_SREGS", errno);
+  return info.Env().Undefined();
+}
+Napi::Value SetSregs(const Napi::CallbackInfo &info) {
+  if (ioctl(ArgInt(info, 0), KVM_SET_SREGS, BytesOf<kvm_sregs>(info, 1)) < 0)
+    return ThrowErrno(info.Env(), "KVM_SET_SREGS", errno);
+  return info.Env().Undefined();
+}
+// GetXsave(vcpuFd, out) fills out (4096 bytes, struct kvm_xsave's region).
+Napi::Value GetXsave(const Napi::CallbackInfo &info) {
+  if (ioctl(ArgInt(info, 0), kGetXsave, info[1].As<Napi::Uint8Array>().Data()) < 0)
+    return ThrowErrno(info.Env(), "KVM_GET_XSAVE", errno);
+  return info.Env().Undefined();
+}
+Napi::Value SetXsave(const Napi::CallbackInfo &info) {
+  if (ioctl(ArgInt(info, 0), kSetXsave, info[1].As<Napi::Uint8Array>().Data()) < 0)
+    return ThrowErrno(info.Env(), "KVM_SET_XSAVE", errno);
+  return info.Env().Undefined();
+}
+
+// SetXcr0(vcpuFd, value) sets XCR0 through KVM_SET_XCRS.
+Napi::Value SetXcr0(const Napi::CallbackInfo &info) {
+  struct kvm_xcrs xcrs = {};
+  xcrs.nr_xcrs = 1;
+  xcrs.xcrs[0].xcr = 0;
+  xcrs.xcrs[0].value = ArgU64(info, 1);
+  if (ioctl(ArgInt(info, 0), KVM_SET_XCRS, &xcrs) < 0)
+    return ThrowErrno(info.Env(), "KVM_SET_XCRS", errno);
+  return info.Env().Undefined();
+}
+
+// SetMsrs(vcpuFd, indices: Uint32Array, values: BigUint64Array) returns
+// how many MSRs KVM set.
+Napi::Value SetMsrs(const Napi::CallbackInfo &info) {
+  Napi::Uint32Array indices = info[1].As<Napi::Uint32Array>();
+  Napi::BigUint64Array values = info[2].As<Napi::BigUint64Array>();
+  size_t n = indices.ElementLength();
+  std::vector<uint8_t> buf(kFlexHeader + n * kMsrEntrySize);
+  uint32_t count = static_cast<uint32_t>(n);
+  memcpy(buf.data(), &count, 4);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t *e = buf.data() + kFlexHeader + i * kMsrEntrySize;
+    uint32_t index = indices[i];
+    uint64_t data = values[i];
+    memcpy(e, &index, 4);
+    memcpy(e + 8, &data, 8);
+  }
+  int r = ioctl(ArgInt(info, 0), kSetMsrs, buf.data());
+  if (r < 0) return ThrowErrno(info.Env(), "KVM_SET_MSRS", errno);
+  return Napi::Number::New(info.Env(), r);
+}
+
+// GetSupportedCpuid(kvmFd) returns the entries as a Uint32Array, ten words
+// (one struct kvm_cpuid_entry2) per entry.
+Napi::Value GetSupportedCpuid(const Napi::CallbackInfo &info) {
+  const uint32_t max = 256;
+  std::vector<uint8_t> buf(kFlexHeader + max * kCpuidEntrySize);
+  memcpy(buf.data(), &max, 4);
+  if (ioctl(ArgInt(info, 0), kGetSupportedCpuid, buf.data()) < 0)
+    return ThrowErrno(info.Env(), "KVM_GET_SUPPORTED_CPUID", errno);
+  uint32_t n;
+  memcpy(&n, buf.data(), 4);
+  size_t words = n * kCpuidEntrySize / 4;
+  Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), words);
+  memcpy(out.Data(), buf.data() + kFlexHeader, words * 4);
+  return out;
+}
+
+// SetCpuid2(vcpuFd, entries: Uint32Array) takes the same layout back.
+Napi::Value SetCpuid2(const Napi::CallbackInfo &info) {
+  Napi::Uint32Array words = info[1].As<Napi::Uint32Array>();
+  uint32_t n = static_cast<uint32_t>(words.ElementLength() * 4 / kCpuidEntrySize);
+  std::vector<uint8_t> buf(kFlexHeader + n * kCpuidEntrySize);
+  memcpy(buf.data(), &n, 4);
+  memcpy(buf.data() + kFlexHeader, words.Data(), n * kCpuidEntrySize);
+  if (ioctl(ArgInt(info, 0), kSetCpuid2, buf.data()) < 0)
+    return ThrowErrno(info.Env(), "KVM_SET_CPUID2", errno);
+  return info.Env().Undefined();
+}
+
+// Layout reports the offsets of kvm_run and the sync-regs area so the
+// TypeScript side never hard-codes the kernel's struct layout.
+Napi::Value Layout(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char *k, size_t v) { o.Set(k, Napi::Number::New(env, static_cast<double>(v))); };
+  set("exitReason", offsetof(kvm_run, exit_reason));
+  set("ioDirection", offsetof(kvm_run, io.direction));
+  set("ioSize", offsetof(kvm_run, io.size));
+  set("ioPort", offsetof(kvm_run, io.port));
+  set("failEntryReason", offsetof(kvm_run, fail_entry.hardware_entry_failure_reason));
+  set("internalSuberror", offsetof(kvm_run, internal.suberror));
+  set("validRegs", offsetof(kvm_run, kvm_valid_regs));
+  set("dirtyRegs", offsetof(kvm_run, kvm_dirty_regs));
+  set("syncRegs", offsetof(kvm_run, s.regs.regs));
+  set("syncSregs", offsetof(kvm_run, s.regs.sregs));
+  set("sregsSize", sizeof(kvm_sregs));
+  set("regsSize", sizeof(kvm_regs));
+  set("segmentSize", sizeof(kvm_segment));
+  set("sregsFs", offsetof(kvm_sregs, fs));
+  set("sregsGs", offsetof(kvm_sregs, gs));
+  set("sregsCs", offsetof(kvm_sregs, cs));
+  set("sregsSs", offsetof(kvm_sregs, ss));
+  set("sregsCr2", offsetof(kvm_sregs, cr2));
+  set("sregsCr3", offsetof(kvm_sregs, cr3));
+  set("xsaveSize", kXsaveSize);
+  return o;
+}
+
+}  // namespace
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("openDevice", Napi::Function::New(env, OpenDevice));
+  exports.Set("getApiVersion", Napi::Function::New(env, GetApiVersion));
+  exports.Set("checkExtension", Napi::Function::New(env, CheckExtension));
+  exports.Set("createVm", Napi::Function::New(env, CreateVm));
+  exports.Set("getVcpuMmapSize", Napi::Function::New(env, GetVcpuMmapSize));
+  exports.Set("createVcpu", Napi::Function::New(env, CreateVcpu));
+  exports.Set("setTssAddr", Napi::Function::New(env, SetTssAddr));
+  exports.Set("setUserMemoryRegion", Napi::Function::New(env, SetUserMemoryRegion));
+  exports.Set("mapRun", Napi::Function::New(env, MapRun));
+  exports.Set("run", Napi::Function::New(env, Run));
+  exports.Set("getRegs", Napi::Function::New(env, GetRegs));
+  exports.Set("setRegs", Napi::Function::New(env, SetRegs));
+  exports.Set("getSregs", Napi::Function::New(env, GetSregs));
+  exports.Set("setSregs", Napi::Function::New(env, SetSregs));
+  exports.Set("getXsave", Napi::Function::New(env, GetXsave));
+  exports.Set("setXsave", Napi::Function::New(env, SetXsave));
+  exports.Set("setXcr0", Napi::Function::New(env, SetXcr0));
+  exports.Set("setMsrs", Napi::Function::New(env, SetMsrs));
+  exports.Set("getSupportedCpuid", Napi::Function::New(env, GetSupportedCpuid));
+  exports.Set("setCpuid2", Napi::Function::New(env, SetCpuid2));
+  exports.Set("layout", Napi::Function::New(env, Layout));
+  return exports;
+}
+
+NODE_API_MODULE(tvisor_kvm, Init)

@@ -1,0 +1,176 @@
+// platform.ts: the kvm platform. One VM per sandbox, its guest-physical
+// memory the sandbox's memory file; one vCPU per running task.
+import * as abi from './abi.js';
+import {
+  kvm,
+  KVM_API_VERSION, KVM_CAP_SET_TSS_ADDR, KVM_CAP_SYNC_REGS, KVM_CAP_USER_MEMORY, KVM_CAP_EXT_CPUID,
+  KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS, MSR_CSTAR, MSR_KERNEL_GS_BASE, MSR_LSTAR, MSR_STAR, MSR_SYSCALL_MASK,
+} from './kvm.js';
+import { kernelVirt, loadStub, writeKernelArea } from './long-mode.js';
+import { KvmAddressSpace } from './address-space.js';
+import { KvmContext } from './context.js';
+import { host } from '../sentry/native/host.js';
+import { MemoryFile } from '../sentry/mm/memory-file.js';
+import type { Platform } from '../sentry/platform.js';
+
+/** KvmUnavailableError says /dev/kvm cannot be used, and why. */
+export class KvmUnavailableError extends Error {
+  readonly code = 'E_NO_KVM';
+}
+
+/** PREEMPT_SIGNAL is the real-time signal of the preemption tick. */
+const PREEMPT_SIGNAL = 44;
+/** PREEMPT_PERIOD_US is the preemption tick: the longest a program runs before the Sentry's event loop gets a turn. */
+const PREEMPT_PERIOD_US = 10_000;
+/** The identity-map and TSS pages that VMX needs sit just below 4 GiB, above the memory slot. */
+const TSS_ADDR = 0xfffbd000;
+/** MAX_MEMORY_FILE keeps the memory slot below those pages. */
+export const MAX_MEMORY_FILE = 0xfffbc000;
+
+let kvmFd = -1;
+let vcpuMmapSize = 0;
+let supportedCpuid: Uint32Array;
+let xsaveMask = 0n;
+
+/** openKvm opens /dev/kvm once per process and checks what the platform relies on. */
+function openKvm(): number {
+  if (kvmFd >= 0) return kvmFd;
+  let fd: number;
+  try {
+    fd = kvm.openDevice('/dev/kvm');
+  } catch (err) {
+    const e = err as { errno?: number };
+    const why = e.errno === 2 ? 'does not exist' : e.errno === 13 ? 'is not accessible (permission denied)' : `cannot be opened (errno ${e.errno})`;
+    throw new KvmUnavailableError(`/dev/kvm ${why}; use --platform=ptrace to run without KVM`);
+  }
+  const version = kvm.getApiVersion(fd);
+  if (version !== KVM_API_VERSION) throw new KvmUnavailableError(`/dev/kvm has API version ${version}, expected ${KVM_API_VERSION}`);
+  for (const [cap, name] of [[KVM_CAP_USER_MEMORY, 'KVM_CAP_USER_MEMORY'], [KVM_CAP_EXT_CPUID, 'KVM_CAP_EXT_CPUID']] as const) {
+    if (kvm.checkExtension(fd, cap) <= 0) throw new KvmUnavailableError(`/dev/kvm lacks ${name}`);
+  }
+  const sync = kvm.checkExtension(fd, KVM_CAP_SYNC_REGS);
+  if ((sync & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) !== (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) {
+    throw new KvmUnavailableError('/dev/kvm lacks KVM_CAP_SYNC_REGS for registers and special registers');
+  }
+  vcpuMmapSize = kvm.getVcpuMmapSize(fd);
+  supportedCpuid = kvm.getSupportedCpuid(fd);
+  // XSAVE is enabled in the guest only where KVM offers it (hardware KVM).
+  // On PVM it is not offered, and ring-3 code runs with the host's XCR0.
+  const leaf1 = findCpuid(1, 0);
+  const leafD = findCpuid(0xd, 0);
+  if (leaf1 >= 0 && leafD >= 0 && (supportedCpuid[leaf1 + 5] & (1 << 26)) !== 0) {
+    xsaveMask = BigInt(supportedCpuid[leafD + 4]) | (BigInt(supportedCpuid[leafD + 7]) << 32n);
+  }
+  host.preemptInit(PREEMPT_SIGNAL);
+  kvmFd = fd;
+  return fd;
+}
+
+function findCpuid(fn: number, index: number): number {
+  for (let i = 0; i < supportedCpuid.length; i += 10) {
+    if (supportedCpuid[i] === fn && supportedCpuid[i + 1] === index) return i;
+  }
+  return -1;
+}
+
+function closeVcpu(v: Vcpu): void {
+  host.unmap(host.bufferAddress(v.run), vcpuMmapSize, [v.run]);
+  host.close(v.fd);
+}
+
+/** Vcpu is a vCPU of the platform's VM, lent to one context at a time. */
+export interface Vcpu {
+  fd: number;
+  run: ArrayBuffer;
+  osxsave: boolean;
+  /** syscallEntry is LSTAR, as a number. */
+  syscallEntry: number;
+  release(): void;
+}
+
+export class KvmPlatform implements Platform {
+  readonly name = 'kvm';
+  readonly memoryFile: MemoryFile;
+  private readonly vmFd: number;
+  private readonly live = new Set<Vcpu>();
+  private nextVcpuId = 0;
+  private closed = false;
+
+  /** create makes a VM whose programs may commit `memoryLimit` bytes. */
+  static create(memoryLimit: number): KvmPlatform {
+    const fd = openKvm();
+    const mem = MemoryFile.create(memoryLimit);
+    let vmFd = -1;
+    try {
+      if (mem.size > MAX_MEMORY_FILE) throw new RangeError('memory limit too large for the kvm platform');
+      vmFd = kvm.createVm(fd);
+      if (kvm.checkExtension(fd, KVM_CAP_SET_TSS_ADDR) > 0) kvm.setTssAddr(vmFd, TSS_ADDR);
+      kvm.setUserMemoryRegion(vmFd, 0, 0, 0, mem.size, mem.address);
+      writeKernelArea(mem, loadStub());
+      return new KvmPlatform(vmFd, mem);
+    } catch (err) {
+      if (vmFd >= 0) host.close(vmFd);
+      mem.close();
+      throw err;
+    }
+  }
+
+  private constructor(vmFd: number, mem: MemoryFile) {
+    this.vmFd = vmFd;
+    this.memoryFile = mem;
+  }
+
+  newAddressSpace(): KvmAddressSpace {
+    return new KvmAddressSpace(this.memoryFile);
+  }
+
+  /**
+   * newContext gives every context a new vCPU. vCPUs are not reused: on
+   * PVM, KVM_SET_XSAVE cannot reset AVX state, so a reused vCPU would show
+   * one task's vector registers to the next.
+   */
+  newContext(): KvmContext {
+    return new KvmContext(this.newVcpu(), this.memoryFile);
+  }
+
+  private newVcpu(): Vcpu {
+    const fd = kvm.createVcpu(this.vmFd, this.nextVcpuId++);
+    const run = kvm.mapRun(fd, vcpuMmapSize);
+    kvm.setCpuid2(fd, supportedCpuid);
+    const stub = loadStub();
+    const msrs = [
+      [MSR_STAR, (BigInt(abi.SEL_USER_CS32 & ~3) << 48n) | (BigInt(abi.SEL_KERNEL_CS) << 32n)],
+      [MSR_LSTAR, kernelVirt(stub.syscallEntry)],
+      [MSR_CSTAR, kernelVirt(stub.syscallEntry)],
+      // Entering the stub clears TF, IF, DF, IOPL, NT and AC.
+      [MSR_SYSCALL_MASK, 0x47700n],
+      [MSR_KERNEL_GS_BASE, 0n],
+    ] as const;
+    const n = kvm.setMsrs(fd, Uint32Array.from(msrs.map((m) => m[0])), BigUint64Array.from(msrs.map((m) => m[1])));
+    if (n !== msrs.length) throw new KvmUnavailableError(`KVM_SET_MSRS set ${n} of ${msrs.length} MSRs`);
+    const osxsave = xsaveMask !== 0n;
+    if (osxsave) kvm.setXcr0(fd, xsaveMask);
+    const vcpu: Vcpu = {
+      fd, run, osxsave,
+      syscallEntry: Number(kernelVirt(stub.syscallEntry)),
+      release: () => {
+        if (this.live.delete(vcpu)) closeVcpu(vcpu);
+      },
+    };
+    this.live.add(vcpu);
+    return vcpu;
+  }
+
+  preempt(on: boolean): void {
+    host.preemptSet(on ? PREEMPT_PERIOD_US : 0);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const v of this.live) closeVcpu(v);
+    this.live.clear();
+    host.close(this.vmFd);
+    this.memoryFile.close();
+  }
+}

@@ -1,0 +1,56 @@
+// errno.ts: Linux errno values as preallocated SyscallError singletons,
+// compared by identity and never built on a hot path.
+
+/** SyscallError is the one kind of error a syscall handler throws. */
+export class SyscallError extends Error {
+  constructor(readonly errno: number, readonly code: string) {
+    super(code);
+  }
+}
+
+function e(errno: number, code: string): SyscallError {
+  const err = new SyscallError(errno, code);
+  byNumber[errno] = err;
+  return err;
+}
+const byNumber: SyscallError[] = [];
+
+export const EPERM = e(1, 'EPERM');
+export const ENOENT = e(2, 'ENOENT');
+export const ESRCH = e(3, 'ESRCH');
+export const EINTR = e(4, 'EINTR');
+export const EIO = e(5, 'EIO');
+export const ENXIO = e(6, 'ENXIO');
+export const E2BIG = e(7, 'E2BIG');
+export const ENOEXEC = e(8, 'ENOEXEC');
+export const EBADF = e(9, 'EBADF');
+export const ECHILD = e(10, 'ECHILD');
+export const EAGAIN = e(11, 'EAGAIN');
+export const ENOMEM = e(12, 'ENOMEM');
+export const EACCES = e(13, 'EACCES');
+export const EFAULT = e(14, 'EFAULT');
+export const EBUSY = e(16, 'EBUSY');
+export const EEXIST = e(17, 'EEXIST');
+export const ENODEV = e(19, 'ENODEV');
+export const ENOTDIR = e(20, 'ENOTDIR');
+export const EISDIR = e(21, 'EISDIR');
+export const EINVAL = e(22, 'EINVAL');
+export const EMFILE = e(24, 'EMFILE');
+export const ENOTTY = e(25, 'ENOTTY');
+export const EFBIG = e(27, 'EFBIG');
+export const ENOSPC = e(28, 'ENOSPC');
+export const ESPIPE = e(29, 'ESPIPE');
+export const EROFS = e(30, 'EROFS');
+export const EPIPE = e(32, 'EPIPE');
+export const ERANGE = e(34, 'ERANGE');
+export const ENAMETOOLONG = e(36, 'ENAMETOOLONG');
+export const ENOSYS = e(38, 'ENOSYS');
+export const ELOOP = e(40, 'ELOOP');
+export const EOVERFLOW = e(75, 'EOVERFLOW');
+export const ETIMEDOUT = e(110, 'ETIMEDOUT');
+export const EOPNOTSUPP = e(95, 'EOPNOTSUPP');
+
+/** errnoName returns the symbolic name of an errno, for strace output. */
+export function errnoName(errno: number): string {
+  return byNumber[errno]?.code ?? `E${errno}`;
+}

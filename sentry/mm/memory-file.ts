@@ -1,0 +1,148 @@
+// memory-file.ts: the MemoryFile, a sparse memfd that holds every page the
+// sandbox's programs use (and the kvm platform's page tables). It is mapped
+// once into the Sentry, so copying to and from a program is a plain copy.
+// Offsets in the file are "physical" addresses: the kvm platform registers
+// the file as guest-physical memory starting at 0.
+import { host } from '../native/host.js';
+import { KERNEL_RESERVED, PAGE_SIZE } from '../../kvm-platform/abi.js';
+
+/** CHUNK is the size of one ArrayBuffer view (a typed array stays below 4 GiB). */
+const CHUNK = 1 << 30;
+const PAGE_SHIFT = 12;
+
+export class MemoryFile {
+  readonly fd: number;
+  readonly size: number;
+  readonly address: bigint;
+  private readonly buffers: ArrayBuffer[];
+  private readonly bytes: Uint8Array[];
+  private readonly words: Uint32Array[];
+  /** refs counts the mappings of each frame; 0 is free. */
+  private readonly refs: Uint16Array;
+  private readonly free: number[] = [];
+  private next: number;
+  private readonly freed: number[] = [];
+  /** userLimit and userCharged account the memory programs may commit. */
+  readonly userLimit: number;
+  userCharged = 0;
+  private closed = false;
+
+  /**
+   * create makes a memory file for a sandbox whose programs may commit
+   * `limit` bytes; page tables and the kernel area come on top.
+   */
+  static create(limit: number): MemoryFile {
+    const overhead = KERNEL_RESERVED + Math.ceil(limit / 256) + (4 << 20);
+    const size = Math.ceil((limit + overhead) / (2 << 20)) * (2 << 20);
+    const fd = host.memfdCreate('tvisor-memory', size);
+    try {
+      return new MemoryFile(fd, size, limit);
+    } catch (err) {
+      host.close(fd);
+      throw err;
+    }
+  }
+
+  private constructor(fd: number, size: number, limit: number) {
+    this.fd = fd;
+    this.size = size;
+    this.userLimit = limit;
+    const mapped = host.mapShared(fd, size, CHUNK);
+    this.address = mapped.address;
+    this.buffers = mapped.chunks;
+    this.bytes = this.buffers.map((b) => new Uint8Array(b));
+    this.words = this.buffers.map((b) => new Uint32Array(b));
+    this.refs = new Uint16Array(size >>> PAGE_SHIFT);
+    this.next = KERNEL_RESERVED;
+  }
+
+  /** allocFrame returns a zeroed frame with one reference, or -1 when the file is full. */
+  allocFrame(): number {
+    let phys = this.free.pop();
+    if (phys === undefined) {
+      if (this.next + PAGE_SIZE > this.size) return -1;
+      phys = this.next;
+      this.next += PAGE_SIZE;
+    }
+    this.refs[phys / PAGE_SIZE] = 1;
+    return phys;
+  }
+
+  incRef(phys: number): void {
+    this.refs[phys / PAGE_SIZE]++;
+  }
+
+  /** decRef drops a reference; the frame is given back by the next flush when none remain. */
+  decRef(phys: number): void {
+    const i = phys / PAGE_SIZE;
+    if (--this.refs[i] === 0) this.freed.push(phys);
+  }
+
+  /**
+   * flushFreed punches the frames freed since the last flush out of the
+   * file, in contiguous runs: the host gets the memory back, the frames
+   * read as zero when reused, and every mapping of them (KVM's included)
+   * is dropped.
+   */
+  flushFreed(): void {
+    if (this.freed.length === 0) return;
+    const f = this.freed.sort((a, b) => a - b);
+    let start = f[0];
+    let end = start + PAGE_SIZE;
+    for (let i = 1; i <= f.length; i++) {
+      if (i < f.length && f[i] === end) {
+        end += PAGE_SIZE;
+        continue;
+      }
+      host.punchHole(this.fd, start, end - start);
+      if (i < f.length) {
+        start = f[i];
+        end = start + PAGE_SIZE;
+      }
+    }
+    for (const phys of f) this.free.push(phys);
+    this.freed.length = 0;
+  }
+
+  /** charge reserves bytes of the programs' limit; false when it would pass the limit. */
+  charge(bytes: number): boolean {
+    if (this.userCharged + bytes > this.userLimit) return false;
+    this.userCharged += bytes;
+    return true;
+  }
+
+  uncharge(bytes: number): void {
+    this.userCharged -= bytes;
+  }
+
+  /** bytesAt returns the view holding `phys`; index it with offsetOf(phys). */
+  bytesAt(phys: number): Uint8Array {
+    return this.bytes[Math.floor(phys / CHUNK)];
+  }
+
+  /** wordsAt returns the 32-bit view holding `phys`; index it with offsetOf(phys) / 4. */
+  wordsAt(phys: number): Uint32Array {
+    return this.words[Math.floor(phys / CHUNK)];
+  }
+
+  offsetOf(phys: number): number {
+    return phys % CHUNK;
+  }
+
+  /** write copies data into the file at phys (within one frame). */
+  write(phys: number, data: Uint8Array): void {
+    this.bytesAt(phys).set(data, this.offsetOf(phys));
+  }
+
+  /** hostAddress returns the Sentry's address of phys (for host calls). */
+  hostAddress(phys: number): bigint {
+    return this.address + BigInt(phys);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    host.unmap(this.address, this.size, this.buffers);
+    host.close(this.fd);
+  }
+}

@@ -1,0 +1,18 @@
+// host.d.ts types the raw host addon (sentry/native/host.cc).
+export interface MappedFile {
+  address: bigint;
+  chunks: ArrayBuffer[];
+}
+export interface HostAddon {
+  close(fd: number): void;
+  memfdCreate(name: string, size: number): number;
+  mapShared(fd: number, size: number, chunkSize: number): MappedFile;
+  unmap(address: bigint, size: number, buffers: ArrayBuffer[]): void;
+  bufferAddress(buffer: ArrayBuffer): bigint;
+  punchHole(fd: number, offset: number, length: number): void;
+  dropMappings(address: bigint, length: number): void;
+  preemptInit(signal: number): void;
+  preemptSet(periodMicroseconds: number): void;
+  ttyIoctl(fd: number, request: number, buffer: Uint8Array): number;
+  clockGettime(clockId: number, out: Float64Array): number;
+}

@@ -1,0 +1,173 @@
+// host.cc: the host calls the Sentry needs that Node does not offer: the
+// memory file (memfd, shared mappings, hole punching), the preemption timer
+// that interrupts KVM_RUN, terminal ioctls and clock_gettime.
+#include "util.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace {
+
+Napi::Value Close(const Napi::CallbackInfo &info) {
+  if (close(ArgInt(info, 0)) < 0) return ThrowErrno(info.Env(), "close", errno);
+  return info.Env().Undefined();
+}
+
+// MemfdCreate(name, size) creates a sparse memory file of size bytes.
+Napi::Value MemfdCreate(const Napi::CallbackInfo &info) {
+  std::string name = info[0].As<Napi::String>();
+  int fd = static_cast<int>(syscall(SYS_memfd_create, name.c_str(), MFD_CLOEXEC));
+  if (fd < 0) return ThrowErrno(info.Env(), "memfd_create", errno);
+  if (ftruncate(fd, static_cast<off_t>(ArgU64(info, 1))) < 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(info.Env(), "ftruncate", err);
+  }
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// MapShared(fd, size, chunkSize) maps the whole file once, contiguously, and
+// returns {address, chunks}: the host address (for the KVM memory slot) and
+// ArrayBuffers over consecutive chunkSize slices (a typed array cannot span
+// more than 4 GiB).
+Napi::Value MapShared(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0);
+  size_t size = static_cast<size_t>(ArgU64(info, 1));
+  size_t chunk = static_cast<size_t>(ArgU64(info, 2));
+  void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+  if (p == MAP_FAILED) return ThrowErrno(env, "mmap(memory file)", errno);
+  Napi::Array chunks = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (size_t off = 0; off < size; off += chunk, i++) {
+    size_t len = size - off < chunk ? size - off : chunk;
+    chunks.Set(i, Napi::ArrayBuffer::New(env, static_cast<uint8_t *>(p) + off, len));
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("address", Napi::BigInt::New(env, reinterpret_cast<uint64_t>(p)));
+  o.Set("chunks", chunks);
+  return o;
+}
+
+// Unmap(address, size, buffers) detaches every ArrayBuffer over the range,
+// so a stale typed array reads as empty instead of touching freed memory,
+// then unmaps it.
+Napi::Value Unmap(const Napi::CallbackInfo &info) {
+  Napi::Array buffers = info[2].As<Napi::Array>();
+  for (uint32_t i = 0; i < buffers.Length(); i++) {
+    Napi::ArrayBuffer ab = buffers.Get(i).As<Napi::ArrayBuffer>();
+    if (!ab.IsDetached()) ab.Detach();
+  }
+  void *p = reinterpret_cast<void *>(ArgU64(info, 0));
+  if (munmap(p, static_cast<size_t>(ArgU64(info, 1))) < 0) return ThrowErrno(info.Env(), "munmap", errno);
+  return info.Env().Undefined();
+}
+
+// BufferAddress(arrayBuffer) returns where an external ArrayBuffer lives.
+Napi::Value BufferAddress(const Napi::CallbackInfo &info) {
+  return Napi::BigInt::New(info.Env(), reinterpret_cast<uint64_t>(info[0].As<Napi::ArrayBuffer>().Data()));
+}
+
+// PunchHole(fd, offset, length) gives pages back to the host; they read as
+// zero afterwards and every mapping of them, KVM's included, is dropped.
+Napi::Value PunchHole(const Napi::CallbackInfo &info) {
+  if (fallocate(ArgInt(info, 0), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                static_cast<off_t>(ArgU64(info, 1)), static_cast<off_t>(ArgU64(info, 2))) < 0)
+    return ThrowErrno(info.Env(), "fallocate(PUNCH_HOLE)", errno);
+  return info.Env().Undefined();
+}
+
+// DropMappings(address, length) drops the host's page-table entries for a
+// range of a shared mapping without touching the data. KVM's MMU notifier
+// then drops every guest translation to those pages, which is how a page
+// that the guest lost access to stops being reachable through stale
+// shadow or EPT entries.
+Napi::Value DropMappings(const Napi::CallbackInfo &info) {
+  void *p = reinterpret_cast<void *>(ArgU64(info, 0));
+  if (madvise(p, static_cast<size_t>(ArgU64(info, 1)), MADV_DONTNEED) < 0)
+    return ThrowErrno(info.Env(), "madvise(DONTNEED)", errno);
+  return info.Env().Undefined();
+}
+
+timer_t preemptTimer;
+bool preemptReady = false;
+
+void OnPreempt(int) {}
+
+// PreemptInit(signal) creates the timer that interrupts KVM_RUN on the
+// calling thread. The handler does nothing: a pending signal is what makes
+// KVM_RUN return with KVM_EXIT_INTR. SA_RESTART keeps the signal invisible
+// to Node's own system calls.
+Napi::Value PreemptInit(const Napi::CallbackInfo &info) {
+  if (preemptReady) return info.Env().Undefined();
+  int signo = ArgInt(info, 0);
+  struct sigaction sa = {};
+  sa.sa_handler = OnPreempt;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(signo, &sa, nullptr) < 0) return ThrowErrno(info.Env(), "sigaction", errno);
+  struct sigevent sev = {};
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = signo;
+  sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+  if (timer_create(CLOCK_MONOTONIC, &sev, &preemptTimer) < 0)
+    return ThrowErrno(info.Env(), "timer_create", errno);
+  preemptReady = true;
+  return info.Env().Undefined();
+}
+
+// PreemptSet(periodMicroseconds) arms the periodic tick, or disarms it for 0.
+Napi::Value PreemptSet(const Napi::CallbackInfo &info) {
+  long us = static_cast<long>(ArgU64(info, 0));
+  struct itimerspec its = {};
+  its.it_value.tv_sec = us / 1000000;
+  its.it_value.tv_nsec = (us % 1000000) * 1000;
+  its.it_interval = its.it_value;
+  if (timer_settime(preemptTimer, 0, &its, nullptr) < 0) return ThrowErrno(info.Env(), "timer_settime", errno);
+  return info.Env().Undefined();
+}
+
+// TtyIoctl(fd, request, buffer) performs TCGETS or TIOCGWINSZ on a host
+// terminal; it returns 0 or the errno.
+Napi::Value TtyIoctl(const Napi::CallbackInfo &info) {
+  unsigned long request = static_cast<unsigned long>(ArgU64(info, 1));
+  if (request != TCGETS && request != TIOCGWINSZ) return Napi::Number::New(info.Env(), EINVAL);
+  int r = ioctl(ArgInt(info, 0), request, info[2].As<Napi::Uint8Array>().Data());
+  return Napi::Number::New(info.Env(), r < 0 ? errno : 0);
+}
+
+// ClockGettime(clockId, out: Float64Array) writes seconds and nanoseconds
+// into out[0] and out[1]; it returns 0 or the errno.
+Napi::Value ClockGettime(const Napi::CallbackInfo &info) {
+  struct timespec ts;
+  if (clock_gettime(ArgInt(info, 0), &ts) < 0) return Napi::Number::New(info.Env(), errno);
+  Napi::Float64Array out = info[1].As<Napi::Float64Array>();
+  out[0] = static_cast<double>(ts.tv_sec);
+  out[1] = static_cast<double>(ts.tv_nsec);
+  return Napi::Number::New(info.Env(), 0);
+}
+
+}  // namespace
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate));
+  exports.Set("mapShared", Napi::Function::New(env, MapShared));
+  exports.Set("unmap", Napi::Function::New(env, Unmap));
+  exports.Set("bufferAddress", Napi::Function::New(env, BufferAddress));
+  exports.Set("punchHole", Napi::Function::New(env, PunchHole));
+  exports.Set("dropMappings", Napi::Function::New(env, DropMappings));
+  exports.Set("preemptInit", Napi::Function::New(env, PreemptInit));
+  exports.Set("preemptSet", Napi::Function::New(env, PreemptSet));
+  exports.Set("ttyIoctl", Napi::Function::New(env, TtyIoctl));
+  exports.Set("clockGettime", Napi::Function::New(env, ClockGettime));
+  return exports;
+}
+
+NODE_API_MODULE(tvisor_host, Init)

@@ -1,0 +1,155 @@
+// platform.ts is the boundary between the Sentry and the machinery that
+// runs a program: the kvm platform (a vCPU in a KVM micro-VM) and the
+// ptrace platform (a traced host process). The Sentry knows nothing else of
+// either; if it needs more, this interface grows.
+import type { MemoryFile } from './mm/memory-file.js';
+
+/** Reg names the general registers as the Sentry sees them. */
+export const enum Reg {
+  RAX, RBX, RCX, RDX, RSI, RDI, RSP, RBP,
+  R8, R9, R10, R11, R12, R13, R14, R15,
+  RIP, RFLAGS,
+}
+
+/**
+ * Registers reads and writes a context's general registers in place, in
+ * storage the platform shares with the kernel (KVM's sync regs, or the
+ * ptrace register block): no object is built per exit. Values are 64-bit;
+ * `get` returns a number, exact below 2^53 (every user address), `getBig`
+ * the full value.
+ */
+export class Registers {
+  private readonly lo: Uint32Array;
+
+  /**
+   * @param words the register block as 32-bit words
+   * @param slots for each Reg, the index of its 64-bit slot in the block
+   */
+  constructor(words: Uint32Array, private readonly slots: Int32Array) {
+    this.lo = words;
+  }
+
+  get(r: Reg): number {
+    const i = this.slots[r] * 2;
+    return this.lo[i] + this.lo[i + 1] * 0x100000000;
+  }
+
+  /** getInt returns the low 32 bits as a signed integer (C's int). */
+  getInt(r: Reg): number {
+    return this.lo[this.slots[r] * 2] | 0;
+  }
+
+  /** getHigh returns the high 32 bits. */
+  getHigh(r: Reg): number {
+    return this.lo[this.slots[r] * 2 + 1];
+  }
+
+  getBig(r: Reg): bigint {
+    const i = this.slots[r] * 2;
+    return (BigInt(this.lo[i + 1]) << 32n) | BigInt(this.lo[i]);
+  }
+
+  /** set stores v, which is an integer in [-2^53, 2^64); negative values are two's complement. */
+  set(r: Reg, v: number): void {
+    const i = this.slots[r] * 2;
+    if (v >= 0) {
+      this.lo[i] = v >>> 0;
+      this.lo[i + 1] = Math.floor(v / 0x100000000);
+    } else {
+      const hi = Math.floor(v / 0x100000000);
+      this.lo[i] = (v - hi * 0x100000000) >>> 0;
+      this.lo[i + 1] = hi >>> 0;
+    }
+  }
+
+  setBig(r: Reg, v: bigint): void {
+    const i = this.slots[r] * 2;
+    this.lo[i] = Number(v & 0xffffffffn);
+    this.lo[i + 1] = Number((v >> 32n) & 0xffffffffn);
+  }
+}
+
+/** Perm is a set of page permissions. */
+export const enum Perm {
+  None = 0,
+  Read = 1,
+  Write = 2,
+  Exec = 4,
+}
+
+/**
+ * PlatformAddressSpace maps frames of the memory file at virtual addresses.
+ * Preconditions for every method: addresses are page-aligned and in the
+ * user half (below 2^47).
+ */
+export interface PlatformAddressSpace {
+  /** map maps the frame at memory-file offset `phys` at `addr`, replacing any mapping there. */
+  map(addr: number, phys: number, perm: Perm): void;
+  /** unmap removes the mapping at `addr`, if any. */
+  unmap(addr: number): void;
+  /** protect changes the permissions of the mapping at `addr`, if any. */
+  protect(addr: number, perm: Perm): void;
+  /** release frees the address space's own structures (page tables). */
+  release(): void;
+}
+
+/** Outcome is what `switch` returns: why the program stopped running. */
+export const enum Outcome {
+  /** Syscall: the program made a system call; its number is in RAX. */
+  Syscall = 1,
+  /** Fault: the program took a fault; see PlatformContext.fault. */
+  Fault = 2,
+  /** Interrupted: the preemption tick ended the run; nothing happened to the program. */
+  Interrupted = 3,
+}
+
+/** FaultInfo describes the last Fault outcome. */
+export interface FaultInfo {
+  /** vector is the x86 exception vector (14 for a page fault). */
+  vector: number;
+  /** errorCode is the exception's error code, 0 where it has none. */
+  errorCode: number;
+  /** addr is the faulting address for page faults (CR2), else 0. */
+  addr: number;
+}
+
+/**
+ * PlatformContext runs one task: its registers, its FPU and vector state
+ * (kept by the platform, never swapped between tasks), its TLS base.
+ */
+export interface PlatformContext {
+  readonly regs: Registers;
+  readonly fault: FaultInfo;
+  /** fsBase is the FS segment base (TLS), set by arch_prctl. */
+  fsBase: number;
+  /**
+   * switch runs the task in `as` until it makes a system call, takes a
+   * fault or is interrupted. After a Syscall outcome, RAX holds the number
+   * and the syscall's RIP; returning from switch again resumes after the
+   * `syscall` instruction with RAX as written by the Sentry.
+   * Throws PlatformError when the platform itself fails.
+   */
+  switch(as: PlatformAddressSpace): Outcome;
+  /** release gives the context back; it is not used afterwards. */
+  release(): void;
+}
+
+/** Platform creates address spaces and contexts over one memory file. */
+export interface Platform {
+  readonly name: string;
+  readonly memoryFile: MemoryFile;
+  newAddressSpace(): PlatformAddressSpace;
+  newContext(): PlatformContext;
+  /**
+   * preempt arms (true) or disarms (false) the tick that makes `switch`
+   * return Interrupted, so the Sentry's event loop keeps running while a
+   * program spins.
+   */
+  preempt(on: boolean): void;
+  close(): void;
+}
+
+/** PlatformError is a failure of the platform itself, never of the program. */
+export class PlatformError extends Error {
+  readonly code = 'E_PLATFORM';
+}
