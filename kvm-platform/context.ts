@@ -141,6 +141,7 @@ export class KvmContext implements PlatformContext {
       throw new PlatformError(`exception ${vector} in the guest stub at rip 0x${words[w + 1].toString(16)}${words[w].toString(16).padStart(8, '0')}`);
     }
     const rip = words[w] + words[w + 1] * 0x100000000;
+    regs.set(Reg.RSP, words[w + 6] + words[w + 7] * 0x100000000);
     if (vector === 14 && rip === this.vcpu.syscallEntry && (errorCode & PF_USER_FETCH) === PF_USER_FETCH) {
       // On PVM, `syscall` from ring 3 reaches LSTAR without leaving ring 3,
       // so the stub's supervisor-only page faults on its first fetch. That
@@ -149,7 +150,6 @@ export class KvmContext implements PlatformContext {
     }
     regs.set(Reg.RIP, rip);
     regs.set(Reg.RFLAGS, (words[w + 4] & USER_RFLAGS_MASK) | RFLAGS_FIXED);
-    regs.set(Reg.RSP, words[w + 6] + words[w + 7] * 0x100000000);
     this.fault.vector = vector;
     this.fault.errorCode = errorCode;
     if (vector === 14) {

@@ -87,7 +87,8 @@ export function writeKernelArea(mem: MemoryFile, stub: Stub): void {
   view.setUint16(abi.PHYS_TSS + 102, 0x68, true);
 
   // IDT: every vector enters the stub. int3 and into may be raised from
-  // ring 3 (gate DPL 3), as on Linux; any other `int N` is a #GP.
+  // ring 3 (gate DPL 3), as on Linux; any other `int N` faults (#GP on
+  // hardware, #UD on PVM).
   for (let v = 0; v < 256; v++) {
     const target = kernelVirt(v < 32 ? stub.vectors + v * abi.STUB_VECTOR_STRIDE : stub.unexpected);
     const gate = abi.PHYS_IDT + v * 16;

@@ -1,0 +1,174 @@
+// kernel.ts: the run loop. A task runs on its platform context until it
+// makes a system call, faults or is preempted; the Sentry serves the call
+// and runs it again. Handlers that must wait return a promise: the task
+// parks and Node's event loop runs until it settles.
+import { Outcome, Perm, PlatformError, Reg, type Platform } from '../platform.js';
+import { SyscallError, errnoName } from '../errno.js';
+import { table } from '../syscalls/table.js';
+import { registerAll } from '../syscalls/index.js';
+import { FaultResult, USER_ADDRESS_LIMIT } from '../mm/mm.js';
+import { formatCall } from '../strace.js';
+import type { Logger } from '../log.js';
+import { SIG_DFL, SIG_IGN, type Task } from './task.js';
+import {
+  DefaultAction, defaultAction, signalName, NSIG,
+  SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP,
+} from './signals.js';
+
+registerAll();
+
+const ENOSYS_RESULT = -38;
+
+/** vectorSignal maps an x86 exception to the signal Linux sends for it. */
+function vectorSignal(vector: number): number {
+  switch (vector) {
+    case 0: case 7: case 16: case 19: return SIGFPE;
+    case 1: case 3: return SIGTRAP;
+    case 6: return SIGILL;
+    case 12: case 17: return SIGBUS;
+    default: return SIGSEGV;
+  }
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface KernelOptions {
+  log: Logger;
+  strace?: Logger;
+}
+
+export class Kernel {
+  constructor(readonly platform: Platform, private readonly opts: KernelOptions) {}
+
+  /** run runs t until it exits. PlatformError escapes: the platform failed, not the program. */
+  async run(t: Task): Promise<void> {
+    const { platform } = this;
+    platform.preempt(true);
+    try {
+      while (!t.exited) {
+        const outcome = t.ctx.switch(t.mm.as);
+        if (outcome === Outcome.Syscall) {
+          const pending = this.syscall(t);
+          if (pending) {
+            platform.preempt(false);
+            await pending;
+            platform.preempt(true);
+          }
+        } else if (outcome === Outcome.Fault) {
+          this.fault(t);
+        } else {
+          platform.preempt(false);
+          await yieldToEventLoop();
+          platform.preempt(true);
+        }
+        if (!t.exited && !t.pending.isEmpty()) this.deliverSignals(t);
+      }
+    } finally {
+      platform.preempt(false);
+    }
+  }
+
+  /** syscall dispatches one system call; it returns a promise when the task must wait. */
+  private syscall(t: Task): Promise<void> | undefined {
+    const regs = t.ctx.regs;
+    const nr = regs.getHigh(Reg.RAX) === 0 ? regs.getInt(Reg.RAX) >>> 0 : -1;
+    t.stats.syscalls++;
+    const entry = nr >= 0 ? table[nr] : undefined;
+    const handler = entry?.handler;
+    if (!entry || !handler) {
+      this.unimplemented(t, nr);
+      regs.set(Reg.RAX, ENOSYS_RESULT);
+      if (this.opts.strace && entry) this.opts.strace.info(formatCall(t, entry, nr, [], ENOSYS_RESULT));
+      return undefined;
+    }
+    const args = this.opts.strace ? [0, 1, 2, 3, 4, 5].map((i) => t.args.raw(i)) : undefined;
+    const finish = (result: number) => {
+      regs.set(Reg.RAX, result);
+      if (args) this.opts.strace!.info(formatCall(t, entry, nr, args, result));
+    };
+    try {
+      const r = handler(t, t.args);
+      if (typeof r === 'number') {
+        finish(r);
+        return undefined;
+      }
+      return r.then(finish, (err) => finish(this.errorResult(t, nr, err)));
+    } catch (err) {
+      finish(this.errorResult(t, nr, err));
+      return undefined;
+    }
+  }
+
+  private errorResult(t: Task, nr: number, err: unknown): number {
+    if (err instanceof SyscallError) return -err.errno;
+    // A bug in a handler must not take the Sentry down: log it, fail the call.
+    this.opts.log.error(`internal error in ${table[nr]?.name ?? nr} (task ${t.tid}): ${(err as Error)?.stack ?? err}`);
+    return -5;
+  }
+
+  private unimplemented(t: Task, nr: number): void {
+    if (t.warned.has(nr)) return;
+    t.warned.add(nr);
+    const e = nr >= 0 ? table[nr] : undefined;
+    const name = e?.name || `syscall ${nr}`;
+    this.opts.log.warn(`unimplemented system call ${name} (${nr}) returns ENOSYS${e?.note ? ': ' + e.note : ''}`);
+  }
+
+  /** fault handles an exception taken by the program. */
+  private fault(t: Task): void {
+    const f = t.ctx.fault;
+    t.stats.faults++;
+    if (f.vector === 14) {
+      const access = f.errorCode & 0x10 ? Perm.Exec : f.errorCode & 2 ? Perm.Write : Perm.Read;
+      const r = f.addr < USER_ADDRESS_LIMIT ? t.mm.fault(f.addr, access) : FaultResult.NoMapping;
+      if (r === FaultResult.Mapped) return;
+      this.opts.log.debug(`task ${t.tid}: page fault at 0x${f.addr.toString(16)} (${r === FaultResult.OutOfMemory ? 'out of memory' : 'no access'}) rip 0x${t.ctx.regs.get(Reg.RIP).toString(16)}`);
+      this.forceSignal(t, r === FaultResult.OutOfMemory ? SIGBUS : SIGSEGV);
+      return;
+    }
+    this.opts.log.debug(`task ${t.tid}: exception ${f.vector} error ${f.errorCode} at rip 0x${t.ctx.regs.get(Reg.RIP).toString(16)}`);
+    this.forceSignal(t, vectorSignal(f.vector));
+  }
+
+  /**
+   * forceSignal delivers a synchronous signal from a fault. Handlers are
+   * not delivered yet (issue 6), so it ends the task with the signal.
+   */
+  private forceSignal(t: Task, sig: number): void {
+    if (t.actions[sig].handler !== SIG_DFL) {
+      this.opts.log.warn(`${signalName(sig)} has a handler, but delivery to handlers comes with issue 6; default action taken`);
+    }
+    this.terminate(t, sig);
+  }
+
+  private terminate(t: Task, sig: number): void {
+    t.exit = { code: 0, signal: sig };
+  }
+
+  /** deliverSignals acts on pending, unblocked signals with their default actions. */
+  deliverSignals(t: Task): void {
+    for (let sig = 1; sig <= NSIG && !t.exited; sig++) {
+      if (!t.pending.has(sig)) continue;
+      if (t.mask.has(sig) && sig !== SIGKILL) continue;
+      t.pending.delete(sig);
+      const h = t.actions[sig].handler;
+      if (sig !== SIGKILL && h === SIG_IGN) continue;
+      if (sig !== SIGKILL && h !== SIG_DFL) {
+        this.opts.log.warn(`${signalName(sig)} has a handler, but delivery to handlers comes with issue 6; default action taken`);
+      }
+      const action = defaultAction(sig);
+      if (action === DefaultAction.Terminate || action === DefaultAction.CoreDump || sig === SIGKILL) {
+        this.terminate(t, sig);
+      } else if (action === DefaultAction.Stop) {
+        this.opts.log.warn(`${signalName(sig)} would stop the task; job control comes with issue 6`);
+      }
+    }
+  }
+
+  /** describe names an errno for messages. */
+  static errno(e: number): string {
+    return errnoName(e);
+  }
+}
+
+export { PlatformError };

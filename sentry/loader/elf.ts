@@ -1,0 +1,160 @@
+// elf.ts loads static x86-64 ELF executables (ET_EXEC and static PIE) into
+// a fresh MM and builds the initial stack: argv, envp and the auxv.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { LoadError } from './host-program.js';
+import { MM, PAGE_SIZE, USER_ADDRESS_LIMIT, pageDown, pageUp } from '../mm/mm.js';
+import { Perm } from '../platform.js';
+
+const PT_LOAD = 1;
+const PT_INTERP = 3;
+const ET_EXEC = 2;
+const ET_DYN = 3;
+const EM_X86_64 = 62;
+/** PIE_BASE is where a static PIE is loaded, as Linux's ELF_ET_DYN_BASE. */
+const PIE_BASE = 0x555555554000;
+const STACK_SIZE = 8 << 20;
+/** STACK_TOP leaves a guard gap below the end of the user address space. */
+export const STACK_TOP = USER_ADDRESS_LIMIT - 16 * PAGE_SIZE;
+
+const AT = {
+  NULL: 0, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9,
+  UID: 11, EUID: 12, GID: 13, EGID: 14, PLATFORM: 15, HWCAP: 16, CLKTCK: 17,
+  SECURE: 23, RANDOM: 25, HWCAP2: 26, EXECFN: 31,
+};
+
+/** hostHwcaps are AT_HWCAP and AT_HWCAP2 as the host kernel gave them to Node. */
+const hostHwcaps = (() => {
+  const caps = { hwcap: 0n, hwcap2: 0n };
+  try {
+    const b = readFileSync('/proc/self/auxv');
+    for (let i = 0; i + 16 <= b.length; i += 16) {
+      const type = b.readBigUInt64LE(i);
+      if (type === 16n) caps.hwcap = b.readBigUInt64LE(i + 8);
+      if (type === 26n) caps.hwcap2 = b.readBigUInt64LE(i + 8);
+    }
+  } catch {
+    // no auxv: programs get zero, which only disables optional fast paths
+  }
+  return caps;
+})();
+
+export interface Identity {
+  uid: number;
+  gid: number;
+}
+
+export interface LoadedProgram {
+  entry: number;
+  stackPointer: number;
+}
+
+interface Segment {
+  vaddr: number;
+  offset: number;
+  filesz: number;
+  memsz: number;
+  flags: number;
+}
+
+function perms(flags: number): Perm {
+  return ((flags & 4 ? Perm.Read : 0) | (flags & 2 ? Perm.Write : 0) | (flags & 1 ? Perm.Exec : 0)) as Perm;
+}
+
+/** checkElf validates the header and returns the program's segments. */
+function parse(path: string, image: Buffer) {
+  if (image.length < 64 || image.readUInt32BE(0) !== 0x7f454c46) throw new LoadError(`${path}: not an ELF executable`, 8);
+  if (image[4] === 1) throw new LoadError(`${path}: is a 32-bit program; only x86-64 programs are supported`, 8);
+  if (image[4] !== 2 || image[5] !== 1) throw new LoadError(`${path}: not a little-endian 64-bit ELF file`, 8);
+  const type = image.readUInt16LE(16);
+  if (image.readUInt16LE(18) !== EM_X86_64) throw new LoadError(`${path}: not an x86-64 program`, 8);
+  if (type !== ET_EXEC && type !== ET_DYN) throw new LoadError(`${path}: not an executable (ELF type ${type})`, 8);
+  const entry = Number(image.readBigUInt64LE(24));
+  const phoff = Number(image.readBigUInt64LE(32));
+  const phentsize = image.readUInt16LE(54);
+  const phnum = image.readUInt16LE(56);
+  if (phentsize !== 56 || phoff + phnum * 56 > image.length || phnum === 0) throw new LoadError(`${path}: malformed program headers`, 8);
+  const segments: Segment[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * 56;
+    const ptype = image.readUInt32LE(o);
+    if (ptype === PT_INTERP) throw new LoadError(`${path}: is dynamically linked; dynamically linked programs are not supported yet`, 8);
+    if (ptype !== PT_LOAD) continue;
+    const seg = {
+      flags: image.readUInt32LE(o + 4),
+      offset: Number(image.readBigUInt64LE(o + 8)),
+      vaddr: Number(image.readBigUInt64LE(o + 16)),
+      filesz: Number(image.readBigUInt64LE(o + 32)),
+      memsz: Number(image.readBigUInt64LE(o + 40)),
+    };
+    if (seg.filesz > seg.memsz || seg.offset + seg.filesz > image.length || seg.vaddr % PAGE_SIZE !== seg.offset % PAGE_SIZE) {
+      throw new LoadError(`${path}: malformed loadable segment`, 8);
+    }
+    segments.push(seg);
+  }
+  if (segments.length === 0) throw new LoadError(`${path}: has nothing to load`, 8);
+  return { type, entry, phoff, phnum, segments };
+}
+
+/**
+ * load maps the program into mm and builds its initial stack. execfn is
+ * the path the program was started as (AT_EXECFN and argv[0]'s origin).
+ */
+export function load(mm: MM, path: string, image: Buffer, argv: string[], envp: string[], id: Identity): LoadedProgram {
+  const elf = parse(path, image);
+  const bias = elf.type === ET_DYN ? PIE_BASE - pageDown(Math.min(...elf.segments.map((s) => s.vaddr))) : 0;
+  let end = 0;
+  let phdr = 0;
+  for (const seg of elf.segments) {
+    const start = pageDown(seg.vaddr + bias);
+    const stop = pageUp(seg.vaddr + bias + seg.memsz);
+    if (stop > USER_ADDRESS_LIMIT || start < PAGE_SIZE) throw new LoadError(`${path}: loads outside the address space`, 8);
+    mm.map(start, stop - start, perms(seg.flags), false, path);
+    mm.poke(seg.vaddr + bias, image.subarray(seg.offset, seg.offset + seg.filesz));
+    if (elf.phoff >= seg.offset && elf.phoff < seg.offset + seg.filesz) phdr = seg.vaddr + bias + (elf.phoff - seg.offset);
+    end = Math.max(end, stop);
+  }
+  mm.brkStart = end;
+  mm.brk = end;
+
+  mm.map(STACK_TOP - STACK_SIZE, STACK_SIZE, Perm.Read | Perm.Write, false, '[stack]');
+  const sp = buildStack(mm, path, argv, envp, [
+    [AT.PHDR, phdr], [AT.PHENT, 56], [AT.PHNUM, elf.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, 0], [AT.FLAGS, 0],
+    [AT.ENTRY, elf.entry + bias], [AT.UID, id.uid], [AT.EUID, id.uid], [AT.GID, id.gid], [AT.EGID, id.gid],
+    [AT.HWCAP, hostHwcaps.hwcap], [AT.HWCAP2, hostHwcaps.hwcap2], [AT.CLKTCK, 100], [AT.SECURE, 0],
+  ]);
+  return { entry: elf.entry + bias, stackPointer: sp };
+}
+
+/** buildStack lays out strings, AT_RANDOM bytes, auxv, envp, argv and argc from STACK_TOP down. */
+function buildStack(mm: MM, execfn: string, argv: string[], envp: string[], aux: [number, number | bigint][]): number {
+  let sp = STACK_TOP;
+  const pushBytes = (b: Uint8Array): number => {
+    sp -= b.length;
+    mm.poke(sp, b);
+    return sp;
+  };
+  const pushString = (s: string) => pushBytes(Buffer.from(s + '\0', 'utf8'));
+  const execfnAddr = pushString(execfn);
+  const envAddrs = envp.map(pushString);
+  const argAddrs = argv.map(pushString);
+  const platform = pushString('x86_64');
+  const random = pushBytes(randomBytes(16));
+  const auxv = [...aux, [AT.PLATFORM, platform], [AT.RANDOM, random], [AT.EXECFN, execfnAddr], [AT.NULL, 0]] as [number, number | bigint][];
+  const words = 1 + argAddrs.length + 1 + envAddrs.length + 1 + auxv.length * 2;
+  sp = Math.floor((sp - words * 8) / 16) * 16;
+  const table = Buffer.alloc(words * 8);
+  let i = 0;
+  const put = (v: number | bigint) => table.writeBigUInt64LE(BigInt(v), 8 * i++);
+  put(argAddrs.length);
+  argAddrs.forEach(put);
+  put(0);
+  envAddrs.forEach(put);
+  put(0);
+  for (const [k, v] of auxv) {
+    put(k);
+    put(v);
+  }
+  mm.poke(sp, table);
+  return sp;
+}

@@ -1,0 +1,431 @@
+// mm.ts: a program's memory manager. VMAs say what the program may map;
+// frames of the memory file are mapped lazily on the first fault (with a
+// few neighbours), through the platform's address space. The Sentry keeps
+// its own page map (vpn -> frame) so that copying to and from the program
+// never asks the platform.
+import { PAGE_SIZE, USER_ADDRESS_LIMIT } from '../../kvm-platform/abi.js';
+import { EEXIST, EFAULT, EINVAL, ENOMEM, SyscallError } from '../errno.js';
+import type { MemoryFile } from './memory-file.js';
+import { Perm, type PlatformAddressSpace } from '../platform.js';
+
+export { PAGE_SIZE, USER_ADDRESS_LIMIT };
+
+/** Vma is one mapping: [start, end), page-aligned. */
+export interface Vma {
+  start: number;
+  end: number;
+  perm: Perm;
+  shared: boolean;
+  /** charged is true when the mapping counts against the memory limit. */
+  charged: boolean;
+  name: string;
+}
+
+/** FAULT_AROUND is how many pages one fault maps at most (an aligned block). */
+const FAULT_AROUND = 16;
+/** MMAP_TOP is where top-down mmap placement starts: below the stack's reserve. */
+const STACK_RESERVE = 128 << 20;
+
+export const pageDown = (a: number) => a - (a % PAGE_SIZE);
+export const pageUp = (a: number) => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
+
+/** FaultResult says how a page fault ended. */
+export const enum FaultResult {
+  /** Mapped: the page is now mapped; resume the program. */
+  Mapped,
+  /** NoMapping: no VMA covers the address (SEGV_MAPERR). */
+  NoMapping,
+  /** Denied: a VMA covers it, but not for this access (SEGV_ACCERR). */
+  Denied,
+  /** OutOfMemory: no frame could be had (SIGBUS). */
+  OutOfMemory,
+}
+
+export class MM {
+  /** vmas are sorted by start and never overlap. */
+  vmas: Vma[] = [];
+  /** pages maps (addr / 2 MiB) to 512 frame numbers + 1 (0: not mapped). */
+  private readonly pages = new Map<number, Int32Array>();
+  brkStart = 0;
+  brk = 0;
+  mmapTop = USER_ADDRESS_LIMIT - STACK_RESERVE;
+  private released = false;
+
+  constructor(readonly mem: MemoryFile, readonly as: PlatformAddressSpace) {}
+
+  findVma(addr: number): Vma | undefined {
+    const v = this.vmas;
+    let lo = 0;
+    let hi = v.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (v[mid].end <= addr) lo = mid + 1;
+      else if (v[mid].start > addr) hi = mid - 1;
+      else return v[mid];
+    }
+    return undefined;
+  }
+
+  private frameOf(addr: number): number {
+    const block = this.pages.get(Math.floor(addr / 0x200000));
+    if (!block) return -1;
+    return block[(addr % 0x200000) / PAGE_SIZE] - 1;
+  }
+
+  private setFrame(addr: number, frameIndex: number): void {
+    const key = Math.floor(addr / 0x200000);
+    let block = this.pages.get(key);
+    if (!block) {
+      block = new Int32Array(512);
+      this.pages.set(key, block);
+    }
+    block[(addr % 0x200000) / PAGE_SIZE] = frameIndex + 1;
+  }
+
+  /**
+   * fault handles a page fault at addr for the given access. A fault on a
+   * page already mapped with that access is spurious (a stale TLB entry)
+   * and just resumes.
+   */
+  fault(addr: number, access: Perm): FaultResult {
+    const vma = this.findVma(addr);
+    if (!vma) return FaultResult.NoMapping;
+    if ((vma.perm & access) !== access || (vma.perm === Perm.None && access !== Perm.None)) return FaultResult.Denied;
+    const page = pageDown(addr);
+    if (this.frameOf(page) >= 0) return FaultResult.Mapped;
+    const phys = this.mem.allocFrame();
+    if (phys < 0) return FaultResult.OutOfMemory;
+    this.setFrame(page, phys / PAGE_SIZE);
+    this.as.map(page, phys, vma.perm);
+    // Map the rest of the aligned block around the fault, within the VMA:
+    // programs touch memory in runs, and every fault is an exit.
+    const blockStart = Math.max(vma.start, page - (page % (FAULT_AROUND * PAGE_SIZE)));
+    const blockEnd = Math.min(vma.end, blockStart + FAULT_AROUND * PAGE_SIZE);
+    for (let a = blockStart; a < blockEnd; a += PAGE_SIZE) {
+      if (this.frameOf(a) >= 0) continue;
+      const f = this.mem.allocFrame();
+      if (f < 0) break;
+      this.setFrame(a, f / PAGE_SIZE);
+      this.as.map(a, f, vma.perm);
+    }
+    return FaultResult.Mapped;
+  }
+
+  // ---- copying to and from the program ----
+
+  /**
+   * physFor returns the memory-file offset of addr for an access, faulting
+   * the page in as the program's own access would, or throws EFAULT.
+   */
+  physFor(addr: number, access: Perm): number {
+    if (!(addr >= 0 && addr < USER_ADDRESS_LIMIT)) throw EFAULT;
+    const vma = this.findVma(addr);
+    if (!vma || (vma.perm & access) !== access) throw EFAULT;
+    let f = this.frameOf(pageDown(addr));
+    if (f < 0) {
+      if (this.fault(addr, access) !== FaultResult.Mapped) throw EFAULT;
+      f = this.frameOf(pageDown(addr));
+    }
+    return f * PAGE_SIZE + (addr % PAGE_SIZE);
+  }
+
+  /** poke writes into the program's memory whatever the mapping's protection (the loader's use). */
+  poke(addr: number, src: Uint8Array): void {
+    let done = 0;
+    while (done < src.length) {
+      const a = addr + done;
+      const phys = this.physFor(a, Perm.None);
+      const n = Math.min(src.length - done, PAGE_SIZE - (a % PAGE_SIZE));
+      this.mem.bytesAt(phys).set(src.subarray(done, done + n), this.mem.offsetOf(phys));
+      done += n;
+    }
+  }
+
+  /** copyIn copies len bytes at addr out of the program into a new buffer. */
+  copyIn(addr: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    this.readInto(addr, out);
+    return out;
+  }
+
+  /** readInto fills dst from the program's memory at addr. */
+  readInto(addr: number, dst: Uint8Array): void {
+    let done = 0;
+    while (done < dst.length) {
+      const a = addr + done;
+      const phys = this.physFor(a, Perm.Read);
+      const n = Math.min(dst.length - done, PAGE_SIZE - (a % PAGE_SIZE));
+      const view = this.mem.bytesAt(phys);
+      const off = this.mem.offsetOf(phys);
+      dst.set(view.subarray(off, off + n), done);
+      done += n;
+    }
+  }
+
+  /** copyOut copies src into the program's memory at addr. */
+  copyOut(addr: number, src: Uint8Array): void {
+    let done = 0;
+    while (done < src.length) {
+      const a = addr + done;
+      const phys = this.physFor(a, Perm.Write);
+      const n = Math.min(src.length - done, PAGE_SIZE - (a % PAGE_SIZE));
+      this.mem.bytesAt(phys).set(src.subarray(done, done + n), this.mem.offsetOf(phys));
+      done += n;
+    }
+  }
+
+  /** readString reads a NUL-terminated string of at most max bytes (ENAMETOOLONG is the caller's). */
+  readString(addr: number, max: number): string | undefined {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let a = addr;
+    while (total < max) {
+      const phys = this.physFor(a, Perm.Read);
+      const n = Math.min(PAGE_SIZE - (a % PAGE_SIZE), max - total);
+      const view = this.mem.bytesAt(phys);
+      const off = this.mem.offsetOf(phys);
+      const chunk = view.subarray(off, off + n);
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) {
+        parts.push(chunk.subarray(0, nul));
+        return Buffer.concat(parts).toString('utf8');
+      }
+      parts.push(chunk);
+      total += n;
+      a += n;
+    }
+    return undefined;
+  }
+
+  readU64(addr: number): number {
+    const b = this.copyIn(addr, 8);
+    const v = new DataView(b.buffer);
+    return v.getUint32(0, true) + v.getUint32(4, true) * 0x100000000;
+  }
+
+  readI64(addr: number): bigint {
+    return new DataView(this.copyIn(addr, 8).buffer).getBigInt64(0, true);
+  }
+
+  writeU64(addr: number, value: number | bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(value)), true);
+    this.copyOut(addr, b);
+  }
+
+  writeU32(addr: number, value: number): void {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, value >>> 0, true);
+    this.copyOut(addr, b);
+  }
+
+  readU32(addr: number): number {
+    return new DataView(this.copyIn(addr, 4).buffer).getUint32(0, true);
+  }
+
+  // ---- mappings ----
+
+  private charges(perm: Perm, shared: boolean): boolean {
+    return shared || (perm & Perm.Write) !== 0;
+  }
+
+  /** rangeFree is true when no VMA overlaps [start, end). */
+  rangeFree(start: number, end: number): boolean {
+    for (const v of this.vmas) if (v.start < end && v.end > start) return false;
+    return true;
+  }
+
+  /** findFree returns a free range of len bytes, top-down below mmapTop, or -1. */
+  findFree(len: number, below = this.mmapTop): number {
+    let top = below;
+    for (let i = this.vmas.length - 1; i >= -1; i--) {
+      const v = this.vmas[i];
+      const gapStart = v ? v.end : PAGE_SIZE * 16;
+      if (v && v.start >= top) continue;
+      if (top - gapStart >= len) return top - len;
+      if (v) top = Math.min(top, v.start);
+    }
+    return -1;
+  }
+
+  /**
+   * map creates a mapping at [start, start+len), replacing whatever was
+   * there. Throws ENOMEM when it would pass the memory limit.
+   */
+  map(start: number, len: number, perm: Perm, shared: boolean, name: string): void {
+    const charged = this.charges(perm, shared);
+    if (charged && !this.mem.charge(len)) throw ENOMEM;
+    this.unmap(start, len);
+    const vma: Vma = { start, end: start + len, perm, shared, charged, name };
+    const i = this.vmas.findIndex((v) => v.start > start);
+    if (i < 0) this.vmas.push(vma);
+    else this.vmas.splice(i, 0, vma);
+  }
+
+  /** splitAt makes a VMA boundary at addr if a VMA spans it. */
+  private splitAt(addr: number): void {
+    const v = this.findVma(addr);
+    if (!v || v.start === addr) return;
+    const right: Vma = { ...v, start: addr };
+    v.end = addr;
+    this.vmas.splice(this.vmas.indexOf(v) + 1, 0, right);
+  }
+
+  /** dropPages unmaps and frees the pages of [start, end). */
+  private dropPages(start: number, end: number): void {
+    for (let a = start; a < end;) {
+      const key = Math.floor(a / 0x200000);
+      const blockEnd = Math.min(end, (key + 1) * 0x200000);
+      const block = this.pages.get(key);
+      if (block) {
+        for (let p = a; p < blockEnd; p += PAGE_SIZE) {
+          const i = (p % 0x200000) / PAGE_SIZE;
+          if (block[i] === 0) continue;
+          this.as.unmap(p);
+          this.mem.decRef((block[i] - 1) * PAGE_SIZE);
+          block[i] = 0;
+        }
+      }
+      a = blockEnd;
+    }
+    this.mem.flushFreed();
+  }
+
+  /** unmap removes every mapping in [start, start+len). */
+  unmap(start: number, len: number): void {
+    const end = start + len;
+    if (this.rangeFree(start, end)) return;
+    this.splitAt(start);
+    this.splitAt(end);
+    const kept: Vma[] = [];
+    for (const v of this.vmas) {
+      if (v.start >= start && v.end <= end) {
+        if (v.charged) this.mem.uncharge(v.end - v.start);
+      } else {
+        kept.push(v);
+      }
+    }
+    this.vmas = kept;
+    this.dropPages(start, end);
+  }
+
+  /** protect implements mprotect on [start, end); ENOMEM if any part is unmapped. */
+  protect(start: number, end: number, perm: Perm): void {
+    for (let a = start; a < end;) {
+      const v = this.findVma(a);
+      if (!v) throw ENOMEM;
+      a = v.end;
+    }
+    this.splitAt(start);
+    this.splitAt(end);
+    for (const v of this.vmas) {
+      if (v.start < start || v.end > end) continue;
+      const charge = this.charges(perm, v.shared);
+      if (charge && !v.charged) {
+        if (!this.mem.charge(v.end - v.start)) throw ENOMEM;
+        v.charged = true;
+      } else if (!charge && v.charged) {
+        this.mem.uncharge(v.end - v.start);
+        v.charged = false;
+      }
+      v.perm = perm;
+      for (let p = v.start; p < v.end; p += PAGE_SIZE) {
+        if (this.frameOf(p) < 0) continue;
+        if (perm === Perm.None) this.as.unmap(p);
+        else this.as.map(p, this.frameOf(p) * PAGE_SIZE, perm);
+      }
+    }
+  }
+
+  /** dontNeed implements MADV_DONTNEED: private pages read as zero afterwards. */
+  dontNeed(start: number, end: number): void {
+    for (let a = start; a < end;) {
+      const v = this.findVma(a);
+      if (!v) throw ENOMEM;
+      a = v.end;
+    }
+    this.dropPages(start, end);
+  }
+
+  /**
+   * remap implements mremap for one VMA: shrink in place, grow in place,
+   * or move (frames move with the pages; nothing is copied).
+   */
+  remap(old: number, oldLen: number, newLen: number, mayMove: boolean, fixed: number | undefined): number {
+    const v = this.findVma(old);
+    if (!v || old + oldLen > v.end) throw EFAULT;
+    if (fixed === undefined && newLen <= oldLen) {
+      this.unmap(old + newLen, oldLen - newLen);
+      return old;
+    }
+    const extra = newLen - oldLen;
+    if (fixed === undefined && old + oldLen === v.end && old + newLen <= USER_ADDRESS_LIMIT && this.rangeFree(old + oldLen, old + newLen)) {
+      if (v.charged && !this.mem.charge(extra)) throw ENOMEM;
+      v.end = old + newLen;
+      return old;
+    }
+    if (!mayMove) throw ENOMEM;
+    const dest = fixed ?? this.findFree(newLen);
+    if (dest < 0) throw ENOMEM;
+    if (fixed !== undefined) {
+      if (dest < old + oldLen && dest + newLen > old) throw EINVAL;
+      this.unmap(dest, newLen);
+    }
+    if (v.charged && !this.mem.charge(newLen)) throw ENOMEM;
+    const moved: Vma = { ...v, start: dest, end: dest + newLen };
+    const keep = Math.min(oldLen, newLen);
+    for (let off = 0; off < keep; off += PAGE_SIZE) {
+      const f = this.frameOf(old + off);
+      if (f < 0) continue;
+      this.mem.incRef(f * PAGE_SIZE);
+      this.setFrame(dest + off, f);
+      this.as.map(dest + off, f * PAGE_SIZE, v.perm);
+    }
+    const i = this.vmas.findIndex((x) => x.start > dest);
+    if (i < 0) this.vmas.push(moved);
+    else this.vmas.splice(i, 0, moved);
+    this.unmap(old, oldLen);
+    return dest;
+  }
+
+  /** setBrk implements brk(2): it returns the new break, or the old one on failure. */
+  setBrk(addr: number): number {
+    if (addr < this.brkStart || addr >= USER_ADDRESS_LIMIT) return this.brk;
+    const oldEnd = pageUp(this.brk);
+    const newEnd = pageUp(addr);
+    if (newEnd > oldEnd) {
+      if (!this.rangeFree(oldEnd, newEnd) || !this.mem.charge(newEnd - oldEnd)) return this.brk;
+      const v = this.findVma(oldEnd - 1);
+      if (v && v.name === '[heap]' && v.end === oldEnd) {
+        v.end = newEnd;
+      } else {
+        this.mem.uncharge(newEnd - oldEnd);
+        this.map(oldEnd, newEnd - oldEnd, Perm.Read | Perm.Write, false, '[heap]');
+      }
+    } else if (newEnd < oldEnd) {
+      this.unmap(newEnd, oldEnd - newEnd);
+    }
+    this.brk = addr;
+    return addr;
+  }
+
+  /** checkFixed validates a MAP_FIXED_NOREPLACE request. */
+  checkNoReplace(start: number, len: number): void {
+    if (!this.rangeFree(start, start + len)) throw EEXIST;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const v of this.vmas) if (v.charged) this.mem.uncharge(v.end - v.start);
+    for (const block of this.pages.values()) {
+      for (const f of block) if (f > 0) this.mem.decRef((f - 1) * PAGE_SIZE);
+    }
+    this.pages.clear();
+    this.vmas = [];
+    this.as.release();
+    this.mem.flushFreed();
+  }
+}
+
+export { SyscallError };

@@ -1,0 +1,197 @@
+// sandbox.ts: the public API. A Sandbox owns a platform (a VM on kvm) and
+// its memory file; run() starts a program in it and resolves when the
+// program ends.
+import { KvmPlatform, KvmUnavailableError, MAX_MEMORY_FILE } from '../kvm-platform/platform.js';
+import { Kernel } from './kernel/kernel.js';
+import { Task } from './kernel/task.js';
+import { signalName, SIGKILL, signalNumber } from './kernel/signals.js';
+import { MM } from './mm/mm.js';
+import { load } from './loader/elf.js';
+import { LoadError, findHostProgram, readHostProgram } from './loader/host-program.js';
+import { CollectOutput, FdTable, HostStream, MemoryInput, O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file.js';
+import { closeLogger, createLogger, createStraceLogger, type Logger } from './log.js';
+import { PlatformError, type Platform } from './platform.js';
+
+export { KvmUnavailableError, LoadError, PlatformError };
+
+/** UsageError is a bad option given to the API or the CLI. */
+export class UsageError extends Error {
+  readonly code = 'E_USAGE';
+}
+
+export interface SandboxOptions {
+  /** platform runs programs in a KVM micro-VM ('kvm', the default) or under ptrace ('ptrace'). */
+  platform?: 'kvm' | 'ptrace';
+  /** memory is the most the programs may commit: bytes, or a size like '256M' or '2G'. Default 2G. */
+  memory?: number | string;
+  /** strace prints every system call to stderr as strace would. */
+  strace?: boolean;
+  /** debugLog is a file that receives the Sentry's log at debug level. */
+  debugLog?: string;
+}
+
+export type Stdio = 'pipe' | 'inherit';
+
+export interface RunOptions {
+  /** stdin is the program's standard input: bytes, or 'inherit' for this process's own. Default: empty. */
+  stdin?: string | Uint8Array | 'inherit';
+  /** stdout and stderr are collected ('pipe', the default) or passed through ('inherit'). */
+  stdout?: Stdio;
+  stderr?: Stdio;
+  /** env is the program's whole environment, as K=V strings or an object. Default: a PATH only. */
+  env?: string[] | Record<string, string>;
+  /** timeoutMs kills the program with SIGKILL after this many milliseconds. */
+  timeoutMs?: number;
+  /** signal aborts the run (SIGKILL to the program) when it fires. */
+  signal?: AbortSignal;
+}
+
+export interface RunStats {
+  /** syscalls the program made, all served through an exit on this platform today. */
+  syscalls: number;
+  /** faults the program took (page faults included). */
+  faults: number;
+}
+
+export interface RunResult {
+  /** exitCode is the program's exit status, or 128+N when signal N killed it. */
+  exitCode: number;
+  /** signal names the signal that killed the program, or null. */
+  signal: string | null;
+  /** timedOut is true when timeoutMs ended the run. */
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  stats: RunStats;
+}
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const DEFAULT_MEMORY = 2 << 30;
+const MIN_MEMORY = 16 << 20;
+
+/** parseSize reads '256M', '2G', '512k' or a number of bytes. */
+export function parseSize(size: number | string): number {
+  if (typeof size === 'number') {
+    if (!Number.isSafeInteger(size) || size <= 0) throw new UsageError(`invalid memory size: ${size}`);
+    return size;
+  }
+  const m = /^(\d+)([kKmMgG]?)i?[bB]?$/.exec(size.trim());
+  if (!m) throw new UsageError(`invalid memory size: ${size} (use a number of bytes or a size like 256M or 2G)`);
+  const unit = { '': 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * unit;
+}
+
+function envList(env: RunOptions['env']): string[] {
+  if (env === undefined) return [`PATH=${DEFAULT_PATH}`];
+  if (Array.isArray(env)) {
+    for (const e of env) if (!e.includes('=')) throw new UsageError(`invalid environment entry "${e}" (use K=V)`);
+    return [...env];
+  }
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
+export class Sandbox {
+  private closed = false;
+  private running = 0;
+  private nextTid = 1;
+  private readonly log: Logger;
+  private readonly strace: Logger | undefined;
+
+  private constructor(private readonly platform: Platform, opts: SandboxOptions) {
+    this.log = createLogger({ debugLog: opts.debugLog });
+    this.strace = opts.strace ? createStraceLogger() : undefined;
+  }
+
+  /** create makes a sandbox. It throws KvmUnavailableError when /dev/kvm cannot be used. */
+  static async create(opts: SandboxOptions = {}): Promise<Sandbox> {
+    const platformName = opts.platform ?? 'kvm';
+    if (platformName === 'ptrace') throw new UsageError('the ptrace platform is not available yet (issue 3); use --platform=kvm');
+    if (platformName !== 'kvm') throw new UsageError(`unknown platform "${platformName}" (use kvm or ptrace)`);
+    const memory = parseSize(opts.memory ?? DEFAULT_MEMORY);
+    if (memory < MIN_MEMORY) throw new UsageError(`memory must be at least 16M, not ${opts.memory}`);
+    if (memory > MAX_MEMORY_FILE * 0.98 - (64 << 20)) throw new UsageError(`memory must be at most 3G on the kvm platform, not ${opts.memory}`);
+    return new Sandbox(KvmPlatform.create(memory), opts);
+  }
+
+  /**
+   * run starts a program and resolves with how it ended. A program that
+   * cannot be loaded rejects with LoadError.
+   */
+  async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    if (this.closed) throw new UsageError('the sandbox is closed');
+    if (argv.length === 0) throw new UsageError('no program given');
+    const env = envList(opts.env);
+    const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+    const path = findHostProgram(argv[0], pathVar);
+    const image = readHostProgram(path);
+
+    const stdout = opts.stdout === 'inherit' ? new HostStream(1, O_WRONLY) : new CollectOutput();
+    const stderr = opts.stderr === 'inherit' ? new HostStream(2, O_WRONLY) : new CollectOutput();
+    let stdin: FileDescription;
+    if (opts.stdin === 'inherit') stdin = new HostStream(0, O_RDONLY);
+    else stdin = new MemoryInput(typeof opts.stdin === 'string' ? Buffer.from(opts.stdin) : opts.stdin ?? new Uint8Array(0));
+    const fds = new FdTable();
+    fds.installAt(0, stdin, false);
+    fds.installAt(1, stdout, false);
+    fds.installAt(2, stderr, false);
+
+    const creds = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    const mm = new MM(this.platform.memoryFile, this.platform.newAddressSpace());
+    let task: Task | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const onAbort = () => task?.post(SIGKILL);
+    this.running++;
+    try {
+      const loaded = load(mm, path, image, argv, env, creds);
+      const ctx = this.platform.newContext();
+      task = new Task(this.nextTid++, ctx, mm, fds, creds, path, '/');
+      const regs = ctx.regs;
+      regs.set(16 /* RIP */, loaded.entry);
+      regs.set(6 /* RSP */, loaded.stackPointer);
+      this.log.info(`run ${JSON.stringify(argv)} (${path}) on ${this.platform.name}`);
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          task?.post(SIGKILL);
+        }, opts.timeoutMs);
+      }
+      opts.signal?.addEventListener('abort', onAbort);
+      if (opts.signal?.aborted) task.post(SIGKILL);
+      const kernel = new Kernel(this.platform, { log: this.log, strace: this.strace });
+      try {
+        await kernel.run(task);
+      } finally {
+        ctx.release();
+      }
+      const exit = task.exit!;
+      const sig = exit.signal;
+      this.log.info(`exit ${sig ? signalName(sig) : exit.code}; ${task.stats.syscalls} syscalls by exit, ${task.stats.faults} faults`);
+      return {
+        exitCode: sig ? 128 + sig : exit.code,
+        signal: sig ? signalName(sig) : null,
+        timedOut,
+        stdout: stdout instanceof CollectOutput ? stdout.text() : '',
+        stderr: stderr instanceof CollectOutput ? stderr.text() : '',
+        stats: { ...task.stats },
+      };
+    } finally {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      mm.release();
+      this.running--;
+    }
+  }
+
+  /** close releases the VM and its memory. Runs in progress must have ended. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.running > 0) throw new UsageError('close() while a program is running');
+    this.closed = true;
+    this.platform.close();
+    await closeLogger(this.log);
+    if (this.strace) await closeLogger(this.strace);
+  }
+}
+
+export { signalNumber };

@@ -1,0 +1,142 @@
+// mm.ts: the memory-management system calls.
+import type { Task } from '../kernel/task.js';
+import type { SyscallArgs } from './args.js';
+import { full, partial } from './table.js';
+import { EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../errno.js';
+import { PAGE_SIZE, USER_ADDRESS_LIMIT, pageUp } from '../mm/mm.js';
+import { Perm } from '../platform.js';
+
+const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
+const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_SHARED_VALIDATE = 3, MAP_TYPE = 0xf;
+const MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_32BIT = 0x40, MAP_POPULATE = 0x8000, MAP_FIXED_NOREPLACE = 0x100000;
+/** MAP_KNOWN are the flags MAP_SHARED_VALIDATE accepts. */
+const MAP_KNOWN = 0x1fff7f;
+
+/** protToPerm maps PROT_* to page permissions; on x86 write and exec imply read. */
+function protToPerm(prot: number): Perm {
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) throw EINVAL;
+  let p = Perm.None as number;
+  if (prot & PROT_READ) p |= Perm.Read;
+  if (prot & PROT_WRITE) p |= Perm.Write | Perm.Read;
+  if (prot & PROT_EXEC) p |= Perm.Exec | Perm.Read;
+  return p as Perm;
+}
+
+/** mmap implements mmap(2) for anonymous memory; files need the VFS (issue 5). */
+export function mmap(t: Task, a: SyscallArgs): number {
+  const addr = a.pointer(0);
+  const length = a.size(1);
+  const prot = a.int(2);
+  const flags = a.int(3);
+  const fd = a.int(4);
+  const offset = a.big(5);
+  // Validate in Linux's order: offset, length, type, then the file.
+  if (offset & 0xfffn) throw EINVAL;
+  if (length === 0) throw EINVAL;
+  const len = pageUp(length);
+  if (len > USER_ADDRESS_LIMIT) throw ENOMEM;
+  const type = flags & MAP_TYPE;
+  if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) throw EINVAL;
+  if (type === MAP_SHARED_VALIDATE && flags & ~MAP_KNOWN) throw EOPNOTSUPP;
+  const perm = protToPerm(prot);
+  if (!(flags & MAP_ANONYMOUS)) {
+    t.fds.get(fd);
+    throw fd < 0 ? EBADF : ENODEV;
+  }
+  let start: number;
+  if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+    if (addr % PAGE_SIZE !== 0) throw EINVAL;
+    if (addr + len > USER_ADDRESS_LIMIT) throw ENOMEM;
+    if (flags & MAP_FIXED_NOREPLACE && !(flags & MAP_FIXED) && !t.mm.rangeFree(addr, addr + len)) throw EEXIST;
+    start = addr;
+  } else {
+    const hint = addr - (addr % PAGE_SIZE);
+    if (hint >= PAGE_SIZE * 16 && hint + len <= USER_ADDRESS_LIMIT && t.mm.rangeFree(hint, hint + len)) {
+      start = hint;
+    } else {
+      start = t.mm.findFree(len, flags & MAP_32BIT ? 0x80000000 : undefined);
+      if (start < 0) throw ENOMEM;
+    }
+  }
+  t.mm.map(start, len, perm, type !== MAP_PRIVATE, '');
+  if (flags & MAP_POPULATE) for (let p = start; p < start + len; p += PAGE_SIZE) t.mm.fault(p, Perm.None);
+  return start;
+}
+
+/** munmap implements munmap(2). */
+export function munmap(t: Task, a: SyscallArgs): number {
+  const addr = a.pointer(0);
+  const length = a.size(1);
+  if (addr % PAGE_SIZE !== 0 || length === 0) throw EINVAL;
+  const len = pageUp(length);
+  if (addr + len > USER_ADDRESS_LIMIT) throw EINVAL;
+  t.mm.unmap(addr, len);
+  return 0;
+}
+
+/** mprotect implements mprotect(2). */
+export function mprotect(t: Task, a: SyscallArgs): number {
+  const addr = a.pointer(0);
+  const length = a.size(1);
+  const perm = protToPerm(a.int(2));
+  if (addr % PAGE_SIZE !== 0) throw EINVAL;
+  if (length === 0) return 0;
+  const end = addr + pageUp(length);
+  if (end > USER_ADDRESS_LIMIT) throw ENOMEM;
+  t.mm.protect(addr, end, perm);
+  return 0;
+}
+
+const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
+
+/** mremap implements mremap(2) without MREMAP_DONTUNMAP. */
+export function mremap(t: Task, a: SyscallArgs): number {
+  const old = a.pointer(0);
+  const oldLen = pageUp(a.size(1));
+  const newLen = pageUp(a.size(2));
+  const flags = a.int(3);
+  const newAddr = a.pointer(4);
+  if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) throw EINVAL;
+  if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) throw EINVAL;
+  if (flags & MREMAP_DONTUNMAP) throw EINVAL;
+  if (old % PAGE_SIZE !== 0 || newLen === 0 || oldLen === 0) throw EINVAL;
+  if (flags & MREMAP_FIXED && (newAddr % PAGE_SIZE !== 0 || newAddr + newLen > USER_ADDRESS_LIMIT)) throw EINVAL;
+  return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, flags & MREMAP_FIXED ? newAddr : undefined);
+}
+
+/** brk implements brk(2). */
+export function brk(t: Task, a: SyscallArgs): number {
+  return t.mm.setBrk(a.pointer(0));
+}
+
+const MADV_DONTNEED = 4, MADV_FREE = 8;
+/** MADV_HINTS are the advice values that change nothing here and succeed. */
+const MADV_HINTS = new Set([0, 1, 2, 3, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25]);
+
+/** madvise implements madvise(2): MADV_DONTNEED and MADV_FREE drop pages; hints are accepted. */
+export function madvise(t: Task, a: SyscallArgs): number {
+  const addr = a.pointer(0);
+  const length = a.size(1);
+  const advice = a.int(2);
+  if (addr % PAGE_SIZE !== 0) throw EINVAL;
+  if (advice !== MADV_DONTNEED && advice !== MADV_FREE && !MADV_HINTS.has(advice)) throw EINVAL;
+  if (length === 0) return 0;
+  const end = addr + pageUp(length);
+  if (end > USER_ADDRESS_LIMIT) throw EINVAL;
+  if (advice === MADV_DONTNEED || advice === MADV_FREE) t.mm.dontNeed(addr, end);
+  else for (let p = addr; p < end;) {
+    const v = t.mm.findVma(p);
+    if (!v) throw ENOMEM;
+    p = v.end;
+  }
+  return 0;
+}
+
+export function register(): void {
+  partial(9, mmap, 'anonymous mappings only until the VFS (issue 5)', 'p,u,x,x,d,x');
+  full(11, munmap, 'p,u');
+  full(10, mprotect, 'p,u,x');
+  partial(25, mremap, 'no MREMAP_DONTUNMAP', 'p,u,u,x,p');
+  full(12, brk, 'p');
+  partial(28, madvise, 'MADV_DONTNEED and MADV_FREE drop pages; other advice is accepted and ignored', 'p,u,d');
+}

@@ -1,0 +1,242 @@
+// process.ts: identity, limits, exit and the other per-process calls.
+import { randomFillSync } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import type { Task } from '../kernel/task.js';
+import type { SyscallArgs } from './args.js';
+import { full, partial, unsupported } from './table.js';
+import { EINVAL, EPERM, ESRCH } from '../errno.js';
+import { USER_ADDRESS_LIMIT } from '../mm/mm.js';
+
+/** PID is the sandbox's only process today: init. */
+export const PID = 1;
+
+/** exit implements exit(2) and exit_group(2) (one task). */
+export function exit(t: Task, a: SyscallArgs): number {
+  t.exit = { code: a.int(0) & 0xff, signal: 0 };
+  return 0;
+}
+
+export const getpid = () => PID;
+/** getppid is 0 for init, whose parent is outside the sandbox. */
+export const getppid = () => 0;
+export const gettid = (t: Task) => t.tid;
+export const getuid = (t: Task) => t.creds.uid;
+export const getgid = (t: Task) => t.creds.gid;
+
+/** getgroups implements getgroups(2) with the host's supplementary groups. */
+export function getgroups(t: Task, a: SyscallArgs): number {
+  const groups = process.getgroups?.() ?? [];
+  const size = a.int(0);
+  if (size < 0) throw EINVAL;
+  if (size === 0) return groups.length;
+  if (size < groups.length) throw EINVAL;
+  const b = new Uint8Array(groups.length * 4);
+  const v = new DataView(b.buffer);
+  groups.forEach((g, i) => v.setUint32(i * 4, g, true));
+  t.mm.copyOut(a.pointer(1), b);
+  return groups.length;
+}
+
+/** set_tid_address implements set_tid_address(2). */
+export function setTidAddress(t: Task, a: SyscallArgs): number {
+  t.clearTid = a.pointer(0);
+  return t.tid;
+}
+
+/** set_robust_list implements set_robust_list(2): the list is recorded. */
+export function setRobustList(t: Task, a: SyscallArgs): number {
+  if (a.size(1) !== 24) throw EINVAL;
+  t.robustList = a.pointer(0);
+  return 0;
+}
+
+const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
+
+/** arch_prctl implements arch_prctl(2) for the FS base; GS is not offered. */
+export function archPrctl(t: Task, a: SyscallArgs): number {
+  switch (a.int(0)) {
+    case ARCH_SET_FS: {
+      const addr = a.pointer(1);
+      if (!(addr < USER_ADDRESS_LIMIT)) throw EPERM;
+      t.ctx.fsBase = addr;
+      return 0;
+    }
+    case ARCH_GET_FS:
+      t.mm.writeU64(a.pointer(1), t.ctx.fsBase);
+      return 0;
+    case ARCH_SET_GS:
+    case ARCH_GET_GS:
+    default:
+      throw EINVAL;
+  }
+}
+
+const RLIM_INFINITY = (1n << 64n) - 1n;
+const RLIMIT_NLIMITS = 16;
+
+/** defaultLimits are Linux's defaults for a fresh process; index is the resource. */
+function defaultLimits(): [bigint, bigint][] {
+  const l: [bigint, bigint][] = Array.from({ length: RLIMIT_NLIMITS }, () => [RLIM_INFINITY, RLIM_INFINITY]);
+  l[3] = [8n << 20n, RLIM_INFINITY]; // RLIMIT_STACK
+  l[4] = [0n, RLIM_INFINITY]; // RLIMIT_CORE
+  l[7] = [1024n, 4096n]; // RLIMIT_NOFILE
+  l[8] = [8n << 20n, 8n << 20n]; // RLIMIT_MEMLOCK
+  l[13] = [0n, 0n]; // RLIMIT_NICE
+  l[14] = [0n, 0n]; // RLIMIT_RTPRIO
+  return l;
+}
+const limits = new WeakMap<Task, [bigint, bigint][]>();
+function limitsOf(t: Task): [bigint, bigint][] {
+  let l = limits.get(t);
+  if (!l) {
+    l = defaultLimits();
+    limits.set(t, l);
+  }
+  return l;
+}
+
+function doPrlimit(t: Task, resource: number, newAddr: number, oldAddr: number): number {
+  if (resource < 0 || resource >= RLIMIT_NLIMITS) throw EINVAL;
+  const l = limitsOf(t);
+  let next: [bigint, bigint] | undefined;
+  if (newAddr !== 0) {
+    const b = t.mm.copyIn(newAddr, 16);
+    const v = new DataView(b.buffer);
+    next = [v.getBigUint64(0, true), v.getBigUint64(8, true)];
+    if (next[0] > next[1]) throw EINVAL;
+    if (next[1] > l[resource][1] && t.creds.uid !== 0) throw EPERM;
+  }
+  if (oldAddr !== 0) {
+    const b = new Uint8Array(16);
+    const v = new DataView(b.buffer);
+    v.setBigUint64(0, l[resource][0], true);
+    v.setBigUint64(8, l[resource][1], true);
+    t.mm.copyOut(oldAddr, b);
+  }
+  if (next) l[resource] = next;
+  return 0;
+}
+
+/** prlimit64 implements prlimit64(2) for the calling process. */
+export function prlimit64(t: Task, a: SyscallArgs): number {
+  const pid = a.int(0);
+  if (pid !== 0 && pid !== PID) throw ESRCH;
+  return doPrlimit(t, a.int(1), a.pointer(2), a.pointer(3));
+}
+
+export function getrlimit(t: Task, a: SyscallArgs): number {
+  return doPrlimit(t, a.int(0), 0, a.pointer(1));
+}
+
+export function setrlimit(t: Task, a: SyscallArgs): number {
+  return doPrlimit(t, a.int(0), a.pointer(1), 0);
+}
+
+/** sched_getaffinity implements sched_getaffinity(2): every CPU the host lends. */
+export function schedGetaffinity(t: Task, a: SyscallArgs): number {
+  const pid = a.int(0);
+  const len = a.uint(1);
+  if (pid !== 0 && pid !== PID) throw ESRCH;
+  const cpus = availableParallelism();
+  const bytes = Math.ceil(cpus / 64) * 8;
+  if (len < bytes || len % 8 !== 0) throw EINVAL;
+  const mask = new Uint8Array(bytes);
+  for (let i = 0; i < cpus; i++) mask[i >> 3] |= 1 << (i & 7);
+  t.mm.copyOut(a.pointer(2), mask);
+  return bytes;
+}
+
+/** uname implements uname(2). */
+export function uname(t: Task, a: SyscallArgs): number {
+  const b = new Uint8Array(65 * 6);
+  // The sandbox has a hostname of its own; it never shows the host's.
+  const fields = ['Linux', 'tvisor', '6.1.0', '#1 SMP tvisor', 'x86_64', '(none)'];
+  fields.forEach((f, i) => b.set(Buffer.from(f).subarray(0, 64), i * 65));
+  t.mm.copyOut(a.pointer(0), b);
+  return 0;
+}
+
+const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
+
+/** getrandom implements getrandom(2) from the host's CSPRNG. */
+export function getrandom(t: Task, a: SyscallArgs): number {
+  const flags = a.uint(2);
+  if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) throw EINVAL;
+  if ((flags & GRND_RANDOM) && (flags & GRND_INSECURE)) throw EINVAL;
+  const len = Math.min(a.size(1), 33554431);
+  const addr = a.pointer(0);
+  if (len === 0) return 0;
+  t.mm.physFor(addr, 2);
+  const buf = new Uint8Array(len);
+  randomFillSync(buf);
+  t.mm.copyOut(addr, buf);
+  return len;
+}
+
+const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
+const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
+const names = new WeakMap<Task, Uint8Array>();
+
+/** prctl implements the common prctl(2) options: names, dumpable, no_new_privs, pdeathsig. */
+export function prctl(t: Task, a: SyscallArgs): number {
+  switch (a.int(0)) {
+    case PR_SET_NAME: {
+      const n = new Uint8Array(16);
+      const s = t.mm.readString(a.pointer(1), 15) ?? '';
+      n.set(Buffer.from(s).subarray(0, 15));
+      names.set(t, n);
+      return 0;
+    }
+    case PR_GET_NAME: {
+      const n = names.get(t) ?? Buffer.from((t.exe.split('/').pop() ?? '').slice(0, 15).padEnd(16, '\0'));
+      t.mm.copyOut(a.pointer(1), n);
+      return 0;
+    }
+    case PR_GET_DUMPABLE:
+      return 1;
+    case PR_SET_DUMPABLE:
+      if (a.raw(1) > 1) throw EINVAL;
+      return 0;
+    case PR_SET_NO_NEW_PRIVS:
+      if (a.raw(1) !== 1) throw EINVAL;
+      return 0;
+    case PR_GET_NO_NEW_PRIVS:
+      return 1;
+    case PR_SET_PDEATHSIG:
+      if (a.raw(1) > 64) throw EINVAL;
+      return 0;
+    case PR_GET_PDEATHSIG:
+      t.mm.writeU32(a.pointer(1), 0);
+      return 0;
+    default:
+      throw EINVAL;
+  }
+}
+
+/** schedYield implements sched_yield(2); the run loop gives other work its turn on every tick. */
+export const schedYield = () => 0;
+
+export function register(): void {
+  full(60, exit, 'd');
+  partial(231, exit, 'ends the only task; threads come with issue 7', 'd');
+  full(39, getpid);
+  full(110, getppid);
+  full(186, gettid);
+  full(102, getuid);
+  full(107, getuid);
+  full(104, getgid);
+  full(108, getgid);
+  full(115, getgroups, 'd,p');
+  full(218, setTidAddress, 'p');
+  full(273, setRobustList, 'p,u');
+  partial(158, archPrctl, 'FS base only', 'x,p');
+  full(302, prlimit64, 'd,d,p,p');
+  full(97, getrlimit, 'd,p');
+  partial(160, setrlimit, 'limits are recorded, not enforced', 'd,p');
+  full(204, schedGetaffinity, 'd,u,p');
+  full(24, schedYield);
+  full(63, uname, 'p');
+  full(318, getrandom, 'p,u,x');
+  partial(157, prctl, 'names, dumpable, no_new_privs, pdeathsig', 'd,x,x,x,x');
+  unsupported(334, 'rseq is not offered; libc falls back');
+}
