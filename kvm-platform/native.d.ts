@@ -45,4 +45,6 @@ export interface KvmAddon {
   getSupportedCpuid(kvmFd: number): Uint32Array;
   setCpuid2(vcpuFd: number, entries: Uint32Array): void;
   layout(): KvmLayout;
+  hostCpuid(leaf: number, subleaf: number): Uint32Array;
+  hostXcr0(): bigint;
 }

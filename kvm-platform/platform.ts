@@ -54,16 +54,42 @@ function openKvm(): number {
   }
   vcpuMmapSize = kvm.getVcpuMmapSize(fd);
   supportedCpuid = kvm.getSupportedCpuid(fd);
-  // XSAVE is enabled in the guest only where KVM offers it (hardware KVM).
-  // On PVM it is not offered, and ring-3 code runs with the host's XCR0.
-  const leaf1 = findCpuid(1, 0);
-  const leafD = findCpuid(0xd, 0);
-  if (leaf1 >= 0 && leafD >= 0 && (supportedCpuid[leaf1 + 5] & (1 << 26)) !== 0) {
-    xsaveMask = BigInt(supportedCpuid[leafD + 4]) | (BigInt(supportedCpuid[leafD + 7]) << 32n);
-  }
+  xsaveMask = enableXsave(supportedCpuid);
   host.preemptInit(PREEMPT_SIGNAL);
   kvmFd = fd;
   return fd;
+}
+
+/** XCR0_AMX are the AMX state bits, which need a permission KVM_SET_CPUID2 checks (EPERM). */
+const XCR0_AMX = 0x60000n;
+const CPUID_XSAVE = 1 << 26;
+
+/**
+ * enableXsave makes the guest's CPUID say what ring 3 really runs with,
+ * and returns the XCR0 to give the vCPU. Hardware KVM offers XSAVE and its
+ * features, and its XCR0 is the guest's own. PVM offers neither, yet ring-3
+ * code runs natively with the host's XCR0, AVX-512 included; without XSAVE
+ * in CPUID the guest cannot set CR4.OSXSAVE, so programs would read
+ * OSXSAVE=0 and wrongly decide they have no AVX. There, XSAVE and the host's
+ * XCR0 (less AMX) are advertised so CR4.OSXSAVE and XCR0 can be set.
+ * Nothing relies on CPUID to limit what programs execute.
+ */
+function enableXsave(cpuid: Uint32Array): bigint {
+  const leaf1 = findCpuid(1, 0);
+  const leafD = findCpuid(0xd, 0);
+  if (leaf1 < 0 || leafD < 0) return 0n;
+  if ((cpuid[leaf1 + 5] & CPUID_XSAVE) === 0) {
+    if ((kvm.hostCpuid(1, 0)[2] & CPUID_XSAVE) === 0) return 0n;
+    const xcr0 = kvm.hostXcr0() & ~XCR0_AMX;
+    const hostD = kvm.hostCpuid(0xd, 0);
+    cpuid[leaf1 + 5] |= CPUID_XSAVE;
+    cpuid[leafD + 3] = Number(xcr0 & 0xffffffffn);
+    cpuid[leafD + 4] = hostD[1];
+    cpuid[leafD + 5] = hostD[2];
+    cpuid[leafD + 6] = Number(xcr0 >> 32n);
+  }
+  // Entries are {function, index, flags, eax, ebx, ecx, edx, padding[3]}.
+  return BigInt(cpuid[leafD + 3]) | (BigInt(cpuid[leafD + 6]) << 32n);
 }
 
 function findCpuid(fn: number, index: number): number {

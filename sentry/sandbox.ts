@@ -11,6 +11,7 @@ import { LoadError, findHostProgram, readHostProgram } from './loader/host-progr
 import { CollectOutput, FdTable, HostStream, MemoryInput, O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file.js';
 import { closeLogger, createLogger, createStraceLogger, type Logger } from './log.js';
 import { PlatformError, type Platform } from './platform.js';
+import { send as sendSignal } from './syscalls/signal.js';
 
 export { KvmUnavailableError, LoadError, PlatformError };
 
@@ -66,7 +67,7 @@ export interface RunResult {
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const DEFAULT_MEMORY = 2 << 30;
+const DEFAULT_MEMORY = 2 * 2 ** 30;
 const MIN_MEMORY = 16 << 20;
 
 /** parseSize reads '256M', '2G', '512k' or a number of bytes. */
@@ -96,6 +97,7 @@ export class Sandbox {
   private nextTid = 1;
   private readonly log: Logger;
   private readonly strace: Logger | undefined;
+  private readonly tasks = new Set<Task>();
 
   private constructor(private readonly platform: Platform, opts: SandboxOptions) {
     this.log = createLogger({ debugLog: opts.debugLog });
@@ -146,6 +148,7 @@ export class Sandbox {
       const loaded = load(mm, path, image, argv, env, creds);
       const ctx = this.platform.newContext();
       task = new Task(this.nextTid++, ctx, mm, fds, creds, path, '/');
+      this.tasks.add(task);
       const regs = ctx.regs;
       regs.set(16 /* RIP */, loaded.entry);
       regs.set(6 /* RSP */, loaded.stackPointer);
@@ -176,11 +179,22 @@ export class Sandbox {
         stats: { ...task.stats },
       };
     } finally {
+      if (task) this.tasks.delete(task);
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       mm.release();
       this.running--;
     }
+  }
+
+  /**
+   * kill sends a signal ('SIGINT', 'TERM' or a number) to every program
+   * running in the sandbox, as kill(1) would.
+   */
+  kill(signal: string | number = 'SIGKILL'): void {
+    const sig = typeof signal === 'number' ? signal : signalNumber(signal);
+    if (sig === undefined || sig < 1 || sig > 64) throw new UsageError(`unknown signal ${signal}`);
+    for (const t of this.tasks) sendSignal(t, sig);
   }
 
   /** close releases the VM and its memory. Runs in progress must have ended. */
@@ -194,4 +208,3 @@ export class Sandbox {
   }
 }
 
-export { signalNumber };

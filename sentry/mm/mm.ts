@@ -10,13 +10,50 @@ import { Perm, type PlatformAddressSpace } from '../platform.js';
 
 export { PAGE_SIZE, USER_ADDRESS_LIMIT };
 
+/**
+ * SharedMemory is the memory behind a shared anonymous mapping. Its frames
+ * belong to it, not to a mapping, so every view of it (after a split, an
+ * mremap with old_size 0, or MADV_DONTNEED) sees the same bytes.
+ */
+export class SharedMemory {
+  private frames = new Int32Array(0);
+  /** refs counts the VMAs that use this memory. */
+  refs = 0;
+
+  constructor(private readonly mem: MemoryFile, public charged: number) {}
+
+  /** frame returns the frame of page i, allocating it on first use, or -1. */
+  frame(i: number): number {
+    if (i >= this.frames.length) {
+      const grown = new Int32Array(Math.max(i + 1, this.frames.length * 2));
+      grown.set(this.frames);
+      this.frames = grown;
+    }
+    if (this.frames[i] === 0) {
+      const phys = this.mem.allocFrame();
+      if (phys < 0) return -1;
+      this.frames[i] = phys / PAGE_SIZE + 1;
+    }
+    return (this.frames[i] - 1) * PAGE_SIZE;
+  }
+
+  unref(): void {
+    if (--this.refs > 0) return;
+    for (const f of this.frames) if (f > 0) this.mem.decRef((f - 1) * PAGE_SIZE);
+    this.frames = new Int32Array(0);
+    this.mem.uncharge(this.charged);
+  }
+}
+
 /** Vma is one mapping: [start, end), page-aligned. */
 export interface Vma {
   start: number;
   end: number;
   perm: Perm;
-  shared: boolean;
-  /** charged is true when the mapping counts against the memory limit. */
+  /** shm is the memory of a shared mapping; shmPage is the page of it at start. */
+  shm: SharedMemory | undefined;
+  shmPage: number;
+  /** charged is true when the mapping counts against the memory limit (private writable memory). */
   charged: boolean;
   name: string;
 }
@@ -93,7 +130,7 @@ export class MM {
     if ((vma.perm & access) !== access || (vma.perm === Perm.None && access !== Perm.None)) return FaultResult.Denied;
     const page = pageDown(addr);
     if (this.frameOf(page) >= 0) return FaultResult.Mapped;
-    const phys = this.mem.allocFrame();
+    const phys = this.frameFor(vma, page);
     if (phys < 0) return FaultResult.OutOfMemory;
     this.setFrame(page, phys / PAGE_SIZE);
     this.as.map(page, phys, vma.perm);
@@ -103,12 +140,20 @@ export class MM {
     const blockEnd = Math.min(vma.end, blockStart + FAULT_AROUND * PAGE_SIZE);
     for (let a = blockStart; a < blockEnd; a += PAGE_SIZE) {
       if (this.frameOf(a) >= 0) continue;
-      const f = this.mem.allocFrame();
+      const f = this.frameFor(vma, a);
       if (f < 0) break;
       this.setFrame(a, f / PAGE_SIZE);
       this.as.map(a, f, vma.perm);
     }
     return FaultResult.Mapped;
+  }
+
+  /** frameFor gives a new mapping of the page at addr its frame, with a reference for the mapping. */
+  private frameFor(vma: Vma, addr: number): number {
+    if (!vma.shm) return this.mem.allocFrame();
+    const phys = vma.shm.frame(vma.shmPage + (addr - vma.start) / PAGE_SIZE);
+    if (phys >= 0) this.mem.incRef(phys);
+    return phys;
   }
 
   // ---- copying to and from the program ----
@@ -174,6 +219,28 @@ export class MM {
     }
   }
 
+  /**
+   * copyOutPartial copies as much of src as fits before an inaccessible
+   * page and returns how much that was; EFAULT when nothing fits.
+   */
+  copyOutPartial(addr: number, src: Uint8Array): number {
+    let done = 0;
+    while (done < src.length) {
+      const a = addr + done;
+      let phys: number;
+      try {
+        phys = this.physFor(a, Perm.Write);
+      } catch (err) {
+        if (done > 0) return done;
+        throw err;
+      }
+      const n = Math.min(src.length - done, PAGE_SIZE - (a % PAGE_SIZE));
+      this.mem.bytesAt(phys).set(src.subarray(done, done + n), this.mem.offsetOf(phys));
+      done += n;
+    }
+    return done;
+  }
+
   /** readString reads a NUL-terminated string of at most max bytes (ENAMETOOLONG is the caller's). */
   readString(addr: number, max: number): string | undefined {
     const parts: Uint8Array[] = [];
@@ -225,8 +292,8 @@ export class MM {
 
   // ---- mappings ----
 
-  private charges(perm: Perm, shared: boolean): boolean {
-    return shared || (perm & Perm.Write) !== 0;
+  private charges(perm: Perm, vma: { shm: SharedMemory | undefined }): boolean {
+    return !vma.shm && (perm & Perm.Write) !== 0;
   }
 
   /** rangeFree is true when no VMA overlaps [start, end). */
@@ -253,20 +320,53 @@ export class MM {
    * there. Throws ENOMEM when it would pass the memory limit.
    */
   map(start: number, len: number, perm: Perm, shared: boolean, name: string): void {
-    const charged = this.charges(perm, shared);
+    let shm: SharedMemory | undefined;
+    if (shared) {
+      // Shared memory is charged once, for the object, whatever its protection.
+      if (!this.mem.charge(len)) throw ENOMEM;
+      shm = new SharedMemory(this.mem, len);
+    }
+    const charged = this.charges(perm, { shm });
     if (charged && !this.mem.charge(len)) throw ENOMEM;
     this.unmap(start, len);
-    const vma: Vma = { start, end: start + len, perm, shared, charged, name };
-    const i = this.vmas.findIndex((v) => v.start > start);
+    this.insert({ start, end: start + len, perm, shm, shmPage: 0, charged, name });
+  }
+
+  /** insert adds a VMA (its range is free) and merges it with equal neighbours. */
+  private insert(vma: Vma): void {
+    if (vma.shm) vma.shm.refs++;
+    const i = this.vmas.findIndex((v) => v.start > vma.start);
     if (i < 0) this.vmas.push(vma);
     else this.vmas.splice(i, 0, vma);
+    this.merge();
+  }
+
+  /**
+   * merge joins neighbouring VMAs that differ in nothing but their range,
+   * as Linux does, so that a range split by mprotect and restored is one
+   * mapping again (mremap needs that).
+   */
+  private merge(): void {
+    const out: Vma[] = [];
+    for (const v of this.vmas) {
+      const prev = out[out.length - 1];
+      if (prev && prev.end === v.start && prev.perm === v.perm && prev.charged === v.charged && prev.name === v.name &&
+          prev.shm === v.shm && (!v.shm || prev.shmPage + (prev.end - prev.start) / PAGE_SIZE === v.shmPage)) {
+        prev.end = v.end;
+        if (v.shm) v.shm.refs--;
+      } else {
+        out.push(v);
+      }
+    }
+    this.vmas = out;
   }
 
   /** splitAt makes a VMA boundary at addr if a VMA spans it. */
   private splitAt(addr: number): void {
     const v = this.findVma(addr);
     if (!v || v.start === addr) return;
-    const right: Vma = { ...v, start: addr };
+    const right: Vma = { ...v, start: addr, shmPage: v.shmPage + (addr - v.start) / PAGE_SIZE };
+    if (v.shm) v.shm.refs++;
     v.end = addr;
     this.vmas.splice(this.vmas.indexOf(v) + 1, 0, right);
   }
@@ -301,6 +401,7 @@ export class MM {
     for (const v of this.vmas) {
       if (v.start >= start && v.end <= end) {
         if (v.charged) this.mem.uncharge(v.end - v.start);
+        v.shm?.unref();
       } else {
         kept.push(v);
       }
@@ -320,7 +421,7 @@ export class MM {
     this.splitAt(end);
     for (const v of this.vmas) {
       if (v.start < start || v.end > end) continue;
-      const charge = this.charges(perm, v.shared);
+      const charge = this.charges(perm, v);
       if (charge && !v.charged) {
         if (!this.mem.charge(v.end - v.start)) throw ENOMEM;
         v.charged = true;
@@ -335,6 +436,7 @@ export class MM {
         else this.as.map(p, this.frameOf(p) * PAGE_SIZE, perm);
       }
     }
+    this.merge();
   }
 
   /** dontNeed implements MADV_DONTNEED: private pages read as zero afterwards. */
@@ -354,14 +456,26 @@ export class MM {
   remap(old: number, oldLen: number, newLen: number, mayMove: boolean, fixed: number | undefined): number {
     const v = this.findVma(old);
     if (!v || old + oldLen > v.end) throw EFAULT;
+    const shmPage = v.shmPage + (old - v.start) / PAGE_SIZE;
+    if (oldLen === 0) {
+      // A second view of shared memory; private memory has nothing to share.
+      if (!v.shm || !mayMove) throw EINVAL;
+      const dest = fixed ?? this.findFree(newLen);
+      if (dest < 0) throw ENOMEM;
+      if (fixed !== undefined) this.unmap(dest, newLen);
+      this.insert({ ...v, start: dest, end: dest + newLen, shmPage });
+      return dest;
+    }
     if (fixed === undefined && newLen <= oldLen) {
       this.unmap(old + newLen, oldLen - newLen);
       return old;
     }
     const extra = newLen - oldLen;
     if (fixed === undefined && old + oldLen === v.end && old + newLen <= USER_ADDRESS_LIMIT && this.rangeFree(old + oldLen, old + newLen)) {
-      if (v.charged && !this.mem.charge(extra)) throw ENOMEM;
+      if ((v.charged || v.shm) && !this.mem.charge(extra)) throw ENOMEM;
+      if (v.shm) v.shm.charged += extra;
       v.end = old + newLen;
+      this.merge();
       return old;
     }
     if (!mayMove) throw ENOMEM;
@@ -371,8 +485,9 @@ export class MM {
       if (dest < old + oldLen && dest + newLen > old) throw EINVAL;
       this.unmap(dest, newLen);
     }
-    if (v.charged && !this.mem.charge(newLen)) throw ENOMEM;
-    const moved: Vma = { ...v, start: dest, end: dest + newLen };
+    if ((v.charged || v.shm) && !this.mem.charge(v.shm ? Math.max(0, extra) : newLen)) throw ENOMEM;
+    if (v.shm) v.shm.charged += Math.max(0, extra);
+    const moved: Vma = { ...v, start: dest, end: dest + newLen, shmPage };
     const keep = Math.min(oldLen, newLen);
     for (let off = 0; off < keep; off += PAGE_SIZE) {
       const f = this.frameOf(old + off);
@@ -381,9 +496,7 @@ export class MM {
       this.setFrame(dest + off, f);
       this.as.map(dest + off, f * PAGE_SIZE, v.perm);
     }
-    const i = this.vmas.findIndex((x) => x.start > dest);
-    if (i < 0) this.vmas.push(moved);
-    else this.vmas.splice(i, 0, moved);
+    this.insert(moved);
     this.unmap(old, oldLen);
     return dest;
   }
@@ -398,6 +511,7 @@ export class MM {
       const v = this.findVma(oldEnd - 1);
       if (v && v.name === '[heap]' && v.end === oldEnd) {
         v.end = newEnd;
+        this.merge();
       } else {
         this.mem.uncharge(newEnd - oldEnd);
         this.map(oldEnd, newEnd - oldEnd, Perm.Read | Perm.Write, false, '[heap]');
@@ -417,7 +531,10 @@ export class MM {
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const v of this.vmas) if (v.charged) this.mem.uncharge(v.end - v.start);
+    for (const v of this.vmas) {
+      if (v.charged) this.mem.uncharge(v.end - v.start);
+      v.shm?.unref();
+    }
     for (const block of this.pages.values()) {
       for (const f of block) if (f > 0) this.mem.decRef((f - 1) * PAGE_SIZE);
     }

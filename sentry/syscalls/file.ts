@@ -98,23 +98,21 @@ export function writev(t: Task, a: SyscallArgs): number | Promise<number> {
   return writeFile(f, Buffer.concat(parts));
 }
 
-/** pread64 implements pread64(2); the standard streams are not seekable. */
-export function pread64(t: Task, a: SyscallArgs): number {
-  const f = t.fds.get(a.int(0));
-  if (!f.readable) throw EBADF;
+/**
+ * positional checks pread64/pwrite64's arguments in Linux's order: a
+ * negative offset, the descriptor, then seekability (the standard streams
+ * are pipes or terminals, never seekable).
+ */
+function positional(t: Task, a: SyscallArgs): number {
   if (a.long(3) < 0) throw EINVAL;
-  f.seek(0, 1);
+  t.fds.get(a.int(0));
   throw ESPIPE;
 }
 
-/** pwrite64 implements pwrite64(2); the standard streams are not seekable. */
-export function pwrite64(t: Task, a: SyscallArgs): number {
-  const f = t.fds.get(a.int(0));
-  if (!f.writable) throw EBADF;
-  if (a.long(3) < 0) throw EINVAL;
-  f.seek(0, 1);
-  throw ESPIPE;
-}
+/** pread64 implements pread64(2). */
+export const pread64 = positional;
+/** pwrite64 implements pwrite64(2). */
+export const pwrite64 = positional;
 
 /** close implements close(2). */
 export function close(t: Task, a: SyscallArgs): number {
@@ -340,6 +338,7 @@ export function poll(t: Task, a: SyscallArgs): Promise<number> {
 
 /** ppoll implements ppoll(2) without the temporary signal mask. */
 export function ppoll(t: Task, a: SyscallArgs): Promise<number> {
+  if (a.pointer(3) !== 0 && a.size(4) !== 8) throw EINVAL;
   const ts = a.pointer(2);
   const timeout = ts === 0 ? -1 : Math.ceil(readTimespec(t.mm, ts) / 1e6);
   return doPoll(t, a.pointer(0), a.uint(1), timeout);

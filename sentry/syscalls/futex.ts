@@ -23,7 +23,7 @@ export function futex(t: Task, a: SyscallArgs): number | Promise<number> {
   const uaddr = a.pointer(0);
   const op = a.int(1);
   const cmd = op & FUTEX_CMD_MASK;
-  if (uaddr % 4 !== 0) throw EINVAL;
+  if (a.uint(0) % 4 !== 0) throw EINVAL;
   switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {

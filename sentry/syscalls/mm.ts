@@ -2,15 +2,13 @@
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
-import { EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../errno.js';
+import { EBADF, EEXIST, EINVAL, ENODEV, ENOMEM } from '../errno.js';
 import { PAGE_SIZE, USER_ADDRESS_LIMIT, pageUp } from '../mm/mm.js';
 import { Perm } from '../platform.js';
 
 const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
 const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_SHARED_VALIDATE = 3, MAP_TYPE = 0xf;
 const MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_32BIT = 0x40, MAP_POPULATE = 0x8000, MAP_FIXED_NOREPLACE = 0x100000;
-/** MAP_KNOWN are the flags MAP_SHARED_VALIDATE accepts. */
-const MAP_KNOWN = 0x1fff7f;
 
 /** protToPerm maps PROT_* to page permissions; on x86 write and exec imply read. */
 function protToPerm(prot: number): Perm {
@@ -37,12 +35,13 @@ export function mmap(t: Task, a: SyscallArgs): number {
   if (len > USER_ADDRESS_LIMIT) throw ENOMEM;
   const type = flags & MAP_TYPE;
   if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) throw EINVAL;
-  if (type === MAP_SHARED_VALIDATE && flags & ~MAP_KNOWN) throw EOPNOTSUPP;
   const perm = protToPerm(prot);
   if (!(flags & MAP_ANONYMOUS)) {
     t.fds.get(fd);
     throw fd < 0 ? EBADF : ENODEV;
   }
+  // Anonymous memory is shared or private; MAP_SHARED_VALIDATE is for files.
+  if (type === MAP_SHARED_VALIDATE) throw EINVAL;
   let start: number;
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
     if (addr % PAGE_SIZE !== 0) throw EINVAL;
@@ -99,7 +98,7 @@ export function mremap(t: Task, a: SyscallArgs): number {
   if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) throw EINVAL;
   if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) throw EINVAL;
   if (flags & MREMAP_DONTUNMAP) throw EINVAL;
-  if (old % PAGE_SIZE !== 0 || newLen === 0 || oldLen === 0) throw EINVAL;
+  if (old % PAGE_SIZE !== 0 || newLen === 0) throw EINVAL;
   if (flags & MREMAP_FIXED && (newAddr % PAGE_SIZE !== 0 || newAddr + newLen > USER_ADDRESS_LIMIT)) throw EINVAL;
   return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, flags & MREMAP_FIXED ? newAddr : undefined);
 }

@@ -166,11 +166,9 @@ export function getrandom(t: Task, a: SyscallArgs): number {
   const len = Math.min(a.size(1), 33554431);
   const addr = a.pointer(0);
   if (len === 0) return 0;
-  t.mm.physFor(addr, 2);
   const buf = new Uint8Array(len);
   randomFillSync(buf);
-  t.mm.copyOut(addr, buf);
-  return len;
+  return t.mm.copyOutPartial(addr, buf);
 }
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;

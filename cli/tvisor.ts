@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// tvisor is the command line: argument parsing over the Sandbox API and
+// nothing more. Errors a user can cause print one line and exit non-zero.
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Sandbox, KvmUnavailableError, LoadError, UsageError, DEFAULT_PATH, parseSize } from '../sentry/sandbox.js';
+
+const HELP = `Usage: tvisor <command> [options]
+
+Runs untrusted Linux programs in a sandbox: a KVM micro-VM with no guest
+kernel, whose system calls are served by tvisor's Sentry.
+
+Commands:
+  run [options] -- PROGRAM [ARGS...]   run a program in a new sandbox
+  help [run]                           show this help, or run's
+
+Options:
+  -h, --help      show help
+  -v, --version   print the version
+`;
+
+const RUN_HELP = `Usage: tvisor run [options] -- PROGRAM [ARGS...]
+
+Runs PROGRAM (a static x86-64 Linux executable, searched in the sandbox's
+PATH when it has no slash) in a new sandbox. stdin, stdout and stderr pass
+through; the exit status is the program's, or 128+N when signal N killed it.
+
+Options:
+  --platform=kvm|ptrace  where the program runs (default kvm; ptrace comes
+                         with a later release)
+  --memory SIZE          the most memory the program may commit, e.g. 256M,
+                         2G (default 2G, at most 3G); past it, allocation
+                         fails with ENOMEM inside the program
+  --timeout DURATION     kill the program (SIGKILL) after DURATION: 500ms,
+                         10s, 2m, 1h, or seconds
+  --env K=V              set an environment variable (repeatable); the
+                         program sees only PATH=${DEFAULT_PATH}
+                         and these
+  --strace               print every system call to stderr, as strace does
+  --debug-log FILE       write the Sentry's log to FILE at debug level
+  -h, --help             show this help
+
+Exit status: the program's; 125 when tvisor itself cannot run (no usable
+/dev/kvm); 126 when the program cannot be executed (not ELF, 32-bit,
+dynamically linked, a directory, no permission); 127 when it is not found;
+2 for a bad option.
+`;
+
+class CliError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+/** parseDuration reads '500ms', '10s', '2m', '1h' or a number of seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new CliError(`invalid duration "${text}" (use 500ms, 10s, 2m, 1h or seconds)`, 2);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return n * unit;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8'));
+  return `tvisor ${pkg.version}`;
+}
+
+async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        platform: { type: 'string', default: 'kvm' },
+        memory: { type: 'string' },
+        timeout: { type: 'string' },
+        env: { type: 'string', multiple: true, default: [] },
+        strace: { type: 'boolean', default: false },
+        'debug-log': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message.split('\n')[0]} (see tvisor run --help)`, 2);
+  }
+  const o = parsed.values;
+  if (o.help) {
+    process.stdout.write(RUN_HELP);
+    return 0;
+  }
+  const argv = parsed.positionals;
+  if (argv.length === 0) throw new CliError('no program given (usage: tvisor run [options] -- PROGRAM [ARGS...])', 2);
+  if (o.platform !== 'kvm' && o.platform !== 'ptrace') throw new CliError(`unknown platform "${o.platform}" (use kvm or ptrace)`, 2);
+  const timeoutMs = o.timeout === undefined ? undefined : parseDuration(o.timeout);
+  if (o.memory !== undefined) parseSize(o.memory);
+  const env = [`PATH=${DEFAULT_PATH}`];
+  for (const e of o.env) {
+    const eq = e.indexOf('=');
+    if (eq <= 0) throw new CliError(`invalid --env "${e}" (use K=V)`, 2);
+    const key = e.slice(0, eq + 1);
+    const i = env.findIndex((x) => x.startsWith(key));
+    if (i >= 0) env[i] = e;
+    else env.push(e);
+  }
+
+  const sb = await Sandbox.create({ platform: o.platform, memory: o.memory, strace: o.strace, debugLog: o['debug-log'] });
+  let interrupts = 0;
+  const onSigint = () => sb.kill(++interrupts > 1 ? 'SIGKILL' : 'SIGINT');
+  const onSigterm = () => sb.kill('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  try {
+    const r = await sb.run(argv, { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit', env, timeoutMs });
+    if (r.timedOut) process.stderr.write(`tvisor: timed out after ${o.timeout}; killed by signal SIGKILL\n`);
+    else if (r.signal && r.signal !== 'SIGINT' && r.signal !== 'SIGPIPE') process.stderr.write(`tvisor: killed by signal ${r.signal}\n`);
+    return r.exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    await sb.close();
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  switch (command) {
+    case 'run':
+      return run(rest);
+    case undefined:
+      process.stderr.write(HELP);
+      return 2;
+    case 'help':
+    case '-h':
+    case '--help':
+      process.stdout.write(rest[0] === 'run' ? RUN_HELP : HELP);
+      return 0;
+    case '-v':
+    case '--version':
+      process.stdout.write(version() + '\n');
+      return 0;
+    default:
+      throw new CliError(`unknown command "${command}" (see tvisor --help)`, 2);
+  }
+}
+
+/** exitStatus maps an error to the one line printed and the status to exit with. */
+function report(err: unknown): number {
+  let status = 1;
+  let message = String(err);
+  if (err instanceof CliError) [status, message] = [err.status, err.message];
+  else if (err instanceof UsageError) [status, message] = [2, err.message];
+  else if (err instanceof KvmUnavailableError) [status, message] = [125, err.message];
+  else if (err instanceof LoadError) [status, message] = [err.errno === 2 ? 127 : 126, err.message];
+  else if (err instanceof Error) [status, message] = [125, `internal error: ${err.message}`];
+  process.stderr.write(`tvisor: ${message}\n`);
+  return status;
+}
+
+main(process.argv.slice(2)).then(
+  (status) => process.exit(status),
+  (err) => process.exit(report(err)),
+);
