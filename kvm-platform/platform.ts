@@ -35,13 +35,15 @@ let xsaveMask = 0n;
 /** openKvm opens /dev/kvm once per process and checks what the platform relies on. */
 function openKvm(): number {
   if (kvmFd >= 0) return kvmFd;
+  // TVISOR_KVM_DEVICE names another device node (a test, or an unusual host).
+  const device = process.env.TVISOR_KVM_DEVICE || '/dev/kvm';
   let fd: number;
   try {
-    fd = kvm.openDevice('/dev/kvm');
+    fd = kvm.openDevice(device);
   } catch (err) {
     const e = err as { errno?: number };
-    const why = e.errno === 2 ? 'does not exist' : e.errno === 13 ? 'is not accessible (permission denied)' : `cannot be opened (errno ${e.errno})`;
-    throw new KvmUnavailableError(`/dev/kvm ${why}; use --platform=ptrace to run without KVM`);
+    const why = e.errno === 2 ? 'does not exist' : e.errno === 13 || e.errno === 1 ? 'is not accessible (permission denied)' : `cannot be opened (errno ${e.errno})`;
+    throw new KvmUnavailableError(`${device} ${why}; use --platform=ptrace to run without KVM`);
   }
   const version = kvm.getApiVersion(fd);
   if (version !== KVM_API_VERSION) throw new KvmUnavailableError(`/dev/kvm has API version ${version}, expected ${KVM_API_VERSION}`);

@@ -30,10 +30,16 @@ export function createStraceLogger(): Logger {
   });
 }
 
-/** closeLogger flushes a logger's transports. */
-export function closeLogger(l: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    l.on('finish', () => resolve());
-    l.end();
-  });
+/**
+ * closeLogger ends a logger and resolves once every transport has written
+ * everything: the logger's own 'finish' comes before its transports'.
+ */
+export async function closeLogger(l: Logger): Promise<void> {
+  const transports = [...l.transports];
+  const done = transports.map((t) => new Promise<void>((resolve) => {
+    if ((t as unknown as { writableFinished?: boolean }).writableFinished) resolve();
+    else t.once('finish', () => resolve());
+  }));
+  l.end();
+  await Promise.all(done);
 }

@@ -6,6 +6,28 @@ import { errnoName } from './errno.js';
 
 const MAX_STRING = 32;
 
+/** ERRNO_TEXT is strerror's text for the errnos the Sentry returns. */
+const ERRNO_TEXT: Record<string, string> = {
+  EPERM: 'Operation not permitted', ENOENT: 'No such file or directory', ESRCH: 'No such process',
+  EINTR: 'Interrupted system call', EIO: 'Input/output error', ENOEXEC: 'Exec format error', EBADF: 'Bad file descriptor',
+  EAGAIN: 'Resource temporarily unavailable', ENOMEM: 'Cannot allocate memory', EACCES: 'Permission denied',
+  EFAULT: 'Bad address', EEXIST: 'File exists', ENODEV: 'No such device', ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory', EINVAL: 'Invalid argument', EMFILE: 'Too many open files',
+  ENOTTY: 'Inappropriate ioctl for device', ESPIPE: 'Illegal seek', EROFS: 'Read-only file system',
+  EPIPE: 'Broken pipe', ERANGE: 'Numerical result out of range', ENAMETOOLONG: 'File name too long',
+  ENOSYS: 'Function not implemented', ELOOP: 'Too many levels of symbolic links', EOPNOTSUPP: 'Operation not supported',
+  ETIMEDOUT: 'Connection timed out',
+};
+
+/** NAMED gives symbolic names to some argument values, by argument kind. */
+const NAMED: Record<string, Record<number, string>> = {
+  a: { 0x1001: 'ARCH_SET_GS', 0x1002: 'ARCH_SET_FS', 0x1003: 'ARCH_GET_FS', 0x1004: 'ARCH_GET_GS' },
+  i: { 0x5401: 'TCGETS', 0x5413: 'TIOCGWINSZ', 0x5450: 'FIONCLEX', 0x5451: 'FIOCLEX' },
+};
+
+/** NO_RETURN are the calls strace shows as `= ?`: they never return. */
+const NO_RETURN = new Set(['exit', 'exit_group']);
+
 function quote(b: Uint8Array, truncated: boolean): string {
   let s = '"';
   for (const c of b) {
@@ -47,11 +69,39 @@ export function formatCall(t: Task, e: Entry, nr: number, values: number[], resu
         }
       }
       case 'w': return peek(t, v, values[i + 1]);
+      case 'v': return iovecs(t, v, values[i + 1]);
+      case 'a':
+      case 'i': return NAMED[kind][v] ?? '0x' + v.toString(16);
       case 'r': return result >= 0 ? peek(t, v, result) : '0x' + v.toString(16);
       default: return String(v);
     }
   });
   const name = e.name || `syscall_${nr}`;
-  const res = result < 0 && result > -4096 ? `-1 ${errnoName(-result)}` : result > 0xffff ? '0x' + result.toString(16) : String(result);
+  let res: string;
+  if (NO_RETURN.has(name)) {
+    res = '?';
+  } else if (result < 0 && result > -4096) {
+    const code = errnoName(-result);
+    res = `-1 ${code}` + (ERRNO_TEXT[code] ? ` (${ERRNO_TEXT[code]})` : '');
+  } else {
+    res = result > 0xffff ? '0x' + result.toString(16) : String(result);
+  }
   return `${name}(${parts.join(', ')}) = ${res}`;
+}
+
+/** iovecs renders an iovec array as strace does. */
+function iovecs(t: Task, addr: number, count: number): string {
+  try {
+    const raw = t.mm.copyIn(addr, Math.min(count, 8) * 16);
+    const v = new DataView(raw.buffer);
+    const items = [];
+    for (let i = 0; i < Math.min(count, 8); i++) {
+      const base = Number(v.getBigUint64(i * 16, true));
+      const len = Number(v.getBigUint64(i * 16 + 8, true));
+      items.push(`{iov_base=${len === 0 ? '""' : peek(t, base, len)}, iov_len=${len}}`);
+    }
+    return `[${items.join(', ')}${count > 8 ? ', ...' : ''}]`;
+  } catch {
+    return '0x' + addr.toString(16);
+  }
 }

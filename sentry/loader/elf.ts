@@ -63,9 +63,9 @@ function perms(flags: number): Perm {
 
 /** checkElf validates the header and returns the program's segments. */
 function parse(path: string, image: Buffer) {
-  if (image.length < 64 || image.readUInt32BE(0) !== 0x7f454c46) throw new LoadError(`${path}: not an ELF executable`, 8);
+  if (image.length < 16 || image.readUInt32BE(0) !== 0x7f454c46) throw new LoadError(`${path}: not an ELF executable`, 8);
   if (image[4] === 1) throw new LoadError(`${path}: is a 32-bit program; only x86-64 programs are supported`, 8);
-  if (image[4] !== 2 || image[5] !== 1) throw new LoadError(`${path}: not a little-endian 64-bit ELF file`, 8);
+  if (image[4] !== 2 || image[5] !== 1 || image.length < 64) throw new LoadError(`${path}: not a little-endian 64-bit ELF file`, 8);
   const type = image.readUInt16LE(16);
   if (image.readUInt16LE(18) !== EM_X86_64) throw new LoadError(`${path}: not an x86-64 program`, 8);
   if (type !== ET_EXEC && type !== ET_DYN) throw new LoadError(`${path}: not an executable (ELF type ${type})`, 8);

@@ -383,8 +383,8 @@ export function noFilesystem(t: Task, a: SyscallArgs, pathArg: number): number {
 export function register(): void {
   full(0, read, 'd,r,u');
   full(1, write, 'd,w,u');
-  full(19, readv, 'd,p,d');
-  full(20, writev, 'd,p,d');
+  full(19, readv, 'd,v,d');
+  full(20, writev, 'd,v,d');
   partial(17, pread64, 'the standard streams only (ESPIPE)', 'd,p,u,d');
   partial(18, pwrite64, 'the standard streams only (ESPIPE)', 'd,p,u,d');
   full(3, close, 'd');
@@ -392,7 +392,7 @@ export function register(): void {
   partial(262, newfstatat, 'AT_EMPTY_PATH on a descriptor; paths need the VFS (issue 5)', 'd,s,p,x');
   partial(332, statx, 'AT_EMPTY_PATH on a descriptor; paths need the VFS (issue 5)', 'd,s,x,x,p');
   full(8, lseek, 'd,d,d');
-  partial(16, ioctl, 'TCGETS and TIOCGWINSZ on a terminal, FIOCLEX/FIONCLEX; ENOTTY otherwise', 'd,x,p');
+  partial(16, ioctl, 'TCGETS and TIOCGWINSZ on a terminal, FIOCLEX/FIONCLEX; ENOTTY otherwise', 'd,i,p');
   partial(72, fcntl, 'descriptor and status flags, F_DUPFD*, F_GETPIPE_SZ; no locks', 'd,d,x');
   full(32, dup, 'd');
   full(33, dup2, 'd,d');

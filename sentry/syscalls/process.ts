@@ -227,7 +227,7 @@ export function register(): void {
   full(115, getgroups, 'd,p');
   full(218, setTidAddress, 'p');
   full(273, setRobustList, 'p,u');
-  partial(158, archPrctl, 'FS base only', 'x,p');
+  partial(158, archPrctl, 'FS base only', 'a,p');
   full(302, prlimit64, 'd,d,p,p');
   full(97, getrlimit, 'd,p');
   partial(160, setrlimit, 'limits are recorded, not enforced', 'd,p');

@@ -1,0 +1,113 @@
+// sandbox.test.ts covers the Node API: the issue's example, the errors a
+// caller can cause, and that sandboxes leave nothing behind.
+import test from 'ava';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { Sandbox } from '../index.js';
+import { LoadError, UsageError } from '../sentry/sandbox.js';
+import { guestPath } from './helpers.js';
+
+test('the README example: uname -m in a 256M sandbox', async (t) => {
+  const sb = await Sandbox.create({ platform: 'kvm', memory: '256M' });
+  const r = await sb.run(['/bin/busybox', 'uname', '-m'], { stdin: '', timeoutMs: 5000 });
+  await sb.close();
+  t.is(r.exitCode, 0);
+  t.is(r.stdout, 'x86_64\n');
+  t.is(r.signal, null);
+  t.false(r.timedOut);
+});
+
+test('one sandbox runs several programs, one after another and at once', async (t) => {
+  const sb = await Sandbox.create({ memory: '128M' });
+  const first = await sb.run(['/bin/busybox', 'echo', 'one']);
+  const [a, b] = await Promise.all([sb.run(['/bin/busybox', 'seq', '3']), sb.run([guestPath('hello')])]);
+  await sb.close();
+  t.deepEqual([first.stdout, a.stdout, b.stdout], ['one\n', '1\n2\n3\n', 'hello\n']);
+});
+
+test('a run reports how many system calls and faults the program made', async (t) => {
+  const sb = await Sandbox.create({ memory: '512M' });
+  const hello = await sb.run([guestPath('hello')]);
+  const big = await sb.run([guestPath('bigalloc')]);
+  await sb.close();
+  // musl's hello: arch_prctl, set_tid_address, ioctl (is stdout a tty?), writev, exit_group.
+  t.is(hello.stats.syscalls, 5, JSON.stringify(hello.stats));
+  // 65,536 pages touched, mapped 16 at a time on each fault.
+  t.true(big.stats.faults >= 4096, JSON.stringify(big.stats));
+});
+
+test('programs that cannot be loaded reject with LoadError and a clear message', async (t) => {
+  const sb = await Sandbox.create({ memory: '64M' });
+  const messages = [];
+  for (const p of ['/no/such', '/etc', guestPath('notelf'), guestPath('elf32'), guestPath('hello.dynamic')]) {
+    const err = await t.throwsAsync(sb.run([p]), { instanceOf: LoadError });
+    messages.push(err?.message.replace(/^.*\//, ''));
+  }
+  await sb.close();
+  t.deepEqual(messages, [
+    'such: no such file or directory',
+    'etc: is a directory',
+    'notelf: not an ELF executable',
+    'elf32: is a 32-bit program; only x86-64 programs are supported',
+    'hello.dynamic: is dynamically linked; dynamically linked programs are not supported yet',
+  ]);
+});
+
+test('bad options reject with UsageError', async (t) => {
+  await t.throwsAsync(Sandbox.create({ memory: 'lots' }), { instanceOf: UsageError, message: 'invalid memory size: lots (use a number of bytes or a size like 256M or 2G)' });
+  await t.throwsAsync(Sandbox.create({ memory: '1M' }), { instanceOf: UsageError, message: 'memory must be at least 16M, not 1M' });
+  const sb = await Sandbox.create({ memory: '64M' });
+  await t.throwsAsync(sb.run([]), { instanceOf: UsageError, message: 'no program given' });
+  await t.throwsAsync(sb.run(['/bin/busybox'], { env: ['NOEQUALS'] }), { instanceOf: UsageError });
+  await sb.close();
+  await t.throwsAsync(sb.run(['/bin/busybox', 'true']), { instanceOf: UsageError, message: 'the sandbox is closed' });
+});
+
+test('kill() sends a signal to the running program', async (t) => {
+  const sb = await Sandbox.create({ memory: '64M' });
+  const run = sb.run([guestPath('spin')]);
+  setImmediate(() => sb.kill('SIGTERM'));
+  const r = await run;
+  await sb.close();
+  t.deepEqual([r.exitCode, r.signal], [143, 'SIGTERM']);
+});
+
+function openFds(): string[] {
+  return readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  }).filter((l) => l !== '');
+}
+
+const count = (list: string[], what: string) => list.filter((l) => l.includes(what)).length;
+
+// Serial: ava runs serial tests before the others, so no other sandbox is open.
+test.serial('creating and closing 1,000 sandboxes leaves no descriptors, VMs or memory behind', async (t) => {
+  // Warm up: the first sandbox opens /dev/kvm for the process, once.
+  const warm = await Sandbox.create({ memory: '64M' });
+  await warm.run([guestPath('hello')]);
+  await warm.close();
+  const fdsBefore = openFds();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  for (let i = 0; i < 1000; i++) {
+    const sb = await Sandbox.create({ memory: '64M' });
+    if (i % 10 === 0) {
+      const r = await sb.run([guestPath('hello')]);
+      if (r.stdout !== 'hello\n') t.fail(`run ${i}: ${JSON.stringify(r)}`);
+    }
+    await sb.close();
+  }
+  gc?.();
+  const fdsAfter = openFds();
+  t.is(fdsAfter.length, fdsBefore.length, `before: ${fdsBefore.join(' ')}\nafter: ${fdsAfter.join(' ')}`);
+  t.is(count(fdsAfter, 'kvm-vm'), 0);
+  t.is(count(fdsAfter, 'kvm-vcpu'), 0);
+  const maps = readFileSync('/proc/self/maps', 'utf8');
+  t.is(count(maps.split('\n'), 'tvisor-memory'), 0, 'no memory file stays mapped');
+  const growth = process.memoryUsage().rss - rssBefore;
+  t.true(growth < 64 << 20, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB`);
+});
