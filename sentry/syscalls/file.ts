@@ -294,7 +294,7 @@ async function doPoll(t: Task, addr: number, nfds: number, timeoutMs: number): P
   if (nfds > 1024) throw EINVAL;
   const raw = t.mm.copyIn(addr, nfds * 8);
   const v = new DataView(raw.buffer);
-  const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+  const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
   for (;;) {
     let ready = 0;
     const waits: Promise<void>[] = [];
@@ -320,7 +320,7 @@ async function doPoll(t: Task, addr: number, nfds: number, timeoutMs: number): P
       v.setInt16(i * 8 + 6, revents, true);
       if (revents) ready++;
     }
-    const remaining = deadline - Date.now();
+    const remaining = deadline - performance.now();
     if (ready > 0 || remaining <= 0) {
       t.mm.copyOut(addr, raw);
       return ready;
@@ -340,7 +340,7 @@ export function poll(t: Task, a: SyscallArgs): Promise<number> {
 export function ppoll(t: Task, a: SyscallArgs): Promise<number> {
   if (a.pointer(3) !== 0 && a.size(4) !== 8) throw EINVAL;
   const ts = a.pointer(2);
-  const timeout = ts === 0 ? -1 : Math.ceil(readTimespec(t.mm, ts) / 1e6);
+  const timeout = ts === 0 ? -1 : readTimespec(t.mm, ts) / 1e6;
   return doPoll(t, a.pointer(0), a.uint(1), timeout);
 }
 

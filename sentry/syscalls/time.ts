@@ -68,12 +68,7 @@ export function time(t: Task, a: SyscallArgs): number {
  */
 async function sleepFor(t: Task, ns: number, rem: number): Promise<number> {
   const start = performance.now();
-  const end = start + ns / 1e6;
-  // Timers fire on whole milliseconds, sometimes early: sleep until the deadline has passed.
-  let done: boolean | undefined = true;
-  for (let left = end - performance.now(); left > 0 && done; left = end - performance.now()) {
-    done = await t.interruptible(sleep(Math.ceil(left)).then(() => true));
-  }
+  const done = await t.interruptible(sleep(ns / 1e6).then(() => true));
   if (done) return 0;
   if (rem !== 0) {
     const left = Math.max(0, ns - (performance.now() - start) * 1e6);

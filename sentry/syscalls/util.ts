@@ -20,7 +20,14 @@ export function writeTimespec(mm: MM, addr: number, sec: number, nsec: number): 
   mm.copyOut(addr, b);
 }
 
-/** sleep resolves after ms milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+/**
+ * sleep resolves once ms milliseconds have passed on the monotonic clock.
+ * Node's timers fire on whole milliseconds and may fire early; a system
+ * call's timeout must never end early, so it waits again until it has.
+ */
+export async function sleep(ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  for (let left = ms; left > 0; left = deadline - performance.now()) {
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)));
+  }
 }
