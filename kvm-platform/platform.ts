@@ -1,5 +1,6 @@
 // platform.ts: the kvm platform. One VM per sandbox, its guest-physical
 // memory the sandbox's memory file; one vCPU per running task.
+import { close as fsClose } from 'node:fs';
 import * as abi from './abi.js';
 import {
   kvm,
@@ -133,7 +134,11 @@ export class KvmPlatform implements Platform {
       if (mem.size > MAX_MEMORY_FILE) throw new RangeError('memory limit too large for the kvm platform');
       vmFd = kvm.createVm(fd);
       if (kvm.checkExtension(fd, KVM_CAP_SET_TSS_ADDR) > 0) kvm.setTssAddr(vmFd, TSS_ADDR);
-      kvm.setUserMemoryRegion(vmFd, 0, 0, 0, mem.size, mem.address);
+      // Guest-physical memory is the memory file, registered a slot at a time as it is used.
+      let slot = 0;
+      const vm = vmFd;
+      mem.onGrow = (from, to) => kvm.setUserMemoryRegion(vm, slot++, 0, from, to - from, mem.address + BigInt(from));
+      mem.start();
       writeKernelArea(mem, loadStub());
       return new KvmPlatform(vmFd, mem);
     } catch (err) {
@@ -193,12 +198,17 @@ export class KvmPlatform implements Platform {
     host.preemptSet(on ? PREEMPT_PERIOD_US : 0);
   }
 
-  close(): void {
+  /**
+   * close releases the vCPUs, the memory and the VM. Tearing a VM down
+   * takes KVM about a millisecond, so the last close runs on libuv's
+   * thread pool rather than on the event loop.
+   */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const v of this.live) closeVcpu(v);
     this.live.clear();
-    host.close(this.vmFd);
     this.memoryFile.close();
+    await new Promise<void>((resolve) => fsClose(this.vmFd, () => resolve()));
   }
 }

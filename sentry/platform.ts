@@ -146,7 +146,8 @@ export interface Platform {
    * program spins.
    */
   preempt(on: boolean): void;
-  close(): void;
+  /** close releases everything; no context or address space is used afterwards. */
+  close(): Promise<void>;
 }
 
 /** PlatformError is a failure of the platform itself, never of the program. */

@@ -202,7 +202,7 @@ export class Sandbox {
     if (this.closed) return;
     if (this.running > 0) throw new UsageError('close() while a program is running');
     this.closed = true;
-    this.platform.close();
+    await this.platform.close();
     await closeLogger(this.log);
     if (this.strace) await closeLogger(this.strace);
   }

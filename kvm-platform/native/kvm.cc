@@ -12,6 +12,17 @@
 
 namespace {
 
+// Ioctl retries an ioctl that a signal interrupted (the preemption tick, a
+// profiler): only KVM_RUN reports EINTR to its caller.
+template <typename T>
+int Ioctl(int fd, unsigned long request, T arg) {
+  int r;
+  do {
+    r = ioctl(fd, request, arg);
+  } while (r < 0 && errno == EINTR);
+  return r;
+}
+
 // <linux/kvm.h> declares its flexible arrays with __DECLARE_FLEX_ARRAY,
 // which C++ lays out differently from C (kvm_cpuid2's entries land at
 // offset 12, not 8), changing both the structs and the ioctl numbers. The
@@ -40,7 +51,7 @@ Napi::Value SimpleIoctl(const Napi::CallbackInfo &info, unsigned long request,
                         const char *name) {
   int fd = ArgInt(info, 0);
   unsigned long arg = info.Length() > 1 ? static_cast<unsigned long>(ArgU64(info, 1)) : 0;
-  int r = ioctl(fd, request, arg);
+  int r = Ioctl(fd, request, arg);
   if (r < 0) return ThrowErrno(info.Env(), name, errno);
   return Napi::Number::New(info.Env(), r);
 }
@@ -72,7 +83,7 @@ Napi::Value SetUserMemoryRegion(const Napi::CallbackInfo &info) {
   region.guest_phys_addr = ArgU64(info, 3);
   region.memory_size = ArgU64(info, 4);
   region.userspace_addr = ArgU64(info, 5);
-  if (ioctl(ArgInt(info, 0), KVM_SET_USER_MEMORY_REGION, &region) < 0)
+  if (Ioctl(ArgInt(info, 0), KVM_SET_USER_MEMORY_REGION, &region) < 0)
     return ThrowErrno(info.Env(), "KVM_SET_USER_MEMORY_REGION", errno);
   return info.Env().Undefined();
 }
@@ -102,33 +113,33 @@ T *BytesOf(const Napi::CallbackInfo &info, size_t i) {
 }
 
 Napi::Value GetRegs(const Napi::CallbackInfo &info) {
-  if (ioctl(ArgInt(info, 0), KVM_GET_REGS, BytesOf<kvm_regs>(info, 1)) < 0)
+  if (Ioctl(ArgInt(info, 0), KVM_GET_REGS, BytesOf<kvm_regs>(info, 1)) < 0)
     return ThrowErrno(info.Env(), "KVM_GET_REGS", errno);
   return info.Env().Undefined();
 }
 Napi::Value SetRegs(const Napi::CallbackInfo &info) {
-  if (ioctl(ArgInt(info, 0), KVM_SET_REGS, BytesOf<kvm_regs>(info, 1)) < 0)
+  if (Ioctl(ArgInt(info, 0), KVM_SET_REGS, BytesOf<kvm_regs>(info, 1)) < 0)
     return ThrowErrno(info.Env(), "KVM_SET_REGS", errno);
   return info.Env().Undefined();
 }
 Napi::Value GetSregs(const Napi::CallbackInfo &info) {
-  if (ioctl(ArgInt(info, 0), KVM_GET_SREGS, BytesOf<kvm_sregs>(info, 1)) < 0)
+  if (Ioctl(ArgInt(info, 0), KVM_GET_SREGS, BytesOf<kvm_sregs>(info, 1)) < 0)
     return ThrowErrno(info.Env(), "KVM_GET_SREGS", errno);
   return info.Env().Undefined();
 }
 Napi::Value SetSregs(const Napi::CallbackInfo &info) {
-  if (ioctl(ArgInt(info, 0), KVM_SET_SREGS, BytesOf<kvm_sregs>(info, 1)) < 0)
+  if (Ioctl(ArgInt(info, 0), KVM_SET_SREGS, BytesOf<kvm_sregs>(info, 1)) < 0)
     return ThrowErrno(info.Env(), "KVM_SET_SREGS", errno);
   return info.Env().Undefined();
 }
 // GetXsave(vcpuFd, out) fills out (4096 bytes, struct kvm_xsave's region).
 Napi::Value GetXsave(const Napi::CallbackInfo &info) {
-  if (ioctl(ArgInt(info, 0), kGetXsave, info[1].As<Napi::Uint8Array>().Data()) < 0)
+  if (Ioctl(ArgInt(info, 0), kGetXsave, info[1].As<Napi::Uint8Array>().Data()) < 0)
     return ThrowErrno(info.Env(), "KVM_GET_XSAVE", errno);
   return info.Env().Undefined();
 }
 Napi::Value SetXsave(const Napi::CallbackInfo &info) {
-  if (ioctl(ArgInt(info, 0), kSetXsave, info[1].As<Napi::Uint8Array>().Data()) < 0)
+  if (Ioctl(ArgInt(info, 0), kSetXsave, info[1].As<Napi::Uint8Array>().Data()) < 0)
     return ThrowErrno(info.Env(), "KVM_SET_XSAVE", errno);
   return info.Env().Undefined();
 }
@@ -139,7 +150,7 @@ Napi::Value SetXcr0(const Napi::CallbackInfo &info) {
   xcrs.nr_xcrs = 1;
   xcrs.xcrs[0].xcr = 0;
   xcrs.xcrs[0].value = ArgU64(info, 1);
-  if (ioctl(ArgInt(info, 0), KVM_SET_XCRS, &xcrs) < 0)
+  if (Ioctl(ArgInt(info, 0), KVM_SET_XCRS, &xcrs) < 0)
     return ThrowErrno(info.Env(), "KVM_SET_XCRS", errno);
   return info.Env().Undefined();
 }
@@ -160,7 +171,7 @@ Napi::Value SetMsrs(const Napi::CallbackInfo &info) {
     memcpy(e, &index, 4);
     memcpy(e + 8, &data, 8);
   }
-  int r = ioctl(ArgInt(info, 0), kSetMsrs, buf.data());
+  int r = Ioctl(ArgInt(info, 0), kSetMsrs, buf.data());
   if (r < 0) return ThrowErrno(info.Env(), "KVM_SET_MSRS", errno);
   return Napi::Number::New(info.Env(), r);
 }
@@ -171,7 +182,7 @@ Napi::Value GetSupportedCpuid(const Napi::CallbackInfo &info) {
   const uint32_t max = 256;
   std::vector<uint8_t> buf(kFlexHeader + max * kCpuidEntrySize);
   memcpy(buf.data(), &max, 4);
-  if (ioctl(ArgInt(info, 0), kGetSupportedCpuid, buf.data()) < 0)
+  if (Ioctl(ArgInt(info, 0), kGetSupportedCpuid, buf.data()) < 0)
     return ThrowErrno(info.Env(), "KVM_GET_SUPPORTED_CPUID", errno);
   uint32_t n;
   memcpy(&n, buf.data(), 4);
@@ -188,7 +199,7 @@ Napi::Value SetCpuid2(const Napi::CallbackInfo &info) {
   std::vector<uint8_t> buf(kFlexHeader + n * kCpuidEntrySize);
   memcpy(buf.data(), &n, 4);
   memcpy(buf.data() + kFlexHeader, words.Data(), n * kCpuidEntrySize);
-  if (ioctl(ArgInt(info, 0), kSetCpuid2, buf.data()) < 0)
+  if (Ioctl(ArgInt(info, 0), kSetCpuid2, buf.data()) < 0)
     return ThrowErrno(info.Env(), "KVM_SET_CPUID2", errno);
   return info.Env().Undefined();
 }

@@ -6,19 +6,25 @@
 import { host } from '../native/host.js';
 import { KERNEL_RESERVED, PAGE_SIZE } from '../../kvm-platform/abi.js';
 
-/** CHUNK is the size of one ArrayBuffer view (a typed array stays below 4 GiB). */
-const CHUNK = 1 << 30;
+/**
+ * CHUNK is the size of one view of the file. Views are made when first
+ * needed and kept small, since V8 counts each view's size as memory
+ * pressure (see host.cc's View).
+ */
+const CHUNK = 1 << 24;
+/** FIRST_GROWTH is how much of the file is covered at first. */
+const FIRST_GROWTH = 32 << 20;
 const PAGE_SHIFT = 12;
 
 export class MemoryFile {
   readonly fd: number;
   readonly size: number;
   readonly address: bigint;
-  private readonly buffers: ArrayBuffer[];
-  private readonly bytes: Uint8Array[];
-  private readonly words: Uint32Array[];
-  /** refs counts the mappings of each frame; 0 is free. */
-  private readonly refs: Uint16Array;
+  private readonly buffers: ArrayBuffer[] = [];
+  private readonly bytes: Uint8Array[] = [];
+  private readonly words: Uint32Array[] = [];
+  /** refs counts the mappings of each frame; 0 is free. It grows with the frames handed out. */
+  private refs = new Uint16Array(4096);
   private readonly free: number[] = [];
   private next: number;
   private readonly freed: number[] = [];
@@ -26,6 +32,18 @@ export class MemoryFile {
   readonly userLimit: number;
   userCharged = 0;
   private closed = false;
+  /**
+   * covered is how much of the file, from the start, the platform has been
+   * told about (see onGrow); frames are handed out below it.
+   */
+  private covered = 0;
+  /**
+   * onGrow tells the platform that [from, to) is now in use, before any
+   * frame there is handed out. The kvm platform registers a memory slot
+   * for it: KVM's cost to create and destroy a slot grows with its size,
+   * so a short-lived sandbox pays only for the memory it touches.
+   */
+  onGrow: ((from: number, to: number) => void) | undefined;
 
   /**
    * create makes a memory file for a sandbox whose programs may commit
@@ -47,12 +65,7 @@ export class MemoryFile {
     this.fd = fd;
     this.size = size;
     this.userLimit = limit;
-    const mapped = host.mapShared(fd, size, CHUNK);
-    this.address = mapped.address;
-    this.buffers = mapped.chunks;
-    this.bytes = this.buffers.map((b) => new Uint8Array(b));
-    this.words = this.buffers.map((b) => new Uint32Array(b));
-    this.refs = new Uint16Array(size >>> PAGE_SHIFT);
+    this.address = host.mapShared(fd, size);
     this.next = KERNEL_RESERVED;
   }
 
@@ -61,8 +74,14 @@ export class MemoryFile {
     let phys = this.free.pop();
     if (phys === undefined) {
       if (this.next + PAGE_SIZE > this.size) return -1;
+      if (this.next + PAGE_SIZE > this.covered) this.grow();
       phys = this.next;
       this.next += PAGE_SIZE;
+      if (this.next >>> PAGE_SHIFT > this.refs.length) {
+        const grown = new Uint16Array(this.refs.length * 2);
+        grown.set(this.refs);
+        this.refs = grown;
+      }
     }
     this.refs[phys / PAGE_SIZE] = 1;
     return phys;
@@ -104,6 +123,18 @@ export class MemoryFile {
     this.freed.length = 0;
   }
 
+  /** grow covers at least one more frame, doubling what is covered. */
+  private grow(): void {
+    const to = Math.min(this.size, Math.max(this.covered * 2, FIRST_GROWTH, this.next + PAGE_SIZE));
+    this.onGrow?.(this.covered, to);
+    this.covered = to;
+  }
+
+  /** start covers the kernel area and the first frames; the platform calls it once it has set onGrow. */
+  start(): void {
+    if (this.covered === 0) this.grow();
+  }
+
   /** charge reserves bytes of the programs' limit; false when it would pass the limit. */
   charge(bytes: number): boolean {
     if (this.userCharged + bytes > this.userLimit) return false;
@@ -117,12 +148,22 @@ export class MemoryFile {
 
   /** bytesAt returns the view holding `phys`; index it with offsetOf(phys). */
   bytesAt(phys: number): Uint8Array {
-    return this.bytes[Math.floor(phys / CHUNK)];
+    return this.bytes[Math.floor(phys / CHUNK)] ?? this.makeView(phys).bytes;
   }
 
   /** wordsAt returns the 32-bit view holding `phys`; index it with offsetOf(phys) / 4. */
   wordsAt(phys: number): Uint32Array {
-    return this.words[Math.floor(phys / CHUNK)];
+    return this.words[Math.floor(phys / CHUNK)] ?? this.makeView(phys).words;
+  }
+
+  private makeView(phys: number): { bytes: Uint8Array; words: Uint32Array } {
+    const i = Math.floor(phys / CHUNK);
+    if (this.closed || phys < 0 || phys >= this.size) throw new RangeError(`memory file offset ${phys} out of range`);
+    const buffer = host.view(this.address, i * CHUNK, Math.min(CHUNK, this.size - i * CHUNK));
+    this.buffers.push(buffer);
+    this.bytes[i] = new Uint8Array(buffer);
+    this.words[i] = new Uint32Array(buffer);
+    return { bytes: this.bytes[i], words: this.words[i] };
   }
 
   offsetOf(phys: number): number {
@@ -144,5 +185,7 @@ export class MemoryFile {
     this.closed = true;
     host.unmap(this.address, this.size, this.buffers);
     host.close(this.fd);
+    this.bytes.length = 0;
+    this.words.length = 0;
   }
 }

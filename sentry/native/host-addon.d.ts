@@ -1,12 +1,9 @@
 // host.d.ts types the raw host addon (sentry/native/host.cc).
-export interface MappedFile {
-  address: bigint;
-  chunks: ArrayBuffer[];
-}
 export interface HostAddon {
   close(fd: number): void;
   memfdCreate(name: string, size: number): number;
-  mapShared(fd: number, size: number, chunkSize: number): MappedFile;
+  mapShared(fd: number, size: number): bigint;
+  view(address: bigint, offset: number, length: number): ArrayBuffer;
   unmap(address: bigint, size: number, buffers: ArrayBuffer[]): void;
   bufferAddress(buffer: ArrayBuffer): bigint;
   punchHole(fd: number, offset: number, length: number): void;

@@ -32,27 +32,23 @@ Napi::Value MemfdCreate(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
-// MapShared(fd, size, chunkSize) maps the whole file once, contiguously, and
-// returns {address, chunks}: the host address (for the KVM memory slot) and
-// ArrayBuffers over consecutive chunkSize slices (a typed array cannot span
-// more than 4 GiB).
+// MapShared(fd, size) maps the whole file once, contiguously, and returns
+// its host address (for the KVM memory slot and for View).
 Napi::Value MapShared(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
   int fd = ArgInt(info, 0);
   size_t size = static_cast<size_t>(ArgU64(info, 1));
-  size_t chunk = static_cast<size_t>(ArgU64(info, 2));
   void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-  if (p == MAP_FAILED) return ThrowErrno(env, "mmap(memory file)", errno);
-  Napi::Array chunks = Napi::Array::New(env);
-  uint32_t i = 0;
-  for (size_t off = 0; off < size; off += chunk, i++) {
-    size_t len = size - off < chunk ? size - off : chunk;
-    chunks.Set(i, Napi::ArrayBuffer::New(env, static_cast<uint8_t *>(p) + off, len));
-  }
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("address", Napi::BigInt::New(env, reinterpret_cast<uint64_t>(p)));
-  o.Set("chunks", chunks);
-  return o;
+  if (p == MAP_FAILED) return ThrowErrno(info.Env(), "mmap(memory file)", errno);
+  return Napi::BigInt::New(info.Env(), reinterpret_cast<uint64_t>(p));
+}
+
+// View(address, offset, length) returns an ArrayBuffer over part of a
+// mapping. The Sentry makes views of a few megabytes as it needs them: V8
+// counts an external buffer's size as memory pressure, so one view of a
+// whole gigabyte-sized file would set off a garbage collection.
+Napi::Value View(const Napi::CallbackInfo &info) {
+  uint8_t *p = reinterpret_cast<uint8_t *>(ArgU64(info, 0)) + ArgU64(info, 1);
+  return Napi::ArrayBuffer::New(info.Env(), p, static_cast<size_t>(ArgU64(info, 2)));
 }
 
 // Unmap(address, size, buffers) detaches every ArrayBuffer over the range,
@@ -159,6 +155,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate));
   exports.Set("mapShared", Napi::Function::New(env, MapShared));
+  exports.Set("view", Napi::Function::New(env, View));
   exports.Set("unmap", Napi::Function::New(env, Unmap));
   exports.Set("bufferAddress", Napi::Function::New(env, BufferAddress));
   exports.Set("punchHole", Napi::Function::New(env, PunchHole));
