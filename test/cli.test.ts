@@ -5,7 +5,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { guestPath, repoRoot } from './helpers.js';
+import { guestPath, repoRoot, sandboxTest } from './helpers.js';
+
+/** kvmTest runs a test that needs /dev/kvm (see sandboxTest); plain `test` needs none. */
+const kvmTest = sandboxTest('kvm', { concurrent: true });
 
 const CLI = path.join(repoRoot, 'dist', 'cli', 'tvisor.js');
 
@@ -29,35 +32,35 @@ function tvisor(args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv;
   });
 }
 
-test('tvisor run --platform=kvm -- busybox echo hello prints hello and exits 0', async (t) => {
+kvmTest('tvisor run --platform=kvm -- busybox echo hello prints hello and exits 0', async (t) => {
   const r = await tvisor(['run', '--platform=kvm', '--', '/bin/busybox', 'echo', 'hello']);
   t.deepEqual(r, { status: 0, signal: null, stdout: 'hello\n', stderr: '' });
 });
 
-test('kvm is the default platform and the exit status is the program\'s', async (t) => {
+kvmTest('kvm is the default platform and the exit status is the program\'s', async (t) => {
   const r = await tvisor(['run', '--', '/bin/busybox', 'sh', '-c', 'exit 3']);
   t.is(r.status, 3);
   t.is(r.stderr, '');
 });
 
-test('stdin passes through: sha256sum gives the host\'s digest', async (t) => {
+kvmTest('stdin passes through: sha256sum gives the host\'s digest', async (t) => {
   const r = await tvisor(['run', '--', '/bin/busybox', 'sha256sum'], { stdin: 'abc' });
   t.is(r.status, 0);
   t.is(r.stdout, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -\n');
 });
 
-test('a program name without a slash is searched in the sandbox PATH', async (t) => {
+kvmTest('a program name without a slash is searched in the sandbox PATH', async (t) => {
   const r = await tvisor(['run', '--', 'busybox', 'uname', '-m']);
   t.deepEqual([r.status, r.stdout], [0, 'x86_64\n']);
 });
 
-test('--env sets the environment, which holds PATH and nothing of the host\'s', async (t) => {
+kvmTest('--env sets the environment, which holds PATH and nothing of the host\'s', async (t) => {
   const r = await tvisor(['run', '--env', 'FOO=bar', '--env', 'X=1=2', '--', '/bin/busybox', 'env'], { env: { SECRET: 'host' } });
   t.is(r.status, 0);
   t.is(r.stdout, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nFOO=bar\nX=1=2\n');
 });
 
-test('--strace prints every system call as strace does, then the program\'s output', async (t) => {
+kvmTest('--strace prints every system call as strace does, then the program\'s output', async (t) => {
   const r = await tvisor(['run', '--strace', '--', guestPath('hello')]);
   t.is(r.status, 0);
   t.is(r.stdout, 'hello\n');
@@ -72,13 +75,13 @@ test('--strace prints every system call as strace does, then the program\'s outp
   ]);
 });
 
-test('--strace shows failed calls with their errno name', async (t) => {
+kvmTest('--strace shows failed calls with their errno name', async (t) => {
   const r = await tvisor(['run', '--strace', '--', guestPath('unimpl')]);
   t.is(r.stdout, 'acct: ENOSYS\nacct: ENOSYS\n');
   t.is(r.stderr.split('\n').filter((l) => l === 'acct() = -1 ENOSYS (Function not implemented)').length, 2, r.stderr);
 });
 
-test('--debug-log captures the Sentry\'s log; an unimplemented call warns once, by name', async (t) => {
+kvmTest('--debug-log captures the Sentry\'s log; an unimplemented call warns once, by name', async (t) => {
   const log = path.join(mkdtempSync(path.join(tmpdir(), 'tvisor-')), 'sentry.log');
   const r = await tvisor(['run', '--debug-log', log, '--', guestPath('unimpl')]);
   t.is(r.status, 0);
@@ -90,23 +93,23 @@ test('--debug-log captures the Sentry\'s log; an unimplemented call warns once, 
   t.regex(text, /info exit 0; \d+ syscalls by exit, \d+ faults/);
 });
 
-test('a segfault ends the run with 139 and "killed by signal SIGSEGV"', async (t) => {
+kvmTest('a segfault ends the run with 139 and "killed by signal SIGSEGV"', async (t) => {
   const r = await tvisor(['run', '--', guestPath('fault'), 'segv']);
   t.deepEqual(r, { status: 139, signal: null, stdout: 'fault segv\n', stderr: 'tvisor: killed by signal SIGSEGV\n' });
 });
 
-test('invalid opcode, divide error and abort() end with 132, 136 and 134', async (t) => {
+kvmTest('invalid opcode, divide error and abort() end with 132, 136 and 134', async (t) => {
   const statuses = [];
   for (const kind of ['ill', 'fpe', 'abort']) statuses.push((await tvisor(['run', '--', guestPath('fault'), kind])).status);
   t.deepEqual(statuses, [132, 136, 134]);
 });
 
-test('--timeout kills a spinning program with SIGKILL', async (t) => {
+kvmTest('--timeout kills a spinning program with SIGKILL', async (t) => {
   const r = await tvisor(['run', '--timeout', '500ms', '--', guestPath('spin')]);
   t.deepEqual(r, { status: 137, signal: null, stdout: '', stderr: 'tvisor: timed out after 500ms; killed by signal SIGKILL\n' });
 });
 
-test('Ctrl-C (SIGINT to tvisor) ends a spinning program with 130', async (t) => {
+kvmTest('Ctrl-C (SIGINT to tvisor) ends a spinning program with 130', async (t) => {
   let sent = false;
   const r = await tvisor(['run', '--', '/bin/busybox', 'sh', '-c', 'echo ready; while :; do :; done'], {
     onStdout: (out, child) => {
@@ -134,7 +137,7 @@ const errors: [string, string[], number, string][] = [
 ];
 
 for (const [what, args, status, stderr] of errors) {
-  test(`${what}: one line, exit ${status}, no stack trace`, async (t) => {
+  kvmTest(`${what}: one line, exit ${status}, no stack trace`, async (t) => {
     const r = await tvisor(args);
     t.is(r.status, status);
     t.is(r.stdout, '');
@@ -144,14 +147,14 @@ for (const [what, args, status, stderr] of errors) {
   });
 }
 
-test('a file without execute permission is refused with 126', async (t) => {
+kvmTest('a file without execute permission is refused with 126', async (t) => {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'tvisor-')), 'data');
   writeFileSync(file, 'not a program', { mode: 0o644 });
   const r = await tvisor(['run', '--', file]);
   t.deepEqual([r.status, r.stderr], [126, `tvisor: ${file}: permission denied (not executable)\n`]);
 });
 
-test('a non-ELF, a 32-bit and a dynamically linked program are refused with 126 and say why', async (t) => {
+kvmTest('a non-ELF, a 32-bit and a dynamically linked program are refused with 126 and say why', async (t) => {
   const out = [];
   for (const name of ['notelf', 'elf32', 'hello.dynamic']) {
     const r = await tvisor(['run', '--', guestPath(name)]);

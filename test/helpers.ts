@@ -187,15 +187,16 @@ export type SandboxTestFn = (title: string, impl: SandboxTestImpl) => void;
 /**
  * Declares sandbox tests for PLATFORM: `sandboxTest(platform)(title, impl)`.
  * The tests of a file run one at a time (they start virtual machines and some
- * measure time; ava still runs two files in parallel). When the platform is
+ * measure time; ava still runs two files in parallel), unless `concurrent`. When the platform is
  * unavailable, each test FAILS with the reason -- unless it is KVM and
  * TVISOR_SKIP_KVM=1, in which case the tests are skipped.
  */
-export function sandboxTest(platform: Platform): SandboxTestFn {
+export function sandboxTest(platform: Platform, opts: { concurrent?: boolean } = {}): SandboxTestFn {
   const problem = platformProblem(platform);
   if (problem === null) {
     return (title, impl) => {
-      test.serial(title, impl);
+      if (opts.concurrent) test(title, impl);
+      else test.serial(title, impl);
     };
   }
   if (platform === 'kvm' && process.env.TVISOR_SKIP_KVM === '1') {

@@ -1,12 +1,15 @@
 // sandbox.test.ts covers the Node API: the example, the errors a
 // caller can cause, and that sandboxes leave nothing behind.
-import test from 'ava';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Sandbox } from '../index.js';
 import { LoadError, UsageError } from '../sentry/sandbox.js';
-import { guestPath } from './helpers.js';
+import { guestPath, sandboxTest } from './helpers.js';
 
-test('the README example: uname -m in a 256M sandbox', async (t) => {
+/** kvmTest runs a test that needs /dev/kvm (see sandboxTest). */
+const kvmTest = sandboxTest('kvm', { concurrent: true });
+const kvmSerialTest = sandboxTest('kvm');
+
+kvmTest('the README example: uname -m in a 256M sandbox', async (t) => {
   const sb = await Sandbox.create({ platform: 'kvm', memory: '256M' });
   const r = await sb.run(['/bin/busybox', 'uname', '-m'], { stdin: '', timeoutMs: 5000 });
   await sb.close();
@@ -16,7 +19,7 @@ test('the README example: uname -m in a 256M sandbox', async (t) => {
   t.false(r.timedOut);
 });
 
-test('one sandbox runs several programs, one after another and at once', async (t) => {
+kvmTest('one sandbox runs several programs, one after another and at once', async (t) => {
   const sb = await Sandbox.create({ memory: '128M' });
   const first = await sb.run(['/bin/busybox', 'echo', 'one']);
   const [a, b] = await Promise.all([sb.run(['/bin/busybox', 'seq', '3']), sb.run([guestPath('hello')])]);
@@ -24,7 +27,7 @@ test('one sandbox runs several programs, one after another and at once', async (
   t.deepEqual([first.stdout, a.stdout, b.stdout], ['one\n', '1\n2\n3\n', 'hello\n']);
 });
 
-test('a run reports how many system calls and faults the program made', async (t) => {
+kvmTest('a run reports how many system calls and faults the program made', async (t) => {
   const sb = await Sandbox.create({ memory: '512M' });
   const hello = await sb.run([guestPath('hello')]);
   const big = await sb.run([guestPath('bigalloc')]);
@@ -35,7 +38,7 @@ test('a run reports how many system calls and faults the program made', async (t
   t.true(big.stats.faults >= 4096, JSON.stringify(big.stats));
 });
 
-test('programs that cannot be loaded reject with LoadError and a clear message', async (t) => {
+kvmTest('programs that cannot be loaded reject with LoadError and a clear message', async (t) => {
   const sb = await Sandbox.create({ memory: '64M' });
   const messages = [];
   for (const p of ['/no/such', '/etc', guestPath('notelf'), guestPath('elf32'), guestPath('hello.dynamic')]) {
@@ -52,7 +55,7 @@ test('programs that cannot be loaded reject with LoadError and a clear message',
   ]);
 });
 
-test('bad options reject with UsageError', async (t) => {
+kvmTest('bad options reject with UsageError', async (t) => {
   await t.throwsAsync(Sandbox.create({ memory: 'lots' }), { instanceOf: UsageError, message: 'invalid memory size: lots (use a number of bytes or a size like 256M or 2G)' });
   await t.throwsAsync(Sandbox.create({ memory: '1M' }), { instanceOf: UsageError, message: 'memory must be at least 16M, not 1M' });
   const sb = await Sandbox.create({ memory: '64M' });
@@ -62,7 +65,7 @@ test('bad options reject with UsageError', async (t) => {
   await t.throwsAsync(sb.run(['/bin/busybox', 'true']), { instanceOf: UsageError, message: 'the sandbox is closed' });
 });
 
-test('kill() sends a signal to the running program', async (t) => {
+kvmTest('kill() sends a signal to the running program', async (t) => {
   const sb = await Sandbox.create({ memory: '64M' });
   const run = sb.run([guestPath('spin')]);
   setImmediate(() => sb.kill('SIGTERM'));
@@ -84,7 +87,7 @@ function openFds(): string[] {
 const count = (list: string[], what: string) => list.filter((l) => l.includes(what)).length;
 
 // Serial: ava runs serial tests before the others, so no other sandbox is open.
-test.serial('creating and closing 1,000 sandboxes leaves no descriptors, VMs or memory behind', async (t) => {
+kvmSerialTest('creating and closing 1,000 sandboxes leaves no descriptors, VMs or memory behind', async (t) => {
   // Warm up: the first sandbox opens /dev/kvm for the process, once.
   const warm = await Sandbox.create({ memory: '64M' });
   await warm.run([guestPath('hello')]);
