@@ -8,13 +8,16 @@
 #   hello             -> bin/hello.dynamic   (dynamically linked glibc; for the error test)
 #   bin/elf32         -> a minimal 32-bit i386 ELF header (rejected by the loader)
 #   bin/notelf        -> an executable text file that is not ELF
-# A target is skipped when it is newer than its source (and this script).
+# test/guests/guest.h is the helpers' header that guests #include: never built
+# on its own (only *.c are), but every target built from C is rebuilt when it changes.
+# A target is skipped when it is newer than its source, guest.h and this script.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/test/guests"
 BIN="$SRC/bin"
 SELF="$ROOT/scripts/build-guests.sh"
+HEADER="$SRC/guest.h"
 mkdir -p "$BIN"
 
 # up_to_date TARGET SOURCE...: true when TARGET exists and is newer than every SOURCE.
@@ -32,7 +35,7 @@ up_to_date() {
 # The source goes where an argument @SRC@ is, else at the end.
 build() {
   local target="$1" source="$2"; shift 2
-  if up_to_date "$target" "$source" "$SELF"; then
+  if up_to_date "$target" "$source" "$HEADER" "$SELF"; then
     return 0
   fi
   echo "  CC  ${target#"$ROOT"/}"

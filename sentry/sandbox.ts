@@ -1,6 +1,7 @@
 // sandbox.ts: the public API. A Sandbox owns a platform (a VM on kvm) and
 // its memory file; run() starts a program in it and resolves when the
 // program ends.
+import { closeSync, openSync } from 'node:fs';
 import { KvmPlatform, KvmUnavailableError, MAX_MEMORY_FILE } from '../kvm-platform/platform.js';
 import { Kernel } from './kernel/kernel.js';
 import { Task } from './kernel/task.js';
@@ -9,7 +10,7 @@ import { MM } from './mm/mm.js';
 import { load } from './loader/elf.js';
 import { LoadError, findHostProgram, readHostProgram } from './loader/host-program.js';
 import { CollectOutput, FdTable, HostStream, MemoryInput, O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file.js';
-import { closeLogger, createLogger, createStraceLogger, type Logger } from './log.js';
+import { createLogger, createStraceLogger, type Logger } from './log.js';
 import { PlatformError, type Platform } from './platform.js';
 import { send as sendSignal } from './syscalls/signal.js';
 
@@ -95,14 +96,9 @@ export class Sandbox {
   private closed = false;
   private running = 0;
   private nextTid = 1;
-  private readonly log: Logger;
-  private readonly strace: Logger | undefined;
   private readonly tasks = new Set<Task>();
 
-  private constructor(private readonly platform: Platform, opts: SandboxOptions) {
-    this.log = createLogger({ debugLog: opts.debugLog });
-    this.strace = opts.strace ? createStraceLogger() : undefined;
-  }
+  private constructor(private readonly platform: Platform, private readonly log: Logger, private readonly strace: Logger | undefined) {}
 
   /** create makes a sandbox. It throws KvmUnavailableError when /dev/kvm cannot be used. */
   static async create(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -112,7 +108,22 @@ export class Sandbox {
     const memory = parseSize(opts.memory ?? DEFAULT_MEMORY);
     if (memory < MIN_MEMORY) throw new UsageError(`memory must be at least 16M, not ${opts.memory}`);
     if (memory > MAX_MEMORY_FILE * 0.98 - (64 << 20)) throw new UsageError(`memory must be at most 3G on the kvm platform, not ${opts.memory}`);
-    return new Sandbox(KvmPlatform.create(memory), opts);
+    if (opts.debugLog !== undefined) {
+      try {
+        closeSync(openSync(opts.debugLog, 'a'));
+      } catch (err) {
+        throw new UsageError(`cannot write the debug log ${opts.debugLog}: ${(err as NodeJS.ErrnoException).code}`);
+      }
+    }
+    const platform = KvmPlatform.create(memory);
+    try {
+      const log = await createLogger({ debugLog: opts.debugLog });
+      const strace = opts.strace ? await createStraceLogger() : undefined;
+      return new Sandbox(platform, log, strace);
+    } catch (err) {
+      await platform.close();
+      throw err;
+    }
   }
 
   /**
@@ -203,8 +214,8 @@ export class Sandbox {
     if (this.running > 0) throw new UsageError('close() while a program is running');
     this.closed = true;
     await this.platform.close();
-    await closeLogger(this.log);
-    if (this.strace) await closeLogger(this.strace);
+    await this.log.close();
+    await this.strace?.close();
   }
 }
 

@@ -130,6 +130,7 @@ const errors: [string, string[], number, string][] = [
   ['a bad memory size', ['run', '--memory', '12Q', '--', '/bin/busybox', 'true'], 2, 'tvisor: invalid memory size: 12Q (use a number of bytes or a size like 256M or 2G)\n'],
   ['a memory size too large', ['run', '--memory', '64G', '--', '/bin/busybox', 'true'], 2, 'tvisor: memory must be at most 3G on the kvm platform, not 64G\n'],
   ['a bad duration', ['run', '--timeout', 'soon', '--', '/bin/busybox', 'true'], 2, 'tvisor: invalid duration "soon" (use 500ms, 10s, 2m, 1h or seconds)\n'],
+  ['a debug log that cannot be written', ['run', '--debug-log', '/no/such/dir/log', '--', '/bin/busybox', 'true'], 2, 'tvisor: cannot write the debug log /no/such/dir/log: ENOENT\n'],
   ['a bad --env', ['run', '--env', 'NOEQUALS', '--', '/bin/busybox', 'true'], 2, 'tvisor: invalid --env "NOEQUALS" (use K=V)\n'],
   ['an unknown platform', ['run', '--platform=xen', '--', '/bin/busybox', 'true'], 2, 'tvisor: unknown platform "xen" (use kvm or ptrace)\n'],
   ['no program', ['run'], 2, 'tvisor: no program given (usage: tvisor run [options] -- PROGRAM [ARGS...])\n'],

@@ -15,22 +15,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { Sandbox } from '../index.js';
+import type { RunResult as SandboxRunResult } from '../sentry/sandbox.js';
 
 export type Platform = 'kvm' | 'ptrace';
 
 /** The platforms every sandbox test runs on (the ptrace platform comes later). */
 export const platforms: Platform[] = ['kvm'];
 
-/** The outcome of one run, natively or in the sandbox. */
-export interface RunResult {
-  /** The program's exit status, or 128 + N when it was killed by signal N. */
-  exitCode: number;
-  /** The name of the signal that killed it ('SIGSEGV'), or null. */
-  signal: string | null;
-  timedOut: boolean;
-  stdout: string;
-  stderr: string;
-}
+/** The outcome of one run, natively or in the sandbox: the API's result without the sandbox's statistics. */
+export type RunResult = Omit<SandboxRunResult, 'stats'>;
 
 export interface RunOpts {
   stdin?: string | Buffer;

@@ -174,49 +174,48 @@ export class MM {
     return f * PAGE_SIZE + (addr % PAGE_SIZE);
   }
 
-  /** poke writes into the program's memory whatever the mapping's protection (the loader's use). */
-  poke(addr: number, src: Uint8Array): void {
+  /**
+   * transfer copies between buf and the program's memory at addr, a page
+   * at a time, checking `access` on each page (Perm.None: any mapping, the
+   * loader's use). With `partial`, it stops at the first inaccessible page
+   * and returns how much it copied (EFAULT only when nothing was).
+   */
+  private transfer(addr: number, buf: Uint8Array, toProgram: boolean, access: Perm, partial = false): number {
     let done = 0;
-    while (done < src.length) {
+    while (done < buf.length) {
       const a = addr + done;
-      const phys = this.physFor(a, Perm.None);
-      const n = Math.min(src.length - done, PAGE_SIZE - (a % PAGE_SIZE));
-      this.mem.bytesAt(phys).set(src.subarray(done, done + n), this.mem.offsetOf(phys));
+      let phys: number;
+      try {
+        phys = this.physFor(a, access);
+      } catch (err) {
+        if (partial && done > 0) return done;
+        throw err;
+      }
+      const n = Math.min(buf.length - done, PAGE_SIZE - (a % PAGE_SIZE));
+      const view = this.mem.bytesAt(phys);
+      const off = this.mem.offsetOf(phys);
+      if (toProgram) view.set(buf.subarray(done, done + n), off);
+      else buf.set(view.subarray(off, off + n), done);
       done += n;
     }
+    return done;
+  }
+
+  /** poke writes into the program's memory whatever the mapping's protection (the loader's use). */
+  poke(addr: number, src: Uint8Array): void {
+    this.transfer(addr, src, true, Perm.None);
   }
 
   /** copyIn copies len bytes at addr out of the program into a new buffer. */
   copyIn(addr: number, len: number): Uint8Array {
     const out = new Uint8Array(len);
-    this.readInto(addr, out);
+    this.transfer(addr, out, false, Perm.Read);
     return out;
-  }
-
-  /** readInto fills dst from the program's memory at addr. */
-  readInto(addr: number, dst: Uint8Array): void {
-    let done = 0;
-    while (done < dst.length) {
-      const a = addr + done;
-      const phys = this.physFor(a, Perm.Read);
-      const n = Math.min(dst.length - done, PAGE_SIZE - (a % PAGE_SIZE));
-      const view = this.mem.bytesAt(phys);
-      const off = this.mem.offsetOf(phys);
-      dst.set(view.subarray(off, off + n), done);
-      done += n;
-    }
   }
 
   /** copyOut copies src into the program's memory at addr. */
   copyOut(addr: number, src: Uint8Array): void {
-    let done = 0;
-    while (done < src.length) {
-      const a = addr + done;
-      const phys = this.physFor(a, Perm.Write);
-      const n = Math.min(src.length - done, PAGE_SIZE - (a % PAGE_SIZE));
-      this.mem.bytesAt(phys).set(src.subarray(done, done + n), this.mem.offsetOf(phys));
-      done += n;
-    }
+    this.transfer(addr, src, true, Perm.Write);
   }
 
   /**
@@ -224,21 +223,7 @@ export class MM {
    * page and returns how much that was; EFAULT when nothing fits.
    */
   copyOutPartial(addr: number, src: Uint8Array): number {
-    let done = 0;
-    while (done < src.length) {
-      const a = addr + done;
-      let phys: number;
-      try {
-        phys = this.physFor(a, Perm.Write);
-      } catch (err) {
-        if (done > 0) return done;
-        throw err;
-      }
-      const n = Math.min(src.length - done, PAGE_SIZE - (a % PAGE_SIZE));
-      this.mem.bytesAt(phys).set(src.subarray(done, done + n), this.mem.offsetOf(phys));
-      done += n;
-    }
-    return done;
+    return this.transfer(addr, src, true, Perm.Write, true);
   }
 
   /** readString reads a NUL-terminated string of at most max bytes (ENAMETOOLONG is the caller's). */

@@ -13,7 +13,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,59 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest.h"
+
 #define X_ARCH_GET_FS 0x1003
 #define X_RLIMIT_STACK 3
 #define X_FUTEX_WAIT 0
-
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-#define S1(n, a) sys6((n), (long)(a), 0, 0, 0, 0, 0)
-#define S2(n, a, b) sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
-#define S3(n, a, b, c) sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define S4(n, a, b, c, d) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define S5(n, a, b, c, d, e) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
-#define S6(n, a, b, c, d, e, f) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
-
-static void out(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof buf - 1)
-		n = sizeof buf - 1;
-	for (int off = 0; off < n;) {
-		long w = S3(SYS_write, 1, buf + off, n - off);
-		if (w <= 0)
-			S1(SYS_exit_group, 2);
-		off += (int)w;
-	}
-}
-
-static const char *errname(long r)
-{
-	switch (-r) {
-	case EBADF: return "EBADF";
-	case EAGAIN: return "EAGAIN";
-	case EFAULT: return "EFAULT";
-	case EINVAL: return "EINVAL";
-	case ESPIPE: return "ESPIPE";
-	case ENOSYS: return "ENOSYS";
-	case ENOMEM: return "ENOMEM";
-	default: return r < 0 ? "E?" : "no error";
-	}
-}
 
 /* Expect r == -err; print "ok NAME (PTR)" on success. */
 static void expect(long r, int err, const char *name, const char *ptr)
@@ -97,13 +48,6 @@ static void expect_val(long r, long want, const char *name, const char *ptr)
 	}
 	out("ok %s (%s)\n", name, ptr);
 }
-
-struct ksigaction {
-	unsigned long handler;
-	unsigned long flags;
-	unsigned long restorer;
-	uint64_t mask;
-};
 
 int main(void)
 {

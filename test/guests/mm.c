@@ -5,7 +5,6 @@
  * Raw inline-asm system calls, so the libc wrappers change nothing. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,94 +12,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "guest.h"
+
 #define PG 4096UL
 #define X_MAP_FIXED_NOREPLACE 0x100000
 #define X_MREMAP_FIXED 2
-
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-#define S1(n, a) sys6((n), (long)(a), 0, 0, 0, 0, 0)
-#define S2(n, a, b) sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
-#define S3(n, a, b, c) sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define S5(n, a, b, c, d, e) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
-
-static const char *current = "start";
-
-static void out(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof buf - 1)
-		n = sizeof buf - 1;
-	for (int off = 0; off < n;) {
-		long w = S3(SYS_write, 1, buf + off, n - off);
-		if (w <= 0)
-			S1(SYS_exit_group, 2);
-		off += (int)w;
-	}
-}
-
-static const char *errname(long r)
-{
-	switch (-r) {
-	case EBADF: return "EBADF";
-	case EFAULT: return "EFAULT";
-	case EINVAL: return "EINVAL";
-	case EEXIST: return "EEXIST";
-	case ENOMEM: return "ENOMEM";
-	case EACCES: return "EACCES";
-	case EPERM: return "EPERM";
-	default: return r < 0 && r > -4096 ? "E?" : "no error";
-	}
-}
-
-__attribute__((noreturn)) static void fail(const char *fmt, ...)
-{
-	char buf[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	out("FAIL: %s: %s\n", current, buf);
-	S1(SYS_exit_group, 1);
-	__builtin_unreachable();
-}
-
-#define CHECK(cond, ...)                   \
-	do {                               \
-		if (!(cond))               \
-			fail(__VA_ARGS__); \
-	} while (0)
-
-static void expect_err(long r, int err, const char *what)
-{
-	if (r != -err)
-		fail("%s: expected %s, got %ld (%s)", what, errname(-err), r, errname(r));
-}
-
-static void expect_eq(long r, long want, const char *what)
-{
-	if (r != want)
-		fail("%s: expected %ld, got %ld (%s)", what, want, r, errname(r));
-}
-
-static void ok(void)
-{
-	out("ok %s\n", current);
-}
 
 static unsigned char *map(void *hint, size_t len, int prot, int flags)
 {

@@ -10,7 +10,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +22,8 @@
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "guest.h"
 
 /* Constants defined here because musl-gcc has no linux/ headers. */
 #define X_TCGETS 0x5401
@@ -40,104 +41,6 @@
 #define X_SS_DISABLE 2
 #define X_TIMER_ABSTIME 1
 
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-#define S0(n) sys6((n), 0, 0, 0, 0, 0, 0)
-#define S1(n, a) sys6((n), (long)(a), 0, 0, 0, 0, 0)
-#define S2(n, a, b) sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
-#define S3(n, a, b, c) sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define S4(n, a, b, c, d) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define S5(n, a, b, c, d, e) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
-#define S6(n, a, b, c, d, e, f) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
-
-static void out(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof buf - 1)
-		n = sizeof buf - 1;
-	for (int off = 0; off < n;) {
-		long w = S3(SYS_write, 1, buf + off, n - off);
-		if (w <= 0)
-			S1(SYS_exit_group, 2);
-		off += (int)w;
-	}
-}
-
-static const char *errname(long r)
-{
-	switch (-r) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case ESRCH: return "ESRCH";
-	case EINTR: return "EINTR";
-	case EBADF: return "EBADF";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case EFAULT: return "EFAULT";
-	case EEXIST: return "EEXIST";
-	case EINVAL: return "EINVAL";
-	case ENOTTY: return "ENOTTY";
-	case ESPIPE: return "ESPIPE";
-	case ERANGE: return "ERANGE";
-	case ENOSYS: return "ENOSYS";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	default: return r < 0 ? "E?" : "no error";
-	}
-}
-
-static const char *current = "start";
-
-__attribute__((noreturn)) static void fail(const char *fmt, ...)
-{
-	char buf[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	out("FAIL: %s: %s\n", current, buf);
-	S1(SYS_exit_group, 1);
-	__builtin_unreachable();
-}
-
-#define CHECK(cond, ...)                     \
-	do {                                 \
-		if (!(cond))                 \
-			fail(__VA_ARGS__);   \
-	} while (0)
-
-/* Expect r == -err (a raw syscall error). */
-static void expect_err(long r, int err, const char *what)
-{
-	if (r != -err)
-		fail("%s: expected %s, got %ld (%s)", what, errname(-err), r, errname(r));
-}
-
-/* Expect r == want. */
-static void expect_eq(long r, long want, const char *what)
-{
-	if (r != want)
-		fail("%s: expected %ld, got %ld (%s)", what, want, r, errname(r));
-}
-
-static void ok(void)
-{
-	out("ok %s\n", current);
-}
-
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -152,14 +55,6 @@ static const char *base_name(const char *p)
 	const char *s = strrchr(p, '/');
 	return s ? s + 1 : p;
 }
-
-/* The kernel's struct sigaction layout on x86_64. */
-struct ksigaction {
-	unsigned long handler;
-	unsigned long flags;
-	unsigned long restorer;
-	uint64_t mask;
-};
 
 struct kstack {
 	void *sp;
