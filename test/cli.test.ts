@@ -186,3 +186,42 @@ test('tvisor --help and tvisor run --help describe every flag', async (t) => {
   t.regex(top.stdout, /run \[options\] -- PROGRAM \[ARGS\.\.\.\]/);
   for (const flag of ['--platform', '--memory', '--timeout', '--env', '--strace', '--debug-log', '--help']) t.true(run.stdout.includes(flag), flag);
 });
+
+/** underPty runs a shell command on a fresh 100x40 pseudo-terminal (script(1)) and returns what it printed. */
+function underPty(command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', `stty rows 40 cols 100; ${command}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+    child.stdin.end();
+  });
+}
+
+kvmTest('on a terminal, isatty, the window size and the terminal modes are the real terminal\'s', async (t) => {
+  const native = await underPty(guestPath('tty'));
+  const sandboxed = await underPty(`${process.execPath} ${CLI} run -- ${guestPath('tty')}`);
+  const line = (fd: number) => `fd ${fd}: isatty 1, 100x40, icanon 1 echo 1\r\n`;
+  t.is(native, line(0) + line(1) + line(2));
+  t.is(sandboxed, native);
+});
+
+kvmTest('off a terminal, the terminal ioctls fail with ENOTTY', async (t) => {
+  const r = await tvisor(['run', '--', guestPath('tty')]);
+  const line = (fd: number) => `fd ${fd}: isatty 0, TIOCGWINSZ ENOTTY, TCGETS ENOTTY\n`;
+  t.deepEqual([r.status, r.stdout], [0, line(0) + line(1) + line(2)]);
+});
+
+kvmTest('a program writing to a closed pipe gets EPIPE and SIGPIPE (141), as `seq | head` does', async (t) => {
+  let closed = false;
+  const r = await tvisor(['run', '--', '/bin/busybox', 'seq', '1', '10000000'], {
+    onStdout: (_out, child) => {
+      if (!closed) {
+        closed = true;
+        child.stdout?.destroy();
+      }
+    },
+  });
+  t.deepEqual([r.status, r.signal, r.stderr], [141, null, '']);
+});

@@ -2,7 +2,9 @@
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
-import { EBADF, EFAULT, EINTR, EINVAL, ENOENT, ENOTTY, ERANGE, ESPIPE, ENAMETOOLONG } from '../errno.js';
+import { EBADF, EFAULT, EINTR, EINVAL, ENOENT, ENOTTY, EPIPE, ERANGE, ESPIPE, ENAMETOOLONG } from '../errno.js';
+import { SIGPIPE } from '../kernel/signals.js';
+import { send } from './signal.js';
 import { host } from '../native/host.js';
 import { O_APPEND, O_CLOEXEC, O_NONBLOCK, type FileDescription, type Stat } from '../vfs/file.js';
 import { readTimespec, sleep } from './util.js';
@@ -27,10 +29,19 @@ function readFile(t: Task, f: FileDescription, addr: number, len: number): numbe
   return finish(got);
 }
 
-function writeFile(f: FileDescription, data: Uint8Array): number | Promise<number> {
+/**
+ * writeFile writes data to f. Writing to a pipe whose reader is gone
+ * fails with EPIPE and sends the writer SIGPIPE, as on Linux.
+ */
+function writeFile(t: Task, f: FileDescription, data: Uint8Array): number | Promise<number> {
   if (!f.writable) throw EBADF;
   if (data.length === 0) return 0;
-  return f.write(data);
+  const r = f.write(data);
+  if (typeof r === 'number') return r;
+  return r.catch((err: unknown) => {
+    if (err === EPIPE) send(t, SIGPIPE);
+    throw err;
+  });
 }
 
 /** read implements read(2). */
@@ -44,7 +55,7 @@ export function write(t: Task, a: SyscallArgs): number | Promise<number> {
   const f = t.fds.get(a.int(0));
   if (!f.writable) throw EBADF;
   const len = Math.min(a.size(2), MAX_RW);
-  return writeFile(f, t.mm.copyIn(a.pointer(1), len));
+  return writeFile(t, f, t.mm.copyIn(a.pointer(1), len));
 }
 
 interface Iovec { base: number; len: number }
@@ -95,7 +106,7 @@ export function writev(t: Task, a: SyscallArgs): number | Promise<number> {
   if (!f.writable) throw EBADF;
   const iovs = readIovecs(t, a.pointer(1), a.int(2));
   const parts = iovs.filter((v) => v.len > 0).map((v) => t.mm.copyIn(v.base, v.len));
-  return writeFile(f, Buffer.concat(parts));
+  return writeFile(t, f, Buffer.concat(parts));
 }
 
 /**

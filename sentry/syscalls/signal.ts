@@ -137,12 +137,16 @@ export function send(t: Task, sig: number): number {
   return 0;
 }
 
-/** kill implements kill(2) within the sandbox's one process. */
+/**
+ * kill implements kill(2) within the sandbox's one process, which is init
+ * (pid 1) and leads process group 1: pid 1 and 0 reach it; -1 ("every
+ * process but init and the caller") and other groups reach nobody.
+ */
 export function kill(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   const sig = a.int(1);
   if (sig < 0 || sig > NSIG) throw EINVAL;
-  if (pid === PID || pid === 0 || pid === -1 || pid === -PID) return send(t, sig);
+  if (pid === PID || pid === 0) return send(t, sig);
   throw ESRCH;
 }
 

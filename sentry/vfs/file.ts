@@ -2,7 +2,7 @@
 // 5) the only files are the standard streams a sandbox is given.
 import { fstatSync, read as fsRead, write as fsWrite } from 'node:fs';
 import { isatty } from 'node:tty';
-import { EBADF, EMFILE, ESPIPE } from '../errno.js';
+import { EBADF, EIO, EMFILE, EPIPE, ESPIPE } from '../errno.js';
 
 export const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3;
 export const O_APPEND = 0x400, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
@@ -167,8 +167,12 @@ export class HostStream extends FileDescription {
   override write(data: Uint8Array): Promise<number> {
     if (!this.writable) throw EBADF;
     const copy = Buffer.from(data);
-    return new Promise((resolve) => {
-      fsWrite(this.fd, copy, 0, copy.length, null, (err, n) => resolve(err ? copy.length : n));
+    return new Promise((resolve, reject) => {
+      fsWrite(this.fd, copy, 0, copy.length, null, (err, n) => {
+        if (!err) resolve(n);
+        else if (err.code === 'EAGAIN') setTimeout(() => this.write(copy).then(resolve, reject), 1);
+        else reject(err.code === 'EPIPE' ? EPIPE : EIO);
+      });
     });
   }
 
