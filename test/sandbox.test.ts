@@ -1,6 +1,8 @@
 // sandbox.test.ts covers the Node API: the issue's example, the errors a
 // caller can cause, and that sandboxes leave nothing behind.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Sandbox } from '../index.js';
 import { LoadError, UsageError } from '../sentry/sandbox.js';
 import { guestPath, sandboxTest } from './helpers.js';
@@ -113,4 +115,41 @@ kvmSerialTest('creating and closing 1,000 sandboxes leaves no descriptors, VMs o
   t.is(count(maps.split('\n'), 'tvisor-memory'), 0, 'no memory file stays mapped');
   const growth = process.memoryUsage().rss - rssBefore;
   t.true(growth < 64 << 20, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB`);
+});
+
+/** patchedHello writes a copy of the hello guest with its writable segment's memsz set, and returns its path. */
+function patchedHello(memsz: bigint): string {
+  const b = Buffer.from(readFileSync(guestPath('hello')));
+  const phoff = Number(b.readBigUInt64LE(32));
+  for (let i = 0; i < b.readUInt16LE(56); i++) {
+    const o = phoff + i * 56;
+    if (b.readUInt32LE(o) === 1 && (b.readUInt32LE(o + 4) & 2) !== 0) b.writeBigUInt64LE(memsz, o + 40);
+  }
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'tvisor-')), 'big-bss');
+  writeFileSync(file, b, { mode: 0o755 });
+  return file;
+}
+
+kvmTest('a program whose data does not fit the memory limit is refused, not run', async (t) => {
+  const sb = await Sandbox.create({ memory: '64M' });
+  const file = patchedHello(1n << 30n);
+  await t.throwsAsync(sb.run([file]), { instanceOf: LoadError, message: `${file}: needs more memory than the sandbox allows` });
+  const r = await sb.run([guestPath('hello')]);
+  await sb.close();
+  t.is(r.stdout, 'hello\n');
+});
+
+kvmTest('an argument list over Linux\'s limit is refused with "argument list too long"', async (t) => {
+  const sb = await Sandbox.create({ memory: '64M' });
+  const hello = guestPath('hello');
+  await t.throwsAsync(sb.run([hello, 'a'.repeat(3 << 20)]), { instanceOf: LoadError, message: `${hello}: argument list too long` });
+  await sb.close();
+});
+
+kvmTest('a truncated ELF file is refused', async (t) => {
+  const sb = await Sandbox.create({ memory: '64M' });
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'tvisor-')), 'truncated');
+  writeFileSync(file, readFileSync(guestPath('hello')).subarray(0, 100), { mode: 0o755 });
+  await t.throwsAsync(sb.run([file]), { instanceOf: LoadError, message: `${file}: malformed program headers` });
+  await sb.close();
 });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { LoadError } from './host-program.js';
 import { MM, PAGE_SIZE, USER_ADDRESS_LIMIT, pageDown, pageUp } from '../mm/mm.js';
 import { Perm } from '../platform.js';
+import { ENOMEM } from '../errno.js';
 
 const PT_LOAD = 1;
 const PT_INTERP = 3;
@@ -14,6 +15,8 @@ const EM_X86_64 = 62;
 /** PIE_BASE is where a static PIE is loaded, as Linux's ELF_ET_DYN_BASE. */
 const PIE_BASE = 0x555555554000;
 const STACK_SIZE = 8 << 20;
+/** MAX_ARG_STRINGS is Linux's limit on argv and envp: a quarter of the 8 MiB stack. */
+const MAX_ARG_STRINGS = STACK_SIZE / 4;
 /** STACK_TOP leaves a guard gap below the end of the user address space. */
 export const STACK_TOP = USER_ADDRESS_LIMIT - 16 * PAGE_SIZE;
 
@@ -102,6 +105,17 @@ function parse(path: string, image: Buffer) {
  */
 export function load(mm: MM, path: string, image: Buffer, argv: string[], envp: string[], id: Identity): LoadedProgram {
   const elf = parse(path, image);
+  const strings = [...argv, ...envp].reduce((n, s) => n + Buffer.byteLength(s) + 1, 0);
+  if (strings > MAX_ARG_STRINGS) throw new LoadError(`${path}: argument list too long`, 7);
+  try {
+    return mapAndBuild(mm, path, image, elf, argv, envp, id);
+  } catch (err) {
+    if (err === ENOMEM) throw new LoadError(`${path}: needs more memory than the sandbox allows`, 12);
+    throw err;
+  }
+}
+
+function mapAndBuild(mm: MM, path: string, image: Buffer, elf: ReturnType<typeof parse>, argv: string[], envp: string[], id: Identity): LoadedProgram {
   const bias = elf.type === ET_DYN ? PIE_BASE - pageDown(Math.min(...elf.segments.map((s) => s.vaddr))) : 0;
   let end = 0;
   let phdr = 0;
