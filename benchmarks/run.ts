@@ -1,5 +1,6 @@
 // run.ts is the benchmark harness: it runs each workload under each runner
-// (native, tvisor's kvm platform, the kvm-floor program...), interleaving the
+// (native, tvisor's kvm and ptrace platforms, gVisor's runsc, and the floor
+// programs that drive each platform's bare path from C), interleaving the
 // runners so that the machine's drift hits them alike, and prints medians
 // and ratios. Ratios, not absolute times, are the result on noisy machines.
 // Nothing here is a test, and no test may use its output.
@@ -7,12 +8,13 @@
 // Usage: node dist/benchmarks/run.js [--workloads a,b] [--runners a,b]
 //                                    [--quick] [--reps N] [--no-build]
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { SandboxOptions } from '../index.js';
+import { chartSvg, formatRatio, type Report, type ResultRow } from './chart.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name: string) => join(root, 'benchmarks', 'bin', name);
@@ -20,6 +22,13 @@ const cliPath = join(root, 'dist', 'cli', 'tvisor.js');
 
 /** RUN_TIMEOUT_MS bounds one measurement, so a hung runner fails its row. */
 const RUN_TIMEOUT_MS = 180_000;
+/** QUICK_TIMEOUT_MS is the bound under --quick, whose every sample takes seconds at most. */
+const QUICK_TIMEOUT_MS = 30_000;
+/**
+ * RUNSC_KVM_TIMEOUT_MS bounds runsc on its own kvm platform, which hangs on
+ * PVM hosts (its Sentry runs in guest ring 0, which PVM emulates).
+ */
+const RUNSC_KVM_TIMEOUT_MS = 20_000;
 
 interface ProgramResult {
   exitCode: number;
@@ -28,62 +37,96 @@ interface ProgramResult {
 }
 
 /**
+ * Hang is a run that outlived its time limit. A runner that hangs once is
+ * not run again: its later rows repeat the note instead of waiting again.
+ */
+class Hang extends Error {}
+
+interface SpawnOptions {
+  timeoutMs: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
  * Runner is one way of running a program. Each capability is optional; a
  * workload uses the ones it needs, and a runner without them has no row.
  */
 interface Runner {
   name: string;
+  /** floor names the runner that measures this one's bare syscall path. */
+  floor?: string;
+  /** missing says why the runner cannot run on this machine, if it cannot. */
+  missing?(): string | undefined;
   /** run executes argv to completion (stdin empty) and returns its output. */
-  run?(argv: string[]): Promise<ProgramResult>;
+  run?(argv: string[], o: Options): Promise<ProgramResult>;
   /** command is the host command line that starts argv under this runner. */
   command?(argv: string[]): string[];
+  /** spawnOptions are what the command needs beyond the defaults. */
+  spawnOptions?(o: Options): SpawnOptions;
   /** launch creates a sandbox in this process, runs argv and closes it. */
-  launch?(argv: string[]): Promise<void>;
-  /** syscallFloor measures n syscalls on the bare guest path, in ns/op. */
-  syscallFloor?(n: number): Promise<number>;
+  launch?(argv: string[], o: Options): Promise<void>;
+  /** syscallFloor measures n syscalls on the bare platform path, in ns/op. */
+  syscallFloor?(n: number, o: Options): Promise<number>;
 }
 
 interface Options {
   quick: boolean;
+  timeoutMs: number;
 }
 
-/**
- * Workload is one measurement. measure returns one sample, or undefined
- * when the runner lacks what the workload needs (no row, not a failure).
- */
+/** Workload is one measurement; applies says which runners have a row. */
 interface Workload {
   name: string;
   unit: string;
-  measure(runner: Runner, o: Options): Promise<number | undefined> | undefined;
+  applies(runner: Runner): boolean;
+  measure(runner: Runner, o: Options): Promise<number>;
 }
 
+/** children are the programs running now, killed if the harness is interrupted. */
+const children = new Set<ReturnType<typeof spawn>>();
+
 // spawnProgram runs a host command to completion and reports its wall time.
-function spawnProgram(cmd: string[]): Promise<ProgramResult & { ms: number }> {
+// A command that outlives the time limit is killed and fails with a Hang.
+function spawnProgram(cmd: string[], so: SpawnOptions): Promise<ProgramResult & { ms: number }> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(cmd[0]!, cmd.slice(1), {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: RUN_TIMEOUT_MS,
-    });
+    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: so.env });
+    children.add(child);
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, so.timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      children.delete(child);
+      reject(e);
+    });
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
       const ms = performance.now() - start;
-      if (signal) reject(new Error(`${label(cmd)} killed by ${signal}${tail(stderr)}`));
+      const secs = `${Math.round(so.timeoutMs / 1000)} s`;
+      if (timedOut) {
+        const said = tail(stderr) || (stdout.trim() ? `: printed ${JSON.stringify(stdout.trim().slice(0, 60))}` : '');
+        reject(new Hang(said ? `hangs: killed after ${secs}${said}` : `hangs: no output in ${secs}`));
+      } else if (signal) reject(new Error(`${label(cmd)} killed by ${signal}${tail(stderr)}`));
       else resolve({ exitCode: code ?? -1, stdout, stderr, ms });
     });
   });
 }
 
-// withTimeout fails a promise that outlives RUN_TIMEOUT_MS. The work itself
-// cannot be cancelled; main() exits the process when the table is printed.
-function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+// withTimeout fails a promise that outlives the time limit with a Hang. The
+// work itself cannot be cancelled; main() exits the process when the table
+// is printed.
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Hang(`hangs: no result in ${Math.round(ms / 1000)} s`)), ms);
     timer.unref();
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
@@ -118,11 +161,58 @@ function numberOf(stdout: string, argv: string[]): number {
   return v;
 }
 
-// spawnRunner runs programs as host processes, behind an optional prefix
-// (e.g. ['runsc', '--platform=ptrace', 'do'] for gVisor).
-function spawnRunner(name: string, prefix: string[]): Runner {
-  const command = (argv: string[]) => [...prefix, ...argv];
-  return { name, command, run: (argv) => spawnProgram(command(argv)) };
+// onPath finds an executable in PATH, as a shell would.
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const path = join(dir, name);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return undefined;
+}
+
+const defaultSpawn = (o: Options): SpawnOptions => ({ timeoutMs: o.timeoutMs });
+
+// nativeRunner runs programs directly on the host.
+function nativeRunner(): Runner {
+  return {
+    name: 'native',
+    command: (argv) => argv,
+    run: (argv, o) => spawnProgram(argv, defaultSpawn(o)),
+  };
+}
+
+/** runscTmp is the folder runsc keeps its state in, made on first use. */
+let runscTmp: string | undefined;
+
+// runscRunner runs programs under gVisor's `runsc do`, which sandboxes a
+// host command with the host's / as its root (read-only, with an overlay).
+// runsc do makes its state folder in $TMPDIR whatever --root says, and
+// leaves it behind when it is killed, so each run points TMPDIR at a folder
+// of the harness's that main() removes.
+function runscRunner(name: string, platform: 'ptrace' | 'kvm', floor: string, timeoutMs?: number): Runner {
+  const command = (argv: string[]) => ['runsc', '--rootless', '--network=none', `--platform=${platform}`, 'do', ...argv];
+  const spawnOptions = (o: Options): SpawnOptions => {
+    runscTmp ??= mkdtempSync(join(os.tmpdir(), 'tvisor-bench-runsc-'));
+    return { timeoutMs: timeoutMs ?? o.timeoutMs, env: { ...process.env, TMPDIR: runscTmp } };
+  };
+  return {
+    name,
+    floor,
+    missing: () => {
+      if (!onPath('runsc')) return 'not installed';
+      if (platform === 'kvm' && !existsSync('/dev/kvm')) return 'no /dev/kvm';
+      return undefined;
+    },
+    command,
+    spawnOptions,
+    run: (argv, o) => spawnProgram(command(argv), spawnOptions(o)),
+  };
 }
 
 // text reads a program's output, whether the API hands it over as a string
@@ -136,7 +226,7 @@ type Platform = NonNullable<SandboxOptions['platform']>;
 // tvisorRunner runs programs in tvisor: in process through the Sandbox API,
 // and through the CLI for launch-cli. The API is imported when first used,
 // so the other runners work while it does not load.
-function tvisorRunner(platform: Platform): Runner {
+function tvisorRunner(platform: Platform, floor: string): Runner {
   const withSandbox = async <T>(fn: (run: (argv: string[]) => Promise<ProgramResult>) => Promise<T>) => {
     const { Sandbox } = await import('../index.js');
     const sb = await Sandbox.create({ platform });
@@ -151,15 +241,29 @@ function tvisorRunner(platform: Platform): Runner {
   };
   return {
     name: platform,
-    run: (argv) => withTimeout(withSandbox((run) => run(argv)), `${platform} run`),
+    floor,
+    run: (argv, o) => withTimeout(withSandbox((run) => run(argv)), o.timeoutMs),
     command: (argv) => [process.execPath, cliPath, 'run', `--platform=${platform}`, '--', ...argv],
-    launch: (argv) =>
+    launch: (argv, o) =>
       withTimeout(
         withSandbox(async (run) => {
           expectHello(await run(argv), argv);
         }),
-        `${platform} launch`,
+        o.timeoutMs,
       ),
+  };
+}
+
+// floorRunner runs a floor program: C that drives a platform's bare
+// syscall path with no Sentry, and prints ns/op.
+function floorRunner(name: string): Runner {
+  return {
+    name,
+    floor: name,
+    syscallFloor: async (n, o) => {
+      const argv = [bin(name), '--json', String(n)];
+      return numberOf(checked(await spawnProgram(argv, defaultSpawn(o)), argv), argv);
+    },
   };
 }
 
@@ -168,77 +272,69 @@ function expectHello(r: ProgramResult, argv: string[]): void {
   if (out !== 'hello\n') throw new Error(`${label(argv)} printed ${JSON.stringify(out.slice(0, 80))}`);
 }
 
-/** runners, in the order of the table. Add ptrace and runsc here. */
+/** runners, in the order of the table. */
 const runners: Runner[] = [
-  spawnRunner('native', []),
-  tvisorRunner('kvm'),
-  {
-    name: 'kvm-floor',
-    syscallFloor: async (n) => {
-      const argv = [bin('kvm-floor'), '--json', String(n)];
-      return numberOf(checked(await spawnProgram(argv), argv), argv);
-    },
-  },
+  nativeRunner(),
+  tvisorRunner('kvm', 'kvm-floor'),
+  tvisorRunner('ptrace', 'ptrace-floor'),
+  runscRunner('runsc', 'ptrace', 'ptrace-floor'),
+  runscRunner('runsc-kvm', 'kvm', 'kvm-floor', RUNSC_KVM_TIMEOUT_MS),
+  floorRunner('kvm-floor'),
+  floorRunner('ptrace-floor'),
 ];
+
+// programWorkload runs a workload program under a runner and reads the one
+// number it prints (its own timing of the work, so start-up is not in it).
+function programWorkload(name: string, unit: string, args: (o: Options) => string[]): Workload {
+  return {
+    name,
+    unit,
+    applies: (r) => r.run !== undefined,
+    measure: async (r, o) => {
+      const argv = [bin(name), ...args(o)];
+      return numberOf(checked(await r.run!(argv, o), argv), argv);
+    },
+  };
+}
 
 /** workloads, in the order of the table. */
 const workloads: Workload[] = [
   {
     name: 'syscall',
     unit: 'ns/op',
-    measure: (r, o) => {
+    applies: (r) => r.syscallFloor !== undefined || r.run !== undefined,
+    measure: async (r, o) => {
       const n = o.quick ? 2000 : 20000;
-      if (r.syscallFloor) return r.syscallFloor(n);
-      const run = r.run;
-      if (!run) return undefined;
+      if (r.syscallFloor) return r.syscallFloor(n, o);
       const argv = [bin('syscall'), String(n)];
-      return run(argv).then((res) => numberOf(checked(res, argv), argv));
+      return numberOf(checked(await r.run!(argv, o), argv), argv);
     },
   },
   {
     name: 'launch-api',
     unit: 'ms',
-    measure: (r) => {
-      const launch = r.launch;
-      if (!launch) return undefined;
+    applies: (r) => r.launch !== undefined,
+    measure: async (r, o) => {
       const start = performance.now();
-      return launch([bin('hello')]).then(() => performance.now() - start);
+      await r.launch!([bin('hello')], o);
+      return performance.now() - start;
     },
   },
   {
     name: 'launch-cli',
     unit: 'ms',
-    measure: (r) => {
-      if (!r.command) return undefined;
-      const cmd = r.command([bin('hello')]);
-      return spawnProgram(cmd).then((res) => {
-        expectHello(res, cmd);
-        return res.ms;
-      });
+    applies: (r) => r.command !== undefined,
+    measure: async (r, o) => {
+      const cmd = r.command!([bin('hello')]);
+      const res = await spawnProgram(cmd, r.spawnOptions?.(o) ?? defaultSpawn(o));
+      expectHello(res, cmd);
+      return res.ms;
     },
   },
-  {
-    name: 'cpu',
-    unit: 'ms',
-    measure: (r, o) => {
-      const run = r.run;
-      if (!run) return undefined;
-      const argv = [bin('cpu'), o.quick ? '50000000' : '200000000'];
-      return run(argv).then((res) => numberOf(checked(res, argv), argv));
-    },
-  },
+  programWorkload('cpu', 'ms', (o) => [o.quick ? '50000000' : '200000000']),
+  programWorkload('memory', 'ms', (o) => [o.quick ? '128' : '512']),
+  programWorkload('clock', 'ns/op', (o) => [o.quick ? '2000' : '20000']),
 ];
-
-interface Row {
-  workload: string;
-  runner: string;
-  unit: string;
-  median: number | null;
-  min: number | null;
-  max: number | null;
-  runs: number[];
-  error?: string;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -251,35 +347,63 @@ function errorText(e: unknown): string {
   return text.split('\n')[0]!.slice(0, 200);
 }
 
+/** RunnerState is what the harness learned about a runner in earlier workloads. */
+interface RunnerState {
+  /** unusable is the note every further row of the runner gets instead of running. */
+  unusable?: string;
+}
+
+// fail notes a failed sample in its row; a Hang says so itself, and makes
+// the runner unusable for the workloads after this one.
+function fail(row: ResultRow, state: RunnerState, e: unknown): void {
+  if (e instanceof Hang) {
+    row.note = e.message;
+    state.unusable = `${e.message} (in ${row.workload}; not run again)`;
+  } else {
+    row.note = `failed: ${errorText(e)}`;
+  }
+}
+
 // measureWorkload interleaves the runners: one warm-up each (which also
 // drops a runner that fails), then reps rounds of one sample per runner.
-async function measureWorkload(w: Workload, rs: Runner[], reps: number, o: Options): Promise<Row[]> {
-  const rows = new Map<Runner, Row>();
+async function measureWorkload(
+  w: Workload,
+  rs: Runner[],
+  states: Map<Runner, RunnerState>,
+  reps: number,
+  o: Options,
+): Promise<ResultRow[]> {
+  const rows = new Map<Runner, ResultRow>();
   for (const r of rs) {
-    const row: Row = { workload: w.name, runner: r.name, unit: w.unit, median: null, min: null, max: null, runs: [] };
-    try {
-      const sample = w.measure(r, o);
-      if (sample === undefined) continue;
-      await sample;
-    } catch (e) {
-      row.error = errorText(e);
-    }
+    if (!w.applies(r)) continue;
+    const row: ResultRow = { workload: w.name, runner: r.name, unit: w.unit, median: null, min: null, max: null, runs: [] };
     rows.set(r, row);
+    const state = states.get(r)!;
+    if (state.unusable) {
+      row.note = state.unusable;
+      continue;
+    }
+    try {
+      await w.measure(r, o);
+    } catch (e) {
+      fail(row, state, e);
+    }
   }
-  if (!rows.size) return [];
+  const live = [...rows].filter(([, row]) => !row.note);
+  if (!live.length) return [...rows.values()];
   for (let i = 0; i < reps; i++) {
-    for (const [r, row] of rows) {
-      if (row.error) continue;
+    for (const [r, row] of live) {
+      if (row.note) continue;
       try {
-        row.runs.push((await w.measure(r, o))!);
+        row.runs.push(await w.measure(r, o));
       } catch (e) {
-        row.error = errorText(e);
+        fail(row, states.get(r)!, e);
       }
     }
     process.stderr.write(`bench: ${w.name} round ${i + 1}/${reps}\n`);
   }
   for (const row of rows.values()) {
-    if (row.error || !row.runs.length) continue;
+    if (row.note || !row.runs.length) continue;
     row.median = median(row.runs);
     row.min = Math.min(...row.runs);
     row.max = Math.max(...row.runs);
@@ -292,30 +416,37 @@ function fmt(v: number | null): string {
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
 
-function ratio(row: Row, rows: Row[], baseline: string): string {
+function ratio(row: ResultRow, rows: ResultRow[], baseline: string): string {
   const base = rows.find((b) => b.workload === row.workload && b.runner === baseline);
   if (row.median === null || !base || base.median === null || base.median === 0) return '';
-  const r = row.median / base.median;
-  return `${r >= 100 ? r.toFixed(0) : r >= 1 ? r.toFixed(2) : r.toPrecision(2)}×`;
+  return formatRatio(row.median / base.median);
 }
 
-function table(rows: Row[]): string {
+// floorRatio compares a syscall row with the floor of its platform, and
+// names the floor, since kvm and ptrace rows have different ones.
+function floorRatio(row: ResultRow, rows: ResultRow[]): string {
+  const floor = runners.find((r) => r.name === row.runner)?.floor;
+  if (row.workload !== 'syscall' || !floor) return '';
+  const r = ratio(row, rows, floor);
+  return r && `${r} ${floor}`;
+}
+
+function table(rows: ResultRow[]): string {
   const out = [
-    '| workload | runner | unit | median | min | max | vs native | vs kvm-floor | note |',
+    '| workload | runner | unit | median | min | max | vs native | vs floor | note |',
     '|---|---|---|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of rows) {
-    const note = r.error ? `failed: ${r.error.replace(/\|/g, '\\|')}` : `${r.runs.length} runs`;
-    const floor = r.workload === 'syscall' ? ratio(r, rows, 'kvm-floor') : '';
+    const note = r.note ? r.note.replace(/\|/g, '\\|') : `${r.runs.length} runs`;
     out.push(
       `| ${r.workload} | ${r.runner} | ${r.unit} | ${fmt(r.median)} | ${fmt(r.min)} | ${fmt(r.max)} | ` +
-        `${ratio(r, rows, 'native')} | ${floor} | ${note} |`,
+        `${ratio(r, rows, 'native')} | ${floorRatio(r, rows)} | ${note} |`,
     );
   }
   return out.join('\n');
 }
 
-function machine() {
+function machine(): Report['machine'] {
   const cpus = os.cpus();
   const kvm = !existsSync('/dev/kvm') ? 'none' : existsSync('/sys/module/kvm_pvm') ? 'pvm' : 'hardware';
   let os_release = '';
@@ -350,6 +481,22 @@ function pick<T extends { name: string }>(all: T[], list: string | undefined, wh
   return all.filter((x) => names.includes(x.name));
 }
 
+// script runs one of scripts/*.sh with its output on stderr, and stops the
+// harness if it fails.
+function script(name: string): void {
+  const b = spawnSync('bash', [join(root, 'scripts', name)], { stdio: ['ignore', 2, 2] });
+  if (b.status !== 0) {
+    process.stderr.write(`bench: scripts/${name} failed\n`);
+    process.exit(1);
+  }
+}
+
+// cleanUp ends what still runs and removes runsc's state folder.
+function cleanUp(): void {
+  for (const child of children) child.kill('SIGKILL');
+  if (runscTmp) rmSync(runscTmp, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   let quick = false;
   let build = true;
@@ -371,26 +518,35 @@ async function main(): Promise<void> {
   }
   const ws = pick(workloads, workloadList, 'workload');
   const rs = pick(runners, runnerList, 'runner');
-  const o: Options = { quick };
+  const o: Options = { quick, timeoutMs: quick ? QUICK_TIMEOUT_MS : RUN_TIMEOUT_MS };
   reps ??= quick ? 3 : 7;
 
   if (build) {
-    const b = spawnSync('bash', [join(root, 'scripts', 'build-bench.sh')], { stdio: ['ignore', 2, 2] });
-    if (b.status !== 0) {
-      process.stderr.write('bench: scripts/build-bench.sh failed\n');
-      process.exit(1);
-    }
+    script('build-bench.sh');
+    script('setup-bench.sh');
+  }
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      cleanUp();
+      process.exit(128 + os.constants.signals[sig]);
+    });
   }
 
-  const rows: Row[] = [];
-  for (const w of ws) rows.push(...(await measureWorkload(w, rs, reps, o)));
+  const states = new Map<Runner, RunnerState>(rs.map((r) => [r, { unusable: r.missing?.() }]));
+  const rows: ResultRow[] = [];
+  try {
+    for (const w of ws) rows.push(...(await measureWorkload(w, rs, states, reps, o)));
+  } finally {
+    cleanUp();
+  }
 
   process.stdout.write(table(rows) + '\n');
   const results = join(root, 'benchmarks', 'results');
   mkdirSync(results, { recursive: true });
-  const report = { machine: machine(), date: new Date().toISOString(), results: rows };
+  const report: Report = { machine: machine(), date: new Date().toISOString(), results: rows };
   writeFileSync(join(results, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
-  process.stderr.write(`bench: wrote ${join('benchmarks', 'results', 'latest.json')}\n`);
+  writeFileSync(join(results, 'latest.svg'), chartSvg(report));
+  process.stderr.write(`bench: wrote ${join('benchmarks', 'results', 'latest.json')} and latest.svg\n`);
   // A hung sandbox may still hold the event loop; the results are out.
   process.exit(0);
 }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Sandbox, KvmUnavailableError, LoadError, UsageError, DEFAULT_PATH, parseSize } from '../sentry/sandbox.js';
+import { Sandbox, KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError, UsageError, DEFAULT_PATH, parseSize } from '../sentry/sandbox.js';
 
 const HELP = `Usage: tvisor <command> [options]
 
@@ -28,8 +28,9 @@ PATH when it has no slash) in a new sandbox. stdin, stdout and stderr pass
 through; the exit status is the program's, or 128+N when signal N killed it.
 
 Options:
-  --platform=kvm|ptrace  where the program runs (default kvm; ptrace comes
-                         with a later release)
+  --platform=kvm|ptrace  where the program runs: kvm (the default), a KVM
+                         micro-VM; or ptrace, a traced host process that
+                         needs no /dev/kvm
   --memory SIZE          the most memory the program may commit, e.g. 256M,
                          2G (default 2G, at most 3G); past it, allocation
                          fails with ENOMEM inside the program
@@ -43,7 +44,7 @@ Options:
   -h, --help             show this help
 
 Exit status: the program's; 125 when tvisor itself cannot run (no usable
-/dev/kvm); 126 when the program cannot be executed (not ELF, 32-bit,
+/dev/kvm, ptrace not permitted) or the sandbox fails; 126 when the program cannot be executed (not ELF, 32-bit,
 dynamically linked, a directory, no permission); 127 when it is not found;
 2 for a bad option.
 `;
@@ -154,7 +155,8 @@ function report(err: unknown): number {
   let message = String(err);
   if (err instanceof CliError) [status, message] = [err.status, err.message];
   else if (err instanceof UsageError) [status, message] = [2, err.message];
-  else if (err instanceof KvmUnavailableError) [status, message] = [125, err.message];
+  else if (err instanceof KvmUnavailableError || err instanceof PtraceUnavailableError) [status, message] = [125, err.message];
+  else if (err instanceof PlatformError) [status, message] = [125, `the sandbox failed: ${err.message}`];
   else if (err instanceof LoadError) [status, message] = [err.errno === 2 ? 127 : 126, err.message];
   else if (err instanceof Error) [status, message] = [125, `internal error: ${err.message}`];
   process.stderr.write(`tvisor: ${message}\n`);

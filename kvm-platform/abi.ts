@@ -8,8 +8,10 @@ export const ABI_VERSION = 1;
 /** STUB_MAGIC opens the stub binary: "TVSB" little-endian. */
 export const STUB_MAGIC = 0x42535654;
 
+import { PAGE_SIZE as SENTRY_PAGE_SIZE, USER_ADDRESS_LIMIT } from '../sentry/platform.js';
+
 /** PAGE_SIZE is the size of a guest page and of a memory-file frame. */
-export const PAGE_SIZE = 0x1000;
+export const PAGE_SIZE = SENTRY_PAGE_SIZE;
 
 // Guest-physical layout of the reserved kernel area at the start of the
 // memory file. Guest-physical addresses are memory-file offsets.
@@ -30,20 +32,18 @@ export const KERNEL_RESERVED = 0x10000;
 /**
  * The kernel area is mapped supervisor-only at KERNEL_VIRT_BASE + phys, in
  * the top gigabyte of the lower half (PML4 slot 255, PDPT slot 511), which
- * programs cannot map: USER_ADDRESS_LIMIT ends their address space below
- * it. It is not in the upper half because PVM runs guest code only at
+ * programs cannot map: the Sentry's USER_ADDRESS_LIMIT ends their address
+ * space below it. It is not in the upper half because PVM runs guest code only at
  * lower-half addresses and in a window of the upper half that it chooses
  * and publishes only through a paravirtual MSR; the top of the lower half
  * behaves the same on PVM and on hardware KVM.
  * KERNEL_VIRT_BASE_HI/LO are its two 32-bit halves.
  */
-export const KERNEL_VIRT_BASE = 0x7fffc0000000;
+export const KERNEL_VIRT_BASE = USER_ADDRESS_LIMIT;
 export const KERNEL_VIRT_BASE_HI = 0x7fff;
 export const KERNEL_VIRT_BASE_LO = 0xc0000000;
 export const KERNEL_PML4_INDEX = 255;
 export const KERNEL_PDPT_INDEX = 511;
-/** USER_ADDRESS_LIMIT is the end of the program's address space (Linux's TASK_SIZE). */
-export const USER_ADDRESS_LIMIT = 0x7fffc0000000;
 
 // GDT selectors, laid out as Linux does so programs see the same values.
 export const SEL_KERNEL_CS = 0x10;

@@ -27,7 +27,7 @@ const userSs = segmentBytes(USER_SS);
 
 export class KvmContext implements PlatformContext {
   readonly regs: Registers;
-  readonly fault: FaultInfo = { vector: 0, errorCode: 0, addr: 0 };
+  readonly fault: FaultInfo = { vector: 0, errorCode: 0, addr: 0, exact: false };
   private readonly run32: Uint32Array;
   private readonly run8: Uint8Array;
   private readonly sregs32: Uint32Array;

@@ -11,6 +11,7 @@ import { kernelVirt, loadStub, writeKernelArea } from './long-mode.js';
 import { KvmAddressSpace } from './address-space.js';
 import { KvmContext } from './context.js';
 import { host } from '../sentry/native/host.js';
+import { preempt } from '../sentry/native/preempt.js';
 import { MemoryFile } from '../sentry/mm/memory-file.js';
 import type { Platform } from '../sentry/platform.js';
 
@@ -19,10 +20,6 @@ export class KvmUnavailableError extends Error {
   readonly code = 'E_NO_KVM';
 }
 
-/** PREEMPT_SIGNAL is the real-time signal of the preemption tick. */
-const PREEMPT_SIGNAL = 44;
-/** PREEMPT_PERIOD_US is the preemption tick: the longest a program runs before the Sentry's event loop gets a turn. */
-const PREEMPT_PERIOD_US = 10_000;
 /** The identity-map and TSS pages that VMX needs sit just below 4 GiB, above the memory slot. */
 const TSS_ADDR = 0xfffbd000;
 /** MAX_MEMORY_FILE keeps the memory slot below those pages. */
@@ -58,7 +55,6 @@ function openKvm(): number {
   vcpuMmapSize = kvm.getVcpuMmapSize(fd);
   supportedCpuid = kvm.getSupportedCpuid(fd);
   xsaveMask = enableXsave(supportedCpuid);
-  host.preemptInit(PREEMPT_SIGNAL);
   kvmFd = fd;
   return fd;
 }
@@ -128,7 +124,7 @@ export class KvmPlatform implements Platform {
   /** create makes a VM whose programs may commit `memoryLimit` bytes. */
   static create(memoryLimit: number): KvmPlatform {
     const fd = openKvm();
-    const mem = MemoryFile.create(memoryLimit);
+    const mem = MemoryFile.create(memoryLimit, abi.KERNEL_RESERVED);
     let vmFd = -1;
     try {
       if (mem.size > MAX_MEMORY_FILE) throw new RangeError('memory limit too large for the kvm platform');
@@ -195,7 +191,7 @@ export class KvmPlatform implements Platform {
   }
 
   preempt(on: boolean): void {
-    host.preemptSet(on ? PREEMPT_PERIOD_US : 0);
+    preempt(on);
   }
 
   /**

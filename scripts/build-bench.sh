@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # build-bench.sh builds the benchmark programs into benchmarks/bin/: the
-# workloads (static, musl-gcc) and kvm-floor (gcc -O2). kvm-floor includes
-# benchmarks/abi.h and loads dist/guest-stub/guest-stub.bin at run time;
-# npm run build makes both, and they are remade here when out of date.
+# workloads (static, musl-gcc), kvm-floor and ptrace-floor (gcc -O2).
+# kvm-floor includes benchmarks/abi.h and loads dist/guest-stub/guest-stub.bin
+# at run time; npm run build makes both, and they are remade here when out
+# of date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -e benchmarks/abi.h ] || [ kvm-platform/abi.ts -nt benchmarks/abi.h ]; then
@@ -24,3 +25,4 @@ for src in benchmarks/workloads/*.c; do
   musl-gcc -static -O2 -Wall -Wextra -o "benchmarks/bin/$(basename "$src" .c)" "$src"
 done
 gcc -O2 -Wall -Wextra -o benchmarks/bin/kvm-floor benchmarks/kvm-floor.c
+gcc -O2 -Wall -Wextra -o benchmarks/bin/ptrace-floor benchmarks/ptrace-floor.c

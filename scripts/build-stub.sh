@@ -13,3 +13,8 @@ if [ "$size" -gt 8192 ]; then
   echo "build-stub: stub is $size bytes, more than STUB_MAX_SIZE" >&2
   exit 1
 fi
+
+# The ptrace platform's stub: a static ELF of one page.
+mkdir -p dist/ptrace-platform/obj
+as --64 -o dist/ptrace-platform/obj/stub.o ptrace-platform/stub.S
+ld -m elf_x86_64 -static -z max-page-size=4096 -T ptrace-platform/stub.ld -o dist/ptrace-platform/ptrace-stub dist/ptrace-platform/obj/stub.o

@@ -4,6 +4,16 @@
 // either; if it needs more, this interface grows.
 import type { MemoryFile } from './mm/memory-file.js';
 
+/** PAGE_SIZE is the size of a page and of a memory-file frame. */
+export const PAGE_SIZE = 0x1000;
+
+/**
+ * USER_ADDRESS_LIMIT ends the program's address space (Linux's TASK_SIZE).
+ * The top gigabyte of the lower half, above it, belongs to the platform:
+ * the kvm platform's kernel area, the ptrace platform's stub.
+ */
+export const USER_ADDRESS_LIMIT = 0x7fffc0000000;
+
 /** Reg names the general registers as the Sentry sees them. */
 export const enum Reg {
   RAX, RBX, RCX, RDX, RSI, RDI, RSP, RBP,
@@ -111,6 +121,12 @@ export interface FaultInfo {
   errorCode: number;
   /** addr is the faulting address for page faults (CR2), else 0. */
   addr: number;
+  /**
+   * exact is true when the platform reports only real faults, so a page
+   * fault on a present page is a protection violation. It is false where
+   * a stale TLB entry can fault once more after a permission upgrade (kvm).
+   */
+  exact: boolean;
 }
 
 /**

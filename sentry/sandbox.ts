@@ -2,6 +2,7 @@
 // its memory file; run() starts a program in it and resolves when the
 // program ends.
 import { closeSync, openSync } from 'node:fs';
+import { PtracePlatform, PtraceUnavailableError } from '../ptrace-platform/platform.js';
 import { KvmPlatform, KvmUnavailableError, MAX_MEMORY_FILE } from '../kvm-platform/platform.js';
 import { Kernel } from './kernel/kernel.js';
 import { Task } from './kernel/task.js';
@@ -14,7 +15,7 @@ import { createLogger, createStraceLogger, type Logger } from './log.js';
 import { PlatformError, type Platform } from './platform.js';
 import { send as sendSignal } from './syscalls/signal.js';
 
-export { KvmUnavailableError, LoadError, PlatformError };
+export { KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError };
 
 /** UsageError is a bad option given to the API or the CLI. */
 export class UsageError extends Error {
@@ -103,11 +104,10 @@ export class Sandbox {
   /** create makes a sandbox. It throws KvmUnavailableError when /dev/kvm cannot be used. */
   static async create(opts: SandboxOptions = {}): Promise<Sandbox> {
     const platformName = opts.platform ?? 'kvm';
-    if (platformName === 'ptrace') throw new UsageError('the ptrace platform is not available yet (issue 3); use --platform=kvm');
-    if (platformName !== 'kvm') throw new UsageError(`unknown platform "${platformName}" (use kvm or ptrace)`);
+    if (platformName !== 'kvm' && platformName !== 'ptrace') throw new UsageError(`unknown platform "${platformName}" (use kvm or ptrace)`);
     const memory = parseSize(opts.memory ?? DEFAULT_MEMORY);
     if (memory < MIN_MEMORY) throw new UsageError(`memory must be at least 16M, not ${opts.memory}`);
-    if (memory > MAX_MEMORY_FILE * 0.98 - (64 << 20)) throw new UsageError(`memory must be at most 3G on the kvm platform, not ${opts.memory}`);
+    if (platformName === 'kvm' && memory > MAX_MEMORY_FILE * 0.98 - (64 << 20)) throw new UsageError(`memory must be at most 3G on the kvm platform, not ${opts.memory}`);
     if (opts.debugLog !== undefined) {
       try {
         closeSync(openSync(opts.debugLog, 'a'));
@@ -115,7 +115,7 @@ export class Sandbox {
         throw new UsageError(`cannot write the debug log ${opts.debugLog}: ${(err as NodeJS.ErrnoException).code}`);
       }
     }
-    const platform = KvmPlatform.create(memory);
+    const platform: Platform = platformName === 'kvm' ? KvmPlatform.create(memory) : PtracePlatform.create(memory);
     try {
       const log = await createLogger({ debugLog: opts.debugLog });
       const strace = opts.strace ? await createStraceLogger() : undefined;

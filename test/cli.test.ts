@@ -2,10 +2,10 @@
 // real stdio, exit statuses and the one-line errors.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { guestPath, repoRoot, sandboxTest } from './helpers.js';
+import { guestPath, platforms, repoRoot, sandboxTest } from './helpers.js';
 
 /** kvmTest runs a test that needs /dev/kvm (see sandboxTest); plain `test` needs none. */
 const kvmTest = sandboxTest('kvm', { concurrent: true });
@@ -32,95 +32,127 @@ function tvisor(args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv;
   });
 }
 
-kvmTest('tvisor run --platform=kvm -- busybox echo hello prints hello and exits 0', async (t) => {
-  const r = await tvisor(['run', '--platform=kvm', '--', '/bin/busybox', 'echo', 'hello']);
-  t.deepEqual(r, { status: 0, signal: null, stdout: 'hello\n', stderr: '' });
-});
+for (const platform of platforms) {
+  /** ptest runs a test on one platform (see sandboxTest). */
+  const ptest = sandboxTest(platform, { concurrent: true });
 
-kvmTest('kvm is the default platform and the exit status is the program\'s', async (t) => {
-  const r = await tvisor(['run', '--', '/bin/busybox', 'sh', '-c', 'exit 3']);
-  t.is(r.status, 3);
-  t.is(r.stderr, '');
-});
-
-kvmTest('stdin passes through: sha256sum gives the host\'s digest', async (t) => {
-  const r = await tvisor(['run', '--', '/bin/busybox', 'sha256sum'], { stdin: 'abc' });
-  t.is(r.status, 0);
-  t.is(r.stdout, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -\n');
-});
-
-kvmTest('a program name without a slash is searched in the sandbox PATH', async (t) => {
-  const r = await tvisor(['run', '--', 'busybox', 'uname', '-m']);
-  t.deepEqual([r.status, r.stdout], [0, 'x86_64\n']);
-});
-
-kvmTest('--env sets the environment, which holds PATH and nothing of the host\'s', async (t) => {
-  const r = await tvisor(['run', '--env', 'FOO=bar', '--env', 'X=1=2', '--', '/bin/busybox', 'env'], { env: { SECRET: 'host' } });
-  t.is(r.status, 0);
-  t.is(r.stdout, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nFOO=bar\nX=1=2\n');
-});
-
-kvmTest('--strace prints every system call as strace does, then the program\'s output', async (t) => {
-  const r = await tvisor(['run', '--strace', '--', guestPath('hello')]);
-  t.is(r.status, 0);
-  t.is(r.stdout, 'hello\n');
-  // Stack addresses depend on the length of argv; the rest is exact.
-  const lines = r.stderr.trimEnd().split('\n').map((l) => l.replace(/0x7fff[0-9a-f]{8}/g, '0xSTACK'));
-  t.deepEqual(lines, [
-    'arch_prctl(ARCH_SET_FS, 0x405658) = 0',
-    'set_tid_address(0x405790) = 1',
-    'ioctl(1, TIOCGWINSZ, 0xSTACK) = -1 ENOTTY (Inappropriate ioctl for device)',
-    'writev(1, [{iov_base="", iov_len=0}, {iov_base="hello\\n", iov_len=6}], 2) = 6',
-    'exit_group(0) = ?',
-  ]);
-});
-
-kvmTest('--strace shows failed calls with their errno name', async (t) => {
-  const r = await tvisor(['run', '--strace', '--', guestPath('unimpl')]);
-  t.is(r.stdout, 'acct: ENOSYS\nacct: ENOSYS\n');
-  t.is(r.stderr.split('\n').filter((l) => l === 'acct() = -1 ENOSYS (Function not implemented)').length, 2, r.stderr);
-});
-
-kvmTest('--debug-log captures the Sentry\'s log; an unimplemented call warns once, by name', async (t) => {
-  const log = path.join(mkdtempSync(path.join(tmpdir(), 'tvisor-')), 'sentry.log');
-  const r = await tvisor(['run', '--debug-log', log, '--', guestPath('unimpl')]);
-  t.is(r.status, 0);
-  t.is(r.stdout, 'acct: ENOSYS\nacct: ENOSYS\n');
-  t.is(r.stderr, '');
-  const text = readFileSync(log, 'utf8');
-  t.is(text.split('\n').filter((l) => l.includes('unimplemented system call acct (163)')).length, 1, text);
-  t.regex(text, /info run \[".*unimpl"\]/);
-  t.regex(text, /info exit 0; \d+ syscalls by exit, \d+ faults/);
-});
-
-kvmTest('a segfault ends the run with 139 and "killed by signal SIGSEGV"', async (t) => {
-  const r = await tvisor(['run', '--', guestPath('fault'), 'segv']);
-  t.deepEqual(r, { status: 139, signal: null, stdout: 'fault segv\n', stderr: 'tvisor: killed by signal SIGSEGV\n' });
-});
-
-kvmTest('invalid opcode, divide error and abort() end with 132, 136 and 134', async (t) => {
-  const statuses = [];
-  for (const kind of ['ill', 'fpe', 'abort']) statuses.push((await tvisor(['run', '--', guestPath('fault'), kind])).status);
-  t.deepEqual(statuses, [132, 136, 134]);
-});
-
-kvmTest('--timeout kills a spinning program with SIGKILL', async (t) => {
-  const r = await tvisor(['run', '--timeout', '500ms', '--', guestPath('spin')]);
-  t.deepEqual(r, { status: 137, signal: null, stdout: '', stderr: 'tvisor: timed out after 500ms; killed by signal SIGKILL\n' });
-});
-
-kvmTest('Ctrl-C (SIGINT to tvisor) ends a spinning program with 130', async (t) => {
-  let sent = false;
-  const r = await tvisor(['run', '--', '/bin/busybox', 'sh', '-c', 'echo ready; while :; do :; done'], {
-    onStdout: (out, child) => {
-      if (!sent && out.includes('ready\n')) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    },
+  ptest(`${platform}: busybox echo hello prints hello and exits 0`, async (t) => {
+    const r = await tvisor(['run', `--platform=${platform}`, '--', '/bin/busybox', 'echo', 'hello']);
+    t.deepEqual(r, { status: 0, signal: null, stdout: 'hello\n', stderr: '' });
   });
-  t.deepEqual(r, { status: 130, signal: null, stdout: 'ready\n', stderr: '' });
-});
+
+  ptest(`${platform}: the exit status is the program's`, async (t) => {
+    const r = await tvisor(['run', `--platform=${platform}`, '--', '/bin/busybox', 'sh', '-c', 'exit 3']);
+    t.is(r.status, 3);
+    t.is(r.stderr, '');
+  });
+
+  ptest(`${platform}: stdin passes through: sha256sum gives the host's digest`, async (t) => {
+    const r = await tvisor(['run', `--platform=${platform}`, '--', '/bin/busybox', 'sha256sum'], { stdin: 'abc' });
+    t.is(r.status, 0);
+    t.is(r.stdout, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -\n');
+  });
+
+  ptest(`${platform}: a program name without a slash is searched in the sandbox PATH`, async (t) => {
+    const r = await tvisor(['run', `--platform=${platform}`, '--', 'busybox', 'uname', '-m']);
+    t.deepEqual([r.status, r.stdout], [0, 'x86_64\n']);
+  });
+
+  ptest(`${platform}: --env sets the environment, which holds PATH and nothing of the host's`, async (t) => {
+    const r = await tvisor(['run', `--platform=${platform}`, '--env', 'FOO=bar', '--env', 'X=1=2', '--', '/bin/busybox', 'env'], { env: { SECRET: 'host' } });
+    t.is(r.status, 0);
+    t.is(r.stdout, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nFOO=bar\nX=1=2\n');
+  });
+
+  ptest(`${platform}: --strace prints every system call as strace does, then the program's output`, async (t) => {
+    const r = await tvisor(['run', `--platform=${platform}`, '--strace', '--', guestPath('hello')]);
+    t.is(r.status, 0);
+    t.is(r.stdout, 'hello\n');
+    // Stack addresses depend on the length of argv; the rest is exact.
+    const lines = r.stderr.trimEnd().split('\n').map((l) => l.replace(/0x7fff[0-9a-f]{8}/g, '0xSTACK'));
+    t.deepEqual(lines, [
+      'arch_prctl(ARCH_SET_FS, 0x405658) = 0',
+      'set_tid_address(0x405790) = 1',
+      'ioctl(1, TIOCGWINSZ, 0xSTACK) = -1 ENOTTY (Inappropriate ioctl for device)',
+      'writev(1, [{iov_base="", iov_len=0}, {iov_base="hello\\n", iov_len=6}], 2) = 6',
+      'exit_group(0) = ?',
+    ]);
+  });
+
+  ptest(`${platform}: --strace shows failed calls with their errno name`, async (t) => {
+    const r = await tvisor(['run', `--platform=${platform}`, '--strace', '--', guestPath('unimpl')]);
+    t.is(r.stdout, 'acct: ENOSYS\nacct: ENOSYS\n');
+    t.is(r.stderr.split('\n').filter((l) => l === 'acct() = -1 ENOSYS (Function not implemented)').length, 2, r.stderr);
+  });
+
+  ptest(`${platform}: --debug-log captures the Sentry's log; an unimplemented call warns once, by name`, async (t) => {
+    const log = path.join(mkdtempSync(path.join(tmpdir(), 'tvisor-')), 'sentry.log');
+    const r = await tvisor(['run', `--platform=${platform}`, '--debug-log', log, '--', guestPath('unimpl')]);
+    t.is(r.status, 0);
+    t.is(r.stdout, 'acct: ENOSYS\nacct: ENOSYS\n');
+    t.is(r.stderr, '');
+    const text = readFileSync(log, 'utf8');
+    t.is(text.split('\n').filter((l) => l.includes('unimplemented system call acct (163)')).length, 1, text);
+    t.regex(text, /info run \[".*unimpl"\]/);
+    t.regex(text, /info exit 0; \d+ syscalls by exit, \d+ faults/);
+  });
+
+  ptest(`${platform}: a segfault ends the run with 139 and "killed by signal SIGSEGV"`, async (t) => {
+    const r = await tvisor(['run', `--platform=${platform}`, '--', guestPath('fault'), 'segv']);
+    t.deepEqual(r, { status: 139, signal: null, stdout: 'fault segv\n', stderr: 'tvisor: killed by signal SIGSEGV\n' });
+  });
+
+  ptest(`${platform}: invalid opcode, divide error and abort() end with 132, 136 and 134`, async (t) => {
+    const statuses = [];
+    for (const kind of ['ill', 'fpe', 'abort']) statuses.push((await tvisor(['run', `--platform=${platform}`, '--', guestPath('fault'), kind])).status);
+    t.deepEqual(statuses, [132, 136, 134]);
+  });
+
+  ptest(`${platform}: --timeout kills a spinning program with SIGKILL`, async (t) => {
+    const r = await tvisor(['run', `--platform=${platform}`, '--timeout', '500ms', '--', guestPath('spin')]);
+    t.deepEqual(r, { status: 137, signal: null, stdout: '', stderr: 'tvisor: timed out after 500ms; killed by signal SIGKILL\n' });
+  });
+
+  ptest(`${platform}: Ctrl-C (SIGINT to tvisor) ends a spinning program with 130`, async (t) => {
+    let sent = false;
+    const r = await tvisor(['run', `--platform=${platform}`, '--', '/bin/busybox', 'sh', '-c', 'echo ready; while :; do :; done'], {
+      onStdout: (out, child) => {
+        if (!sent && out.includes('ready\n')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    t.deepEqual(r, { status: 130, signal: null, stdout: 'ready\n', stderr: '' });
+  });
+
+  ptest(`${platform}: on a terminal, isatty, the window size and the terminal modes are the real terminal's`, async (t) => {
+    const native = await underPty(guestPath('tty'));
+    const sandboxed = await underPty(`${process.execPath} ${CLI} run --platform=${platform} -- ${guestPath('tty')}`);
+    const line = (fd: number) => `fd ${fd}: isatty 1, 100x40, icanon 1 echo 1\r\n`;
+    t.is(native, line(0) + line(1) + line(2));
+    t.is(sandboxed, native);
+  });
+
+  ptest(`${platform}: off a terminal, the terminal ioctls fail with ENOTTY`, async (t) => {
+    const r = await tvisor(['run', `--platform=${platform}`, '--', guestPath('tty')]);
+    const line = (fd: number) => `fd ${fd}: isatty 0, TIOCGWINSZ ENOTTY, TCGETS ENOTTY\n`;
+    t.deepEqual([r.status, r.stdout], [0, line(0) + line(1) + line(2)]);
+  });
+
+  ptest(`${platform}: a program writing to a closed pipe gets EPIPE and SIGPIPE (141), as \`seq | head\` does`, async (t) => {
+    let closed = false;
+    const r = await tvisor(['run', `--platform=${platform}`, '--', '/bin/busybox', 'seq', '1', '10000000'], {
+      onStdout: (_out, child) => {
+        if (!closed) {
+          closed = true;
+          child.stdout?.destroy();
+        }
+      },
+    });
+    t.deepEqual([r.status, r.signal, r.stderr], [141, null, '']);
+  });
+}
 
 const errors: [string, string[], number, string][] = [
   ['a missing program', ['run', '--', '/no/such/program'], 127, 'tvisor: /no/such/program: no such file or directory\n'],
@@ -173,9 +205,40 @@ test('without a usable KVM device it says so and names --platform=ptrace', async
   t.deepEqual(r, { status: 125, signal: null, stdout: '', stderr: 'tvisor: /dev/no-kvm-here does not exist; use --platform=ptrace to run without KVM\n' });
 });
 
-test('--platform=ptrace says it is not available yet', async (t) => {
-  const r = await tvisor(['run', '--platform=ptrace', '--', '/bin/busybox', 'true']);
-  t.deepEqual(r, { status: 2, signal: null, stdout: '', stderr: 'tvisor: the ptrace platform is not available yet (issue 3); use --platform=kvm\n' });
+kvmTest('kvm is the default platform', async (t) => {
+  const log = path.join(mkdtempSync(path.join(tmpdir(), 'tvisor-')), 'sentry.log');
+  const r = await tvisor(['run', '--debug-log', log, '--', '/bin/busybox', 'true']);
+  t.is(r.status, 0);
+  t.regex(readFileSync(log, 'utf8'), / on kvm\n/);
+});
+
+/** childPids lists the pids whose parent is pid. */
+function childPids(pid: number): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      return readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1] === String(pid);
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+test('ptrace: a stub killed from outside ends the run with a clear message and leaves no zombie', async (t) => {
+  let killed = 0;
+  let cliPid = 0;
+  const r = await tvisor(['run', '--platform=ptrace', '--', '/bin/busybox', 'sh', '-c', 'echo ready; while :; do :; done'], {
+    onStdout: (out, child) => {
+      cliPid = child.pid ?? 0;
+      if (killed === 0 && out.includes('ready\n')) {
+        killed = childPids(cliPid)[0];
+        process.kill(killed, 'SIGKILL');
+      }
+    },
+  });
+  t.true(killed > 0);
+  t.is(r.status, 125);
+  t.is(r.stderr, 'tvisor: the sandbox failed: the ptrace stub was killed by signal 9\n');
+  t.false(existsSync(`/proc/${killed}`), 'the stub was reaped');
 });
 
 test('tvisor --help and tvisor run --help describe every flag', async (t) => {
@@ -198,30 +261,3 @@ function underPty(command: string): Promise<string> {
     child.stdin.end();
   });
 }
-
-kvmTest('on a terminal, isatty, the window size and the terminal modes are the real terminal\'s', async (t) => {
-  const native = await underPty(guestPath('tty'));
-  const sandboxed = await underPty(`${process.execPath} ${CLI} run -- ${guestPath('tty')}`);
-  const line = (fd: number) => `fd ${fd}: isatty 1, 100x40, icanon 1 echo 1\r\n`;
-  t.is(native, line(0) + line(1) + line(2));
-  t.is(sandboxed, native);
-});
-
-kvmTest('off a terminal, the terminal ioctls fail with ENOTTY', async (t) => {
-  const r = await tvisor(['run', '--', guestPath('tty')]);
-  const line = (fd: number) => `fd ${fd}: isatty 0, TIOCGWINSZ ENOTTY, TCGETS ENOTTY\n`;
-  t.deepEqual([r.status, r.stdout], [0, line(0) + line(1) + line(2)]);
-});
-
-kvmTest('a program writing to a closed pipe gets EPIPE and SIGPIPE (141), as `seq | head` does', async (t) => {
-  let closed = false;
-  const r = await tvisor(['run', '--', '/bin/busybox', 'seq', '1', '10000000'], {
-    onStdout: (_out, child) => {
-      if (!closed) {
-        closed = true;
-        child.stdout?.destroy();
-      }
-    },
-  });
-  t.deepEqual([r.status, r.signal, r.stderr], [141, null, '']);
-});

@@ -19,8 +19,8 @@ import type { RunResult as SandboxRunResult } from '../sentry/sandbox.js';
 
 export type Platform = 'kvm' | 'ptrace';
 
-/** The platforms every sandbox test runs on (the ptrace platform comes later). */
-export const platforms: Platform[] = ['kvm'];
+/** The platforms every sandbox test runs on: the whole suite is a matrix over them. */
+export const platforms: Platform[] = ['kvm', 'ptrace'];
 
 /** The outcome of one run, natively or in the sandbox: the API's result without the sandbox's statistics. */
 export type RunResult = Omit<SandboxRunResult, 'stats'>;

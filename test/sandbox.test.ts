@@ -5,151 +5,153 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Sandbox } from '../index.js';
 import { LoadError, UsageError } from '../sentry/sandbox.js';
-import { guestPath, sandboxTest } from './helpers.js';
+import { guestPath, platforms, sandboxTest } from './helpers.js';
 
-/** kvmTest runs a test that needs /dev/kvm (see sandboxTest). */
-const kvmTest = sandboxTest('kvm', { concurrent: true });
-const kvmSerialTest = sandboxTest('kvm');
+for (const platform of platforms) {
+  /** ptest runs a test on one platform (see sandboxTest); pserial runs it alone. */
+  const ptest = sandboxTest(platform, { concurrent: true });
+  const pserial = sandboxTest(platform);
 
-kvmTest('the README example: uname -m in a 256M sandbox', async (t) => {
-  const sb = await Sandbox.create({ platform: 'kvm', memory: '256M' });
-  const r = await sb.run(['/bin/busybox', 'uname', '-m'], { stdin: '', timeoutMs: 5000 });
-  await sb.close();
-  t.is(r.exitCode, 0);
-  t.is(r.stdout, 'x86_64\n');
-  t.is(r.signal, null);
-  t.false(r.timedOut);
-});
+  ptest(`${platform}: the README example: uname -m in a 256M sandbox`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '256M' });
+    const r = await sb.run(['/bin/busybox', 'uname', '-m'], { stdin: '', timeoutMs: 5000 });
+    await sb.close();
+    t.is(r.exitCode, 0);
+    t.is(r.stdout, 'x86_64\n');
+    t.is(r.signal, null);
+    t.false(r.timedOut);
+  });
 
-kvmTest('one sandbox runs several programs, one after another and at once', async (t) => {
-  const sb = await Sandbox.create({ memory: '128M' });
-  const first = await sb.run(['/bin/busybox', 'echo', 'one']);
-  const [a, b] = await Promise.all([sb.run(['/bin/busybox', 'seq', '3']), sb.run([guestPath('hello')])]);
-  await sb.close();
-  t.deepEqual([first.stdout, a.stdout, b.stdout], ['one\n', '1\n2\n3\n', 'hello\n']);
-});
+  ptest(`${platform}: one sandbox runs several programs, one after another and at once`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '128M' });
+    const first = await sb.run(['/bin/busybox', 'echo', 'one']);
+    const [a, b] = await Promise.all([sb.run(['/bin/busybox', 'seq', '3']), sb.run([guestPath('hello')])]);
+    await sb.close();
+    t.deepEqual([first.stdout, a.stdout, b.stdout], ['one\n', '1\n2\n3\n', 'hello\n']);
+  });
 
-kvmTest('a run reports how many system calls and faults the program made', async (t) => {
-  const sb = await Sandbox.create({ memory: '512M' });
-  const hello = await sb.run([guestPath('hello')]);
-  const big = await sb.run([guestPath('bigalloc')]);
-  await sb.close();
-  // musl's hello: arch_prctl, set_tid_address, ioctl (is stdout a tty?), writev, exit_group.
-  t.is(hello.stats.syscalls, 5, JSON.stringify(hello.stats));
-  // 65,536 pages touched, mapped 16 at a time on each fault.
-  t.true(big.stats.faults >= 4096, JSON.stringify(big.stats));
-});
+  ptest(`${platform}: a run reports how many system calls and faults the program made`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '512M' });
+    const hello = await sb.run([guestPath('hello')]);
+    const big = await sb.run([guestPath('bigalloc')]);
+    await sb.close();
+    // musl's hello: arch_prctl, set_tid_address, ioctl (is stdout a tty?), writev, exit_group.
+    t.is(hello.stats.syscalls, 5, JSON.stringify(hello.stats));
+    // 65,536 pages touched, mapped 16 at a time on each fault.
+    t.true(big.stats.faults >= 4096, JSON.stringify(big.stats));
+  });
 
-kvmTest('programs that cannot be loaded reject with LoadError and a clear message', async (t) => {
-  const sb = await Sandbox.create({ memory: '64M' });
-  const messages = [];
-  for (const p of ['/no/such', '/etc', guestPath('notelf'), guestPath('elf32'), guestPath('hello.dynamic')]) {
-    const err = await t.throwsAsync(sb.run([p]), { instanceOf: LoadError });
-    messages.push(err?.message.replace(/^.*\//, ''));
-  }
-  await sb.close();
-  t.deepEqual(messages, [
-    'such: no such file or directory',
-    'etc: is a directory',
-    'notelf: not an ELF executable',
-    'elf32: is a 32-bit program; only x86-64 programs are supported',
-    'hello.dynamic: is dynamically linked; dynamically linked programs are not supported yet',
-  ]);
-});
-
-kvmTest('bad options reject with UsageError', async (t) => {
-  await t.throwsAsync(Sandbox.create({ memory: 'lots' }), { instanceOf: UsageError, message: 'invalid memory size: lots (use a number of bytes or a size like 256M or 2G)' });
-  await t.throwsAsync(Sandbox.create({ memory: '1M' }), { instanceOf: UsageError, message: 'memory must be at least 16M, not 1M' });
-  const sb = await Sandbox.create({ memory: '64M' });
-  await t.throwsAsync(sb.run([]), { instanceOf: UsageError, message: 'no program given' });
-  await t.throwsAsync(sb.run(['/bin/busybox'], { env: ['NOEQUALS'] }), { instanceOf: UsageError });
-  await sb.close();
-  await t.throwsAsync(sb.run(['/bin/busybox', 'true']), { instanceOf: UsageError, message: 'the sandbox is closed' });
-});
-
-kvmTest('kill() sends a signal to the running program', async (t) => {
-  const sb = await Sandbox.create({ memory: '64M' });
-  const run = sb.run([guestPath('spin')]);
-  setImmediate(() => sb.kill('SIGTERM'));
-  const r = await run;
-  await sb.close();
-  t.deepEqual([r.exitCode, r.signal], [143, 'SIGTERM']);
-});
-
-function openFds(): string[] {
-  return readdirSync('/proc/self/fd').map((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      return '';
-    }
-  }).filter((l) => l !== '');
-}
-
-const count = (list: string[], what: string) => list.filter((l) => l.includes(what)).length;
-
-// Serial: ava runs serial tests before the others, so no other sandbox is open.
-kvmSerialTest('creating and closing 1,000 sandboxes leaves no descriptors, VMs or memory behind', async (t) => {
-  // Warm up: the first sandbox opens /dev/kvm for the process, once.
-  const warm = await Sandbox.create({ memory: '64M' });
-  await warm.run([guestPath('hello')]);
-  await warm.close();
-  const fdsBefore = openFds();
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const rssBefore = process.memoryUsage().rss;
-  for (let i = 0; i < 1000; i++) {
-    const sb = await Sandbox.create({ memory: '64M' });
-    if (i % 10 === 0) {
-      const r = await sb.run([guestPath('hello')]);
-      if (r.stdout !== 'hello\n') t.fail(`run ${i}: ${JSON.stringify(r)}`);
+  ptest(`${platform}: programs that cannot be loaded reject with LoadError and a clear message`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '64M' });
+    const messages = [];
+    for (const p of ['/no/such', '/etc', guestPath('notelf'), guestPath('elf32'), guestPath('hello.dynamic')]) {
+      const err = await t.throwsAsync(sb.run([p]), { instanceOf: LoadError });
+      messages.push(err?.message.replace(/^.*\//, ''));
     }
     await sb.close();
-  }
-  gc?.();
-  const fdsAfter = openFds();
-  t.is(fdsAfter.length, fdsBefore.length, `before: ${fdsBefore.join(' ')}\nafter: ${fdsAfter.join(' ')}`);
-  t.is(count(fdsAfter, 'kvm-vm'), 0);
-  t.is(count(fdsAfter, 'kvm-vcpu'), 0);
-  const maps = readFileSync('/proc/self/maps', 'utf8');
-  t.is(count(maps.split('\n'), 'tvisor-memory'), 0, 'no memory file stays mapped');
-  const growth = process.memoryUsage().rss - rssBefore;
-  t.true(growth < 64 << 20, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB`);
-});
+    t.deepEqual(messages, [
+      'such: no such file or directory',
+      'etc: is a directory',
+      'notelf: not an ELF executable',
+      'elf32: is a 32-bit program; only x86-64 programs are supported',
+      'hello.dynamic: is dynamically linked; dynamically linked programs are not supported yet',
+    ]);
+  });
 
-/** patchedHello writes a copy of the hello guest with its writable segment's memsz set, and returns its path. */
-function patchedHello(memsz: bigint): string {
-  const b = Buffer.from(readFileSync(guestPath('hello')));
-  const phoff = Number(b.readBigUInt64LE(32));
-  for (let i = 0; i < b.readUInt16LE(56); i++) {
-    const o = phoff + i * 56;
-    if (b.readUInt32LE(o) === 1 && (b.readUInt32LE(o + 4) & 2) !== 0) b.writeBigUInt64LE(memsz, o + 40);
+  ptest(`${platform}: bad options reject with UsageError`, async (t) => {
+    await t.throwsAsync(Sandbox.create({ platform, memory: 'lots' }), { instanceOf: UsageError, message: 'invalid memory size: lots (use a number of bytes or a size like 256M or 2G)' });
+    await t.throwsAsync(Sandbox.create({ platform, memory: '1M' }), { instanceOf: UsageError, message: 'memory must be at least 16M, not 1M' });
+    const sb = await Sandbox.create({ platform, memory: '64M' });
+    await t.throwsAsync(sb.run([]), { instanceOf: UsageError, message: 'no program given' });
+    await t.throwsAsync(sb.run(['/bin/busybox'], { env: ['NOEQUALS'] }), { instanceOf: UsageError });
+    await sb.close();
+    await t.throwsAsync(sb.run(['/bin/busybox', 'true']), { instanceOf: UsageError, message: 'the sandbox is closed' });
+  });
+
+  ptest(`${platform}: kill() sends a signal to the running program`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '64M' });
+    const run = sb.run([guestPath('spin')]);
+    setImmediate(() => sb.kill('SIGTERM'));
+    const r = await run;
+    await sb.close();
+    t.deepEqual([r.exitCode, r.signal], [143, 'SIGTERM']);
+  });
+
+  function openFds(): string[] {
+    return readdirSync('/proc/self/fd').map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    }).filter((l) => l !== '');
   }
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'tvisor-')), 'big-bss');
-  writeFileSync(file, b, { mode: 0o755 });
-  return file;
+
+  const count = (list: string[], what: string) => list.filter((l) => l.includes(what)).length;
+
+  // Serial: ava runs serial tests before the others, so no other sandbox is open.
+  pserial(`${platform}: creating and closing 1,000 sandboxes leaves no descriptors, VMs or memory behind`, async (t) => {
+    // Warm up: the first sandbox opens /dev/kvm for the process, once.
+    const warm = await Sandbox.create({ platform, memory: '64M' });
+    await warm.run([guestPath('hello')]);
+    await warm.close();
+    const fdsBefore = openFds();
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    for (let i = 0; i < 1000; i++) {
+      const sb = await Sandbox.create({ platform, memory: '64M' });
+      if (i % 10 === 0) {
+        const r = await sb.run([guestPath('hello')]);
+        if (r.stdout !== 'hello\n') t.fail(`run ${i}: ${JSON.stringify(r)}`);
+      }
+      await sb.close();
+    }
+    gc?.();
+    const fdsAfter = openFds();
+    t.is(fdsAfter.length, fdsBefore.length, `before: ${fdsBefore.join(' ')}\nafter: ${fdsAfter.join(' ')}`);
+    t.is(count(fdsAfter, 'kvm-vm'), 0);
+    t.is(count(fdsAfter, 'kvm-vcpu'), 0);
+    const maps = readFileSync('/proc/self/maps', 'utf8');
+    t.is(count(maps.split('\n'), 'tvisor-memory'), 0, 'no memory file stays mapped');
+    const growth = process.memoryUsage().rss - rssBefore;
+    t.true(growth < 64 << 20, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB`);
+  });
+
+  /** patchedHello writes a copy of the hello guest with its writable segment's memsz set, and returns its path. */
+  function patchedHello(memsz: bigint): string {
+    const b = Buffer.from(readFileSync(guestPath('hello')));
+    const phoff = Number(b.readBigUInt64LE(32));
+    for (let i = 0; i < b.readUInt16LE(56); i++) {
+      const o = phoff + i * 56;
+      if (b.readUInt32LE(o) === 1 && (b.readUInt32LE(o + 4) & 2) !== 0) b.writeBigUInt64LE(memsz, o + 40);
+    }
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tvisor-')), 'big-bss');
+    writeFileSync(file, b, { mode: 0o755 });
+    return file;
+  }
+
+  ptest(`${platform}: a program whose data does not fit the memory limit is refused, not run`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '64M' });
+    const file = patchedHello(1n << 30n);
+    await t.throwsAsync(sb.run([file]), { instanceOf: LoadError, message: `${file}: needs more memory than the sandbox allows` });
+    const r = await sb.run([guestPath('hello')]);
+    await sb.close();
+    t.is(r.stdout, 'hello\n');
+  });
+
+  ptest(`${platform}: an argument list over Linux's limit is refused with "argument list too long"`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '64M' });
+    const hello = guestPath('hello');
+    await t.throwsAsync(sb.run([hello, 'a'.repeat(3 << 20)]), { instanceOf: LoadError, message: `${hello}: argument list too long` });
+    await sb.close();
+  });
+
+  ptest(`${platform}: a truncated ELF file is refused`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '64M' });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tvisor-')), 'truncated');
+    writeFileSync(file, readFileSync(guestPath('hello')).subarray(0, 100), { mode: 0o755 });
+    await t.throwsAsync(sb.run([file]), { instanceOf: LoadError, message: `${file}: malformed program headers` });
+    await sb.close();
+  });
 }
-
-kvmTest('a program whose data does not fit the memory limit is refused, not run', async (t) => {
-  const sb = await Sandbox.create({ memory: '64M' });
-  const file = patchedHello(1n << 30n);
-  await t.throwsAsync(sb.run([file]), { instanceOf: LoadError, message: `${file}: needs more memory than the sandbox allows` });
-  const r = await sb.run([guestPath('hello')]);
-  await sb.close();
-  t.is(r.stdout, 'hello\n');
-});
-
-kvmTest('an argument list over Linux\'s limit is refused with "argument list too long"', async (t) => {
-  const sb = await Sandbox.create({ memory: '64M' });
-  const hello = guestPath('hello');
-  await t.throwsAsync(sb.run([hello, 'a'.repeat(3 << 20)]), { instanceOf: LoadError, message: `${hello}: argument list too long` });
-  await sb.close();
-});
-
-kvmTest('a truncated ELF file is refused', async (t) => {
-  const sb = await Sandbox.create({ memory: '64M' });
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'tvisor-')), 'truncated');
-  writeFileSync(file, readFileSync(guestPath('hello')).subarray(0, 100), { mode: 0o755 });
-  await t.throwsAsync(sb.run([file]), { instanceOf: LoadError, message: `${file}: malformed program headers` });
-  await sb.close();
-});

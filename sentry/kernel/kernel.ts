@@ -120,7 +120,8 @@ export class Kernel {
     t.stats.faults++;
     if (f.vector === 14) {
       const access = f.errorCode & 0x10 ? Perm.Exec : f.errorCode & 2 ? Perm.Write : Perm.Read;
-      const r = f.addr < USER_ADDRESS_LIMIT ? t.mm.fault(f.addr, access) : FaultResult.NoMapping;
+      const violation = f.exact && (f.errorCode & 1) !== 0;
+      const r = violation ? FaultResult.Denied : f.addr < USER_ADDRESS_LIMIT ? t.mm.fault(f.addr, access) : FaultResult.NoMapping;
       if (r === FaultResult.Mapped) return;
       this.opts.log.debug(`task ${t.tid}: page fault at 0x${f.addr.toString(16)} (${r === FaultResult.OutOfMemory ? 'out of memory' : 'no access'}) rip 0x${t.ctx.regs.get(Reg.RIP).toString(16)}`);
       this.forceSignal(t, r === FaultResult.OutOfMemory ? SIGBUS : SIGSEGV);

@@ -4,7 +4,7 @@
 // Offsets in the file are "physical" addresses: the kvm platform registers
 // the file as guest-physical memory starting at 0.
 import { host } from '../native/host.js';
-import { KERNEL_RESERVED, PAGE_SIZE } from '../../kvm-platform/abi.js';
+import { PAGE_SIZE } from '../platform.js';
 
 /**
  * CHUNK is the size of one view of the file. Views are made when first
@@ -47,26 +47,27 @@ export class MemoryFile {
 
   /**
    * create makes a memory file for a sandbox whose programs may commit
-   * `limit` bytes; page tables and the kernel area come on top.
+   * `limit` bytes. Its first `reserved` bytes are the platform's (the kvm
+   * platform's kernel area); page tables and those come on top of limit.
    */
-  static create(limit: number): MemoryFile {
-    const overhead = KERNEL_RESERVED + Math.ceil(limit / 256) + (4 << 20);
+  static create(limit: number, reserved: number): MemoryFile {
+    const overhead = reserved + Math.ceil(limit / 256) + (4 << 20);
     const size = Math.ceil((limit + overhead) / (2 << 20)) * (2 << 20);
     const fd = host.memfdCreate('tvisor-memory', size);
     try {
-      return new MemoryFile(fd, size, limit);
+      return new MemoryFile(fd, size, limit, reserved);
     } catch (err) {
       host.close(fd);
       throw err;
     }
   }
 
-  private constructor(fd: number, size: number, limit: number) {
+  private constructor(fd: number, size: number, limit: number, reserved: number) {
     this.fd = fd;
     this.size = size;
     this.userLimit = limit;
     this.address = host.mapShared(fd, size);
-    this.next = KERNEL_RESERVED;
+    this.next = Math.max(reserved, PAGE_SIZE);
   }
 
   /** allocFrame returns a zeroed frame with one reference, or -1 when the file is full. */

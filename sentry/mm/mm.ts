@@ -3,10 +3,9 @@
 // few neighbours), through the platform's address space. The Sentry keeps
 // its own page map (vpn -> frame) so that copying to and from the program
 // never asks the platform.
-import { PAGE_SIZE, USER_ADDRESS_LIMIT } from '../../kvm-platform/abi.js';
 import { EEXIST, EFAULT, EINVAL, ENOMEM, SyscallError } from '../errno.js';
 import type { MemoryFile } from './memory-file.js';
-import { Perm, type PlatformAddressSpace } from '../platform.js';
+import { PAGE_SIZE, Perm, USER_ADDRESS_LIMIT, type PlatformAddressSpace } from '../platform.js';
 
 export { PAGE_SIZE, USER_ADDRESS_LIMIT };
 

@@ -96,16 +96,18 @@ bool preemptReady = false;
 
 void OnPreempt(int) {}
 
-// PreemptInit(signal) creates the timer that interrupts KVM_RUN on the
-// calling thread. The handler does nothing: a pending signal is what makes
-// KVM_RUN return with KVM_EXIT_INTR. SA_RESTART keeps the signal invisible
-// to Node's own system calls.
+// PreemptInit(signal) creates the timer that interrupts the platform's
+// blocking call on the calling thread: KVM_RUN returns with KVM_EXIT_INTR,
+// and the ptrace platform's waitpid with EINTR. The handler does nothing,
+// and has no SA_RESTART so that waitpid is not restarted. The tick is
+// armed only while a program runs, when this thread is in one of those
+// calls or in the Sentry's own code.
 Napi::Value PreemptInit(const Napi::CallbackInfo &info) {
   if (preemptReady) return info.Env().Undefined();
   int signo = ArgInt(info, 0);
   struct sigaction sa = {};
   sa.sa_handler = OnPreempt;
-  sa.sa_flags = SA_RESTART;
+  sa.sa_flags = 0;
   sigemptyset(&sa.sa_mask);
   if (sigaction(signo, &sa, nullptr) < 0) return ThrowErrno(info.Env(), "sigaction", errno);
   struct sigevent sev = {};

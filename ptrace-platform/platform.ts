@@ -1,0 +1,268 @@
+// platform.ts: the ptrace platform. Each address space is a stub process
+// traced by the Sentry's thread; the program runs in it under
+// PTRACE_SYSEMU, so its system calls stop it and the host kernel never
+// executes them. The stub maps the sandbox's memory file (the same memfd
+// the kvm platform registers as guest memory) at the program's addresses.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PtraceAddon } from './native.js';
+import { preempt } from '../sentry/native/preempt.js';
+import { MemoryFile } from '../sentry/mm/memory-file.js';
+import {
+  Outcome, PAGE_SIZE, Perm, PlatformError, Reg, Registers,
+  type FaultInfo, type Platform, type PlatformAddressSpace, type PlatformContext,
+} from '../sentry/platform.js';
+
+const require = createRequire(import.meta.url);
+const ptrace: PtraceAddon = require('../../build/Release/tvisor_ptrace.node');
+
+/** PtraceUnavailableError says ptrace cannot be used here, and why. */
+export class PtraceUnavailableError extends Error {
+  readonly code = 'E_NO_PTRACE';
+}
+
+const STUB_PATH = join(dirname(fileURLToPath(import.meta.url)), 'ptrace-stub');
+
+const SYS_MMAP = 9, SYS_MPROTECT = 10, SYS_MUNMAP = 11;
+const MAP_SHARED_FIXED = 0x11;
+const SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11;
+const SEGV_ACCERR = 2, SI_KERNEL = 0x80;
+
+/** stubEntry is where the stub's `syscall; int3` pair is: its ELF entry point. */
+const stubEntry = (() => {
+  try {
+    return Number(readFileSync(STUB_PATH).readBigUInt64LE(24));
+  } catch {
+    return -1;
+  }
+})();
+
+/** Op is one pending change to a stub's mappings; runs of them become one system call. */
+interface Op {
+  kind: 'map' | 'unmap' | 'protect';
+  addr: number;
+  len: number;
+  phys: number;
+  perm: Perm;
+}
+
+/**
+ * PtraceAddressSpace is a stub process. Changes to its mappings are queued
+ * and made, coalesced into runs, by injected mmap/munmap/mprotect calls
+ * before the program next runs (the stub is stopped then).
+ */
+export class PtraceAddressSpace implements PlatformAddressSpace {
+  readonly pid: number;
+  private ops: Op[] = [];
+  private readonly args = new Float64Array(6);
+  private released = false;
+
+  constructor(private readonly mem: MemoryFile) {
+    if (stubEntry < 0) throw new PtraceUnavailableError(`the ptrace stub ${STUB_PATH} is missing; run npm run build`);
+    try {
+      this.pid = ptrace.spawnStub(STUB_PATH, mem.fd);
+    } catch (err) {
+      const e = err as { errno?: number; syscall?: string; message: string };
+      if (e.syscall === 'ptrace' || e.errno === 1) {
+        throw new PtraceUnavailableError(`ptrace is not permitted here (${e.message}; a seccomp policy or kernel.yama.ptrace_scope may forbid it); use --platform=kvm`);
+      }
+      throw new PtraceUnavailableError(`the ptrace stub cannot be started: ${e.message}`);
+    }
+    try {
+      this.unmapAllButStub();
+    } catch (err) {
+      ptrace.kill(this.pid);
+      throw err;
+    }
+  }
+
+  /** unmapAllButStub leaves the stub's address space holding only its own code page. */
+  private unmapAllButStub(): void {
+    const stubPage = stubEntry - (stubEntry % PAGE_SIZE);
+    for (const line of readFileSync(`/proc/${this.pid}/maps`, 'utf8').split('\n')) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+      if (!m) continue;
+      const start = parseInt(m[1], 16);
+      const end = parseInt(m[2], 16);
+      if (start >= 2 ** 47 || (start <= stubPage && stubPage < end)) continue;
+      this.syscall(SYS_MUNMAP, start, end - start);
+    }
+  }
+
+  private syscall(nr: number, ...args: number[]): number {
+    this.args.fill(0);
+    args.forEach((v, i) => (this.args[i] = v));
+    const r = ptrace.inject(this.pid, stubEntry, nr, this.args);
+    if (r < 0 && r > -4096) throw new PlatformError(`system call ${nr} in the ptrace stub failed with errno ${-r}`);
+    return r;
+  }
+
+  private queue(kind: Op['kind'], addr: number, phys: number, perm: Perm): void {
+    const last = this.ops[this.ops.length - 1];
+    if (last && last.kind === kind && last.perm === perm && last.addr + last.len === addr && (kind !== 'map' || last.phys + last.len === phys)) {
+      last.len += PAGE_SIZE;
+      return;
+    }
+    this.ops.push({ kind, addr, len: PAGE_SIZE, phys, perm });
+  }
+
+  map(addr: number, phys: number, perm: Perm): void {
+    this.queue('map', addr, phys, perm);
+  }
+
+  unmap(addr: number): void {
+    this.queue('unmap', addr, 0, Perm.None);
+  }
+
+  protect(addr: number, perm: Perm): void {
+    this.queue('protect', addr, 0, perm);
+  }
+
+  /** flush makes the queued changes; the stub must be stopped. */
+  flush(): void {
+    const ops = this.ops;
+    if (ops.length === 0) return;
+    this.ops = [];
+    for (const op of ops) {
+      if (op.kind === 'map') this.syscall(SYS_MMAP, op.addr, op.len, op.perm, MAP_SHARED_FIXED, this.mem.fd, op.phys);
+      else if (op.kind === 'unmap') this.syscall(SYS_MUNMAP, op.addr, op.len);
+      else this.syscall(SYS_MPROTECT, op.addr, op.len, op.perm);
+    }
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    ptrace.kill(this.pid);
+  }
+}
+
+/** PTRACE_REG_SLOTS maps each Reg to its slot in struct user_regs_struct. */
+const PTRACE_REG_SLOTS = Int32Array.from([10, 5, 11, 12, 13, 14, 19, 4, 9, 8, 7, 6, 3, 2, 1, 0, 16, 18]);
+const SLOT_ORIG_RAX = 15, SLOT_CS = 17, SLOT_EFLAGS = 18, SLOT_SS = 20, SLOT_FS_BASE = 21;
+
+/**
+ * PtraceContext runs a task in its address space's stub. Its FPU and
+ * vector state stay in the stub process, where the host kernel keeps them.
+ */
+export class PtraceContext implements PlatformContext {
+  readonly regs: Registers;
+  readonly fault: FaultInfo = { vector: 0, errorCode: 0, addr: 0, exact: true };
+  private readonly bytes: Uint8Array;
+  private readonly words: Uint32Array;
+  private readonly siginfo = new Float64Array(3);
+  /** running is true while the stub runs on after a preempted wait. */
+  private running = false;
+  private current: PtraceAddressSpace | undefined;
+
+  constructor() {
+    this.bytes = new Uint8Array(ptrace.regsSize);
+    this.words = new Uint32Array(this.bytes.buffer);
+    this.regs = new Registers(this.words, PTRACE_REG_SLOTS);
+    // A fresh program's state: 64-bit user segments, interrupts on.
+    this.words[SLOT_CS * 2] = 0x33;
+    this.words[SLOT_SS * 2] = 0x2b;
+    this.words[SLOT_EFLAGS * 2] = 0x202;
+  }
+
+  get fsBase(): number {
+    return this.words[SLOT_FS_BASE * 2] + this.words[SLOT_FS_BASE * 2 + 1] * 0x100000000;
+  }
+
+  set fsBase(v: number) {
+    this.words[SLOT_FS_BASE * 2] = v % 0x100000000;
+    this.words[SLOT_FS_BASE * 2 + 1] = Math.floor(v / 0x100000000);
+  }
+
+  switch(as: PtraceAddressSpace): Outcome {
+    if (this.running && as !== this.current) throw new PlatformError('a running context cannot change address space');
+    this.current = as;
+    if (!this.running) as.flush();
+    const status = ptrace.run(as.pid, this.bytes, !this.running);
+    if (status === -1) {
+      this.running = true;
+      return Outcome.Interrupted;
+    }
+    this.running = false;
+    if ((status & 0x7f) === 0) throw new PlatformError(`the ptrace stub exited with status ${(status >> 8) & 0xff}`);
+    if ((status & 0xff) !== 0x7f) throw new PlatformError(`the ptrace stub was killed by signal ${status & 0x7f}`);
+    const sig = (status >> 8) & 0xff;
+    if (sig === (SIGTRAP | 0x80)) {
+      // A syscall-entry stop: the number is in orig_rax, as the Sentry expects it in RAX.
+      this.words[PTRACE_REG_SLOTS[Reg.RAX] * 2] = this.words[SLOT_ORIG_RAX * 2];
+      this.words[PTRACE_REG_SLOTS[Reg.RAX] * 2 + 1] = this.words[SLOT_ORIG_RAX * 2 + 1];
+      return Outcome.Syscall;
+    }
+    if (sig === SIGSEGV || sig === SIGBUS || sig === SIGILL || sig === SIGFPE || sig === SIGTRAP) {
+      ptrace.siginfo(as.pid, this.siginfo);
+      return this.faultFrom(sig, this.siginfo[1], this.siginfo[2]);
+    }
+    // Any other signal came from outside the sandbox (a terminal's SIGINT,
+    // a stray SIGSTOP): it is dropped, and the program runs on.
+    return Outcome.Interrupted;
+  }
+
+  /** faultFrom describes the host's signal as the x86 exception behind it. */
+  private faultFrom(sig: number, code: number, addr: number): Outcome {
+    const f = this.fault;
+    f.addr = 0;
+    f.errorCode = 0;
+    switch (sig) {
+      case SIGSEGV:
+        if (code === SI_KERNEL) {
+          f.vector = 13;
+        } else {
+          f.vector = 14;
+          f.addr = addr;
+          // The access kind is not reported; "present" is (SEGV_ACCERR).
+          f.errorCode = 4 | (code === SEGV_ACCERR ? 1 : 0);
+        }
+        break;
+      case SIGBUS: f.vector = 17; break;
+      case SIGILL: f.vector = 6; break;
+      case SIGFPE: f.vector = 0; break;
+      default: f.vector = 3;
+    }
+    return Outcome.Fault;
+  }
+
+  release(): void {
+    this.current = undefined;
+  }
+}
+
+export class PtracePlatform implements Platform {
+  readonly name = 'ptrace';
+  readonly memoryFile: MemoryFile;
+  private closed = false;
+
+  /** create makes a platform whose programs may commit `memoryLimit` bytes. */
+  static create(memoryLimit: number): PtracePlatform {
+    return new PtracePlatform(MemoryFile.create(memoryLimit, PAGE_SIZE));
+  }
+
+  private constructor(mem: MemoryFile) {
+    this.memoryFile = mem;
+    mem.start();
+  }
+
+  newAddressSpace(): PtraceAddressSpace {
+    return new PtraceAddressSpace(this.memoryFile);
+  }
+
+  newContext(): PtraceContext {
+    return new PtraceContext();
+  }
+
+  preempt(on: boolean): void {
+    preempt(on);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.memoryFile.close();
+  }
+}
