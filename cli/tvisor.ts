@@ -3,8 +3,8 @@
 // nothing more. Errors a user can cause print one line and exit non-zero.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../sentry/native/paths.js';
 import { Sandbox, KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError, UsageError, DEFAULT_PATH, parseSize } from '../sentry/sandbox.js';
 
 const HELP = `Usage: tvisor <command> [options]
@@ -65,7 +65,7 @@ export function parseDuration(text: string): number {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8'));
+  const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
   return `tvisor ${pkg.version}`;
 }
 

@@ -1,10 +1,9 @@
 // kvm.ts loads the KVM addon and names the constants of <linux/kvm.h> that
 // the platform uses.
-import { createRequire } from 'node:module';
 import type { KvmAddon } from './native.js';
+import { loadAddon } from '../sentry/native/paths.js';
 
-const require = createRequire(import.meta.url);
-export const kvm: KvmAddon = require('../../build/Release/tvisor_kvm.node');
+export const kvm = loadAddon<KvmAddon>('tvisor_kvm');
 export const layout = kvm.layout();
 
 export const KVM_API_VERSION = 12;

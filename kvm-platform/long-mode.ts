@@ -2,8 +2,7 @@
 // the memory file (GDT, TSS, IDT, the stub, the kernel page tables) and the
 // special registers that put a vCPU straight into 64-bit ring 3.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { buildOutput } from '../sentry/native/paths.js';
 import * as abi from './abi.js';
 import { layout } from './kvm.js';
 import type { MemoryFile } from '../sentry/mm/memory-file.js';
@@ -37,7 +36,7 @@ let cachedStub: Stub | undefined;
 /** loadStub reads build/guest-stub.bin and checks its magic and ABI version. */
 export function loadStub(): Stub {
   if (cachedStub) return cachedStub;
-  const path = join(dirname(fileURLToPath(import.meta.url)), '..', 'guest-stub', 'guest-stub.bin');
+  const path = buildOutput('guest-stub', 'guest-stub.bin');
   let image: Buffer;
   try {
     image = readFileSync(path);

@@ -4,10 +4,8 @@
 // executes them. The stub maps the sandbox's memory file (the same memfd
 // the kvm platform registers as guest memory) at the program's addresses.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { PtraceAddon } from './native.js';
+import { buildOutput, loadAddon } from '../sentry/native/paths.js';
 import { preempt } from '../sentry/native/preempt.js';
 import { MemoryFile } from '../sentry/mm/memory-file.js';
 import {
@@ -15,15 +13,14 @@ import {
   type FaultInfo, type Platform, type PlatformAddressSpace, type PlatformContext,
 } from '../sentry/platform.js';
 
-const require = createRequire(import.meta.url);
-const ptrace: PtraceAddon = require('../../build/Release/tvisor_ptrace.node');
+const ptrace = loadAddon<PtraceAddon>('tvisor_ptrace');
 
 /** PtraceUnavailableError says ptrace cannot be used here, and why. */
 export class PtraceUnavailableError extends Error {
   readonly code = 'E_NO_PTRACE';
 }
 
-const STUB_PATH = join(dirname(fileURLToPath(import.meta.url)), 'ptrace-stub');
+const STUB_PATH = buildOutput('ptrace-platform', 'ptrace-stub');
 
 const SYS_MMAP = 9, SYS_MPROTECT = 10, SYS_MUNMAP = 11;
 const MAP_SHARED_FIXED = 0x11;

@@ -10,7 +10,8 @@ import { guestPath, platforms, repoRoot, sandboxTest } from './helpers.js';
 /** kvmTest runs a test that needs /dev/kvm (see sandboxTest); plain `test` needs none. */
 const kvmTest = sandboxTest('kvm', { concurrent: true });
 
-const CLI = path.join(repoRoot, 'dist', 'cli', 'tvisor.js');
+/** CLI is the package's bin: the bundled command line. */
+const CLI = path.join(repoRoot, 'dist', 'cli', 'tvisor.mjs');
 
 interface CliResult { status: number | null; signal: string | null; stdout: string; stderr: string }
 

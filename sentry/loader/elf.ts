@@ -1,11 +1,11 @@
 // elf.ts loads static x86-64 ELF executables (ET_EXEC and static PIE) into
 // a fresh MM and builds the initial stack: argv, envp and the auxv.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { LoadError } from './host-program.js';
 import { MM, PAGE_SIZE, USER_ADDRESS_LIMIT, pageDown, pageUp } from '../mm/mm.js';
 import { Perm } from '../platform.js';
 import { ENOMEM } from '../errno.js';
+import { host } from '../native/host.js';
 
 const PT_LOAD = 1;
 const PT_INTERP = 3;
@@ -153,7 +153,9 @@ function buildStack(mm: MM, execfn: string, argv: string[], envp: string[], aux:
   const envAddrs = envp.map(pushString);
   const argAddrs = argv.map(pushString);
   const platform = pushString('x86_64');
-  const random = pushBytes(randomBytes(16));
+  const randomBytes = new Uint8Array(16);
+  host.getrandom(randomBytes);
+  const random = pushBytes(randomBytes);
   const auxv = [...aux, [AT.PLATFORM, platform], [AT.RANDOM, random], [AT.EXECFN, execfnAddr], [AT.NULL, 0]] as [number, number | bigint][];
   const words = 1 + argAddrs.length + 1 + envAddrs.length + 1 + auxv.length * 2;
   sp = Math.floor((sp - words * 8) / 16) * 16;

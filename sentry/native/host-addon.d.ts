@@ -12,4 +12,6 @@ export interface HostAddon {
   preemptSet(periodMicroseconds: number): void;
   ttyIoctl(fd: number, request: number, buffer: Uint8Array): number;
   clockGettime(clockId: number, out: Float64Array): number;
+  /** getrandom fills buffer from the host's CSPRNG. */
+  getrandom(buffer: Uint8Array): void;
 }

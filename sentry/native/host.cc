@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <time.h>
@@ -151,6 +152,19 @@ Napi::Value ClockGettime(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
+// Getrandom(buffer) fills buffer from the host's CSPRNG (getrandom(2)).
+Napi::Value Getrandom(const Napi::CallbackInfo &info) {
+  Napi::Uint8Array buf = info[0].As<Napi::Uint8Array>();
+  size_t done = 0;
+  while (done < buf.ByteLength()) {
+    ssize_t n = getrandom(buf.Data() + done, buf.ByteLength() - done, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ThrowErrno(info.Env(), "getrandom", errno);
+    done += static_cast<size_t>(n);
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -166,6 +180,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("preemptSet", Napi::Function::New(env, PreemptSet));
   exports.Set("ttyIoctl", Napi::Function::New(env, TtyIoctl));
   exports.Set("clockGettime", Napi::Function::New(env, ClockGettime));
+  exports.Set("getrandom", Napi::Function::New(env, Getrandom));
   return exports;
 }
 

@@ -1,7 +1,6 @@
 // host.ts loads the host addon built by node-gyp.
-import { createRequire } from 'node:module';
 import type { HostAddon } from './host-addon.js';
+import { loadAddon } from './paths.js';
 
-const require = createRequire(import.meta.url);
 /** host is the raw addon; callers validate their arguments first. */
-export const host: HostAddon = require('../../../build/Release/tvisor_host.node');
+export const host = loadAddon<HostAddon>('tvisor_host');

@@ -1,11 +1,11 @@
 // process.ts: identity, limits, exit and the other per-process calls.
-import { randomFillSync } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial, unsupported } from './table.js';
 import { EINVAL, EPERM, ESRCH } from '../errno.js';
 import { USER_ADDRESS_LIMIT } from '../mm/mm.js';
+import { host } from '../native/host.js';
 
 /** PID is the sandbox's only process today: init. */
 export const PID = 1;
@@ -167,7 +167,7 @@ export function getrandom(t: Task, a: SyscallArgs): number {
   const addr = a.pointer(0);
   if (len === 0) return 0;
   const buf = new Uint8Array(len);
-  randomFillSync(buf);
+  host.getrandom(buf);
   return t.mm.copyOutPartial(addr, buf);
 }
 
