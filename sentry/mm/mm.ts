@@ -58,7 +58,7 @@ export interface Vma {
 }
 
 /** FAULT_AROUND is how many pages one fault maps at most (an aligned block). */
-const FAULT_AROUND = 64;
+export const FAULT_AROUND = 64;
 /** MMAP_TOP is where top-down mmap placement starts: below the stack's reserve. */
 const STACK_RESERVE = 128 << 20;
 
