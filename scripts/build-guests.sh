@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the guest test programs in test/guests/*.c into test/guests/bin/.
 #   every NAME.c      -> bin/NAME            (musl-gcc -static -O2 -Wall)
-#                        (native_pipes.c is not a guest: it is the native-side
+#                        (native_pipes.c and no_ptrace.c are not guests but test
+#                        helpers; native_pipes.c is the native-side
 #                        runner used by test/helpers.ts runNative)
 #   hello, syscalls   -> bin/NAME.glibc      (gcc -static -O2, glibc)
 #   hello             -> bin/hello.pie       (musl static-PIE)

@@ -224,6 +224,22 @@ function childPids(pid: number): number[] {
   }).map(Number);
 }
 
+test('ptrace: where ptrace is not permitted (a seccomp policy), it says so and names --platform=kvm', async (t) => {
+  const r = await new Promise<CliResult>((resolve, reject) => {
+    const child = spawn(guestPath('no_ptrace'), [process.execPath, CLI, 'run', '--platform=ptrace', '--', '/bin/busybox', 'true'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+  t.deepEqual(r, {
+    status: 125, signal: null, stdout: '',
+    stderr: 'tvisor: ptrace is not permitted here (ptrace: Operation not permitted; a seccomp policy or kernel.yama.ptrace_scope may forbid it); use --platform=kvm\n',
+  });
+});
+
 test('ptrace: a stub killed from outside ends the run with a clear message and leaves no zombie', async (t) => {
   let killed = 0;
   let cliPid = 0;
