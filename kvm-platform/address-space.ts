@@ -48,24 +48,23 @@ export class KvmAddressSpace implements PlatformAddressSpace {
   private leaf(addr: number, create: boolean): number {
     let table = this.root;
     const hi = Math.floor(addr / 0x40000000); // addr >> 30, exact for user addresses
-    const indices = [Math.floor(hi / 512) & 511, hi & 511, (addr >>> 21) & 511, (addr >>> 12) & 511];
     for (let level = 0; level < 3; level++) {
+      const index = level === 0 ? Math.floor(hi / 512) & 511 : level === 1 ? hi & 511 : (addr >>> 21) & 511;
       const words = this.mem.wordsAt(table);
-      const i = (this.mem.offsetOf(table) >> 2) + indices[level] * 2;
-      let entry = words[i];
+      const i = (this.mem.offsetOf(table) >> 2) + index * 2;
+      const entry = words[i];
       if ((entry & PTE_P) === 0) {
         if (!create) return -1;
         const next = this.newTable();
         words[i] = (next % 0x100000000) | TABLE;
         words[i + 1] = Math.floor(next / 0x100000000);
-        entry = words[i];
         table = next;
       } else {
         table = ((entry & ~0xfff) >>> 0) + (words[i + 1] & 0xfffff) * 0x100000000;
       }
     }
     this.leafWords = this.mem.wordsAt(table);
-    return (this.mem.offsetOf(table) >> 2) + indices[3] * 2;
+    return (this.mem.offsetOf(table) >> 2) + ((addr >>> 12) & 511) * 2;
   }
 
   map(addr: number, phys: number, perm: Perm): void {

@@ -12,7 +12,7 @@ import { load } from './loader/elf.js';
 import { LoadError, findHostProgram, readHostProgram } from './loader/host-program.js';
 import { CollectOutput, FdTable, HostStream, MemoryInput, O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file.js';
 import { createLogger, createStraceLogger, type Logger } from './log.js';
-import { PlatformError, type Platform } from './platform.js';
+import { PlatformError, Reg, type Platform } from './platform.js';
 import { send as sendSignal } from './syscalls/signal.js';
 
 export { KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError };
@@ -161,8 +161,8 @@ export class Sandbox {
       task = new Task(this.nextTid++, ctx, mm, fds, creds, path, '/');
       this.tasks.add(task);
       const regs = ctx.regs;
-      regs.set(16 /* RIP */, loaded.entry);
-      regs.set(6 /* RSP */, loaded.stackPointer);
+      regs.set(Reg.RIP, loaded.entry);
+      regs.set(Reg.RSP, loaded.stackPointer);
       this.log.info(`run ${JSON.stringify(argv)} (${path}) on ${this.platform.name}`);
       if (opts.timeoutMs !== undefined) {
         timer = setTimeout(() => {

@@ -2,8 +2,8 @@
 // makes a system call, faults or is preempted; the Sentry serves the call
 // and runs it again. Handlers that must wait return a promise: the task
 // parks and Node's event loop runs until it settles.
-import { Outcome, Perm, PlatformError, Reg, type Platform } from '../platform.js';
-import { SyscallError, errnoName } from '../errno.js';
+import { Outcome, Perm, Reg, type Platform } from '../platform.js';
+import { SyscallError } from '../errno.js';
 import { table } from '../syscalls/table.js';
 import { registerAll } from '../syscalls/index.js';
 import { FaultResult, USER_ADDRESS_LIMIT } from '../mm/mm.js';
@@ -165,11 +165,5 @@ export class Kernel {
       }
     }
   }
-
-  /** describe names an errno for messages. */
-  static errno(e: number): string {
-    return errnoName(e);
-  }
 }
 
-export { PlatformError };

@@ -4,6 +4,7 @@ import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
 import { EBADF, EFAULT, EINTR, EINVAL, ENOENT, ENOTTY, EPIPE, ERANGE, ESPIPE, ENAMETOOLONG } from '../errno.js';
 import { SIGPIPE } from '../kernel/signals.js';
+import { Perm } from '../platform.js';
 import { send } from './signal.js';
 import { host } from '../native/host.js';
 import { O_APPEND, O_CLOEXEC, O_NONBLOCK, type FileDescription, type Stat } from '../vfs/file.js';
@@ -18,7 +19,7 @@ function readFile(t: Task, f: FileDescription, addr: number, len: number): numbe
   if (!f.readable) throw EBADF;
   if (len === 0) return 0;
   // Check the buffer before reading, so a bad pointer loses no data.
-  t.mm.physFor(addr, 2);
+  t.mm.physFor(addr, Perm.Write);
   const got = f.read(Math.min(len, MAX_RW));
   const finish = (data: Uint8Array | undefined): number => {
     if (data === undefined) throw EINTR;
@@ -84,7 +85,7 @@ export function readv(t: Task, a: SyscallArgs): number | Promise<number> {
   const iovs = readIovecs(t, a.pointer(1), a.int(2)).filter((v) => v.len > 0);
   const total = Math.min(iovs.reduce((s, v) => s + v.len, 0), MAX_RW);
   if (total === 0) return 0;
-  for (const v of iovs) t.mm.physFor(v.base, 2);
+  for (const v of iovs) t.mm.physFor(v.base, Perm.Write);
   const scatter = (data: Uint8Array | undefined): number => {
     if (data === undefined) throw EINTR;
     let off = 0;
