@@ -24,6 +24,7 @@ export const KVM_EXIT_FAIL_ENTRY = 9;
 export const KVM_EXIT_INTR = 10;
 export const KVM_EXIT_INTERNAL_ERROR = 17;
 
+export const MSR_IA32_TSC = 0x10;
 export const MSR_STAR = 0xc0000081;
 export const MSR_LSTAR = 0xc0000082;
 export const MSR_CSTAR = 0xc0000083;

@@ -47,4 +47,6 @@ export interface KvmAddon {
   layout(): KvmLayout;
   hostCpuid(leaf: number, subleaf: number): Uint32Array;
   hostXcr0(): bigint;
+  getMsr(vcpuFd: number, index: number): bigint;
+  hostRdtsc(): bigint;
 }

@@ -5,7 +5,7 @@ import * as abi from './abi.js';
 import {
   kvm,
   KVM_API_VERSION, KVM_CAP_SET_TSS_ADDR, KVM_CAP_SYNC_REGS, KVM_CAP_USER_MEMORY, KVM_CAP_EXT_CPUID,
-  KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS, MSR_CSTAR, MSR_KERNEL_GS_BASE, MSR_LSTAR, MSR_STAR, MSR_SYSCALL_MASK,
+  KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS, MSR_CSTAR, MSR_IA32_TSC, MSR_KERNEL_GS_BASE, MSR_LSTAR, MSR_STAR, MSR_SYSCALL_MASK,
 } from './kvm.js';
 import { kernelVirt, loadStub, writeKernelArea } from './long-mode.js';
 import { KvmAddressSpace } from './address-space.js';
@@ -118,6 +118,9 @@ export class KvmPlatform implements Platform {
   readonly memoryFile: MemoryFile;
   private readonly vmFd: number;
   private readonly live = new Set<Vcpu>();
+  /** spare is a vCPU made ahead, never run. */
+  private spare: Vcpu | undefined;
+  readonly tscOffset: bigint;
   private nextVcpuId = 0;
   private closed = false;
 
@@ -147,6 +150,9 @@ export class KvmPlatform implements Platform {
   private constructor(vmFd: number, mem: MemoryFile) {
     this.vmFd = vmFd;
     this.memoryFile = mem;
+    // The first vCPU is made now, to learn the VMs' TSC offset; the first context gets it.
+    this.spare = this.newVcpu();
+    this.tscOffset = this.measureTscOffset(this.spare);
   }
 
   newAddressSpace(): KvmAddressSpace {
@@ -159,7 +165,28 @@ export class KvmPlatform implements Platform {
    * one task's vector registers to the next.
    */
   newContext(): KvmContext {
-    return new KvmContext(this.newVcpu(), this.memoryFile);
+    const vcpu = this.spare ?? this.newVcpu();
+    this.spare = undefined;
+    return new KvmContext(vcpu, this.memoryFile);
+  }
+
+  /**
+   * measureTscOffset compares a vCPU's TSC (KVM_GET_MSRS) with the host's,
+   * keeping the reading taken in the narrowest window.
+   */
+  private measureTscOffset(vcpu: Vcpu): bigint {
+    let best = -1n;
+    let offset = 0n;
+    for (let i = 0; i < 5; i++) {
+      const before = kvm.hostRdtsc();
+      const guest = kvm.getMsr(vcpu.fd, MSR_IA32_TSC);
+      const after = kvm.hostRdtsc();
+      if (best < 0n || after - before < best) {
+        best = after - before;
+        offset = guest - (before + after) / 2n;
+      }
+    }
+    return offset;
   }
 
   private newVcpu(): Vcpu {

@@ -232,6 +232,8 @@ export class PtraceContext implements PlatformContext {
 
 export class PtracePlatform implements Platform {
   readonly name = 'ptrace';
+  /** tscOffset is 0: the program runs on the host's TSC. */
+  readonly tscOffset = 0n;
   readonly memoryFile: MemoryFile;
   private closed = false;
 

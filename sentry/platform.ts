@@ -154,6 +154,11 @@ export interface PlatformContext {
 export interface Platform {
   readonly name: string;
   readonly memoryFile: MemoryFile;
+  /**
+   * tscOffset is what the program's TSC reads minus what the host's does
+   * (the vCPUs' TSC offset on kvm, 0 under ptrace); the vDSO needs it.
+   */
+  readonly tscOffset: bigint;
   newAddressSpace(): PlatformAddressSpace;
   newContext(): PlatformContext;
   /**

@@ -14,6 +14,7 @@ import { CollectOutput, FdTable, HostStream, MemoryInput, O_RDONLY, O_WRONLY, ty
 import { createLogger, createStraceLogger, type Logger } from './log.js';
 import { PlatformError, Reg, type Platform } from './platform.js';
 import { send as sendSignal } from './syscalls/signal.js';
+import { Vdso } from './vdso/vdso.js';
 
 export { KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError };
 
@@ -99,7 +100,11 @@ export class Sandbox {
   private nextTid = 1;
   private readonly tasks = new Set<Task>();
 
-  private constructor(private readonly platform: Platform, private readonly log: Logger, private readonly strace: Logger | undefined) {}
+  private readonly vdso: Vdso;
+
+  private constructor(private readonly platform: Platform, private readonly log: Logger, private readonly strace: Logger | undefined) {
+    this.vdso = new Vdso(platform.memoryFile, platform.tscOffset);
+  }
 
   /** create makes a sandbox. It throws KvmUnavailableError when /dev/kvm cannot be used. */
   static async create(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -156,7 +161,7 @@ export class Sandbox {
     const onAbort = () => task?.post(SIGKILL);
     this.running++;
     try {
-      const loaded = load(mm, path, image, argv, env, creds);
+      const loaded = load(mm, path, image, argv, env, creds, this.vdso);
       const ctx = this.platform.newContext();
       task = new Task(this.nextTid++, ctx, mm, fds, creds, path, '/');
       this.tasks.add(task);
@@ -172,7 +177,7 @@ export class Sandbox {
       }
       opts.signal?.addEventListener('abort', onAbort);
       if (opts.signal?.aborted) task.post(SIGKILL);
-      const kernel = new Kernel(this.platform, { log: this.log, strace: this.strace });
+      const kernel = new Kernel(this.platform, { log: this.log, strace: this.strace, clock: this.vdso.timePage });
       try {
         await kernel.run(task);
       } finally {
@@ -213,6 +218,7 @@ export class Sandbox {
     if (this.closed) return;
     if (this.running > 0) throw new UsageError('close() while a program is running');
     this.closed = true;
+    this.vdso.release();
     await this.platform.close();
     await this.log.close();
     await this.strace?.close();

@@ -204,6 +204,28 @@ Napi::Value SetCpuid2(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// GetMsr(vcpuFd, index) reads one MSR of a vCPU, as a BigInt.
+Napi::Value GetMsr(const Napi::CallbackInfo &info) {
+  uint8_t buf[kFlexHeader + kMsrEntrySize] = {};
+  uint32_t one = 1;
+  uint32_t index = static_cast<uint32_t>(ArgInt(info, 1));
+  memcpy(buf, &one, 4);
+  memcpy(buf + kFlexHeader, &index, 4);
+  constexpr unsigned long kGetMsrs = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x88, kFlexHeader);
+  int r = Ioctl(ArgInt(info, 0), kGetMsrs, buf);
+  if (r != 1) return ThrowErrno(info.Env(), "KVM_GET_MSRS", r < 0 ? errno : EINVAL);
+  uint64_t value;
+  memcpy(&value, buf + kFlexHeader + 8, 8);
+  return Napi::BigInt::New(info.Env(), value);
+}
+
+// HostRdtsc() reads the host's TSC.
+Napi::Value HostRdtsc(const Napi::CallbackInfo &info) {
+  uint32_t lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return Napi::BigInt::New(info.Env(), (static_cast<uint64_t>(hi) << 32) | lo);
+}
+
 // HostCpuid(leaf, subleaf) returns [eax, ebx, ecx, edx] of the host CPU.
 Napi::Value HostCpuid(const Napi::CallbackInfo &info) {
   uint32_t r[4];
@@ -277,6 +299,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layout", Napi::Function::New(env, Layout));
   exports.Set("hostCpuid", Napi::Function::New(env, HostCpuid));
   exports.Set("hostXcr0", Napi::Function::New(env, HostXcr0));
+  exports.Set("getMsr", Napi::Function::New(env, GetMsr));
+  exports.Set("hostRdtsc", Napi::Function::New(env, HostRdtsc));
   return exports;
 }
 

@@ -9,6 +9,7 @@ import { registerAll } from '../syscalls/index.js';
 import { FaultResult, USER_ADDRESS_LIMIT } from '../mm/mm.js';
 import { formatCall } from '../strace.js';
 import type { Logger } from '../log.js';
+import type { TimePage } from '../vdso/time-page.js';
 import { SIG_DFL, SIG_IGN, type Task } from './task.js';
 import {
   DefaultAction, defaultAction, signalName, NSIG,
@@ -35,6 +36,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export interface KernelOptions {
   log: Logger;
   strace?: Logger;
+  /** clock is the vDSO's time page, kept right while programs run. */
+  clock: TimePage;
 }
 
 export class Kernel {
@@ -43,6 +46,8 @@ export class Kernel {
   /** run runs t until it exits. PlatformError escapes: the platform failed, not the program. */
   async run(t: Task): Promise<void> {
     const { platform } = this;
+    const clock = this.opts.clock;
+    clock.refresh();
     platform.preempt(true);
     try {
       while (!t.exited) {
@@ -52,6 +57,7 @@ export class Kernel {
           if (pending) {
             platform.preempt(false);
             await pending;
+            clock.refresh();
             platform.preempt(true);
           }
         } else if (outcome === Outcome.Fault) {
@@ -59,6 +65,7 @@ export class Kernel {
         } else {
           platform.preempt(false);
           await yieldToEventLoop();
+          clock.refresh();
           platform.preempt(true);
         }
         if (!t.exited && !t.pending.isEmpty()) this.deliverSignals(t);

@@ -6,6 +6,7 @@ import { MM, PAGE_SIZE, USER_ADDRESS_LIMIT, pageDown, pageUp } from '../mm/mm.js
 import { Perm } from '../platform.js';
 import { ENOMEM } from '../errno.js';
 import { host } from '../native/host.js';
+import type { Vdso } from '../vdso/vdso.js';
 
 const PT_LOAD = 1;
 const PT_INTERP = 3;
@@ -23,7 +24,7 @@ export const STACK_TOP = USER_ADDRESS_LIMIT - 16 * PAGE_SIZE;
 const AT = {
   NULL: 0, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9,
   UID: 11, EUID: 12, GID: 13, EGID: 14, PLATFORM: 15, HWCAP: 16, CLKTCK: 17,
-  SECURE: 23, RANDOM: 25, HWCAP2: 26, EXECFN: 31,
+  SECURE: 23, RANDOM: 25, HWCAP2: 26, EXECFN: 31, SYSINFO_EHDR: 33,
 };
 
 /** hostHwcaps are AT_HWCAP and AT_HWCAP2 as the host kernel gave them to Node. */
@@ -103,19 +104,22 @@ function parse(path: string, image: Buffer) {
  * load maps the program into mm and builds its initial stack. execfn is
  * the path the program was started as (AT_EXECFN and argv[0]'s origin).
  */
-export function load(mm: MM, path: string, image: Buffer, argv: string[], envp: string[], id: Identity): LoadedProgram {
+/** VDSO_AREA is where the vDSO's time page goes, the vDSO right above it: in the gap above the stack. */
+const VDSO_AREA = STACK_TOP + 2 * PAGE_SIZE;
+
+export function load(mm: MM, path: string, image: Buffer, argv: string[], envp: string[], id: Identity, vdso: Vdso): LoadedProgram {
   const elf = parse(path, image);
   const strings = [...argv, ...envp].reduce((n, s) => n + Buffer.byteLength(s) + 1, 0);
   if (strings > MAX_ARG_STRINGS) throw new LoadError(`${path}: argument list too long`, 7);
   try {
-    return mapAndBuild(mm, path, image, elf, argv, envp, id);
+    return mapAndBuild(mm, path, image, elf, argv, envp, id, vdso);
   } catch (err) {
     if (err === ENOMEM) throw new LoadError(`${path}: needs more memory than the sandbox allows`, 12);
     throw err;
   }
 }
 
-function mapAndBuild(mm: MM, path: string, image: Buffer, elf: ReturnType<typeof parse>, argv: string[], envp: string[], id: Identity): LoadedProgram {
+function mapAndBuild(mm: MM, path: string, image: Buffer, elf: ReturnType<typeof parse>, argv: string[], envp: string[], id: Identity, vdso: Vdso): LoadedProgram {
   const bias = elf.type === ET_DYN ? PIE_BASE - pageDown(Math.min(...elf.segments.map((s) => s.vaddr))) : 0;
   let end = 0;
   let phdr = 0;
@@ -132,7 +136,9 @@ function mapAndBuild(mm: MM, path: string, image: Buffer, elf: ReturnType<typeof
   mm.brk = end;
 
   mm.map(STACK_TOP - STACK_SIZE, STACK_SIZE, Perm.Read | Perm.Write, false, '[stack]');
+  const vdsoBase = vdso.map(mm, VDSO_AREA);
   const sp = buildStack(mm, path, argv, envp, [
+    [AT.SYSINFO_EHDR, vdsoBase],
     [AT.PHDR, phdr], [AT.PHENT, 56], [AT.PHNUM, elf.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, 0], [AT.FLAGS, 0],
     [AT.ENTRY, elf.entry + bias], [AT.UID, id.uid], [AT.EUID, id.uid], [AT.GID, id.gid], [AT.EGID, id.gid],
     [AT.HWCAP, hostHwcaps.hwcap], [AT.HWCAP2, hostHwcaps.hwcap2], [AT.CLKTCK, 100], [AT.SECURE, 0],

@@ -3,7 +3,7 @@
 // few neighbours), through the platform's address space. The Sentry keeps
 // its own page map (vpn -> frame) so that copying to and from the program
 // never asks the platform.
-import { EEXIST, EFAULT, EINVAL, ENOMEM, SyscallError } from '../errno.js';
+import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, SyscallError } from '../errno.js';
 import type { MemoryFile } from './memory-file.js';
 import { PAGE_SIZE, Perm, USER_ADDRESS_LIMIT, type PlatformAddressSpace } from '../platform.js';
 
@@ -16,8 +16,10 @@ export { PAGE_SIZE, USER_ADDRESS_LIMIT };
  */
 export class SharedMemory {
   private frames = new Int32Array(0);
-  /** refs counts the VMAs that use this memory. */
+  /** refs counts the VMAs that use this memory, and any owner that keeps it. */
   refs = 0;
+  /** sealed memory (the vDSO) cannot be made writable. */
+  sealed = false;
 
   constructor(private readonly mem: MemoryFile, public charged: number) {}
 
@@ -316,6 +318,15 @@ export class MM {
     this.insert({ start, end: start + len, perm, shm, shmPage: 0, charged, name });
   }
 
+  /**
+   * mapShared maps existing shared memory (the vDSO and its time page) at
+   * [start, start+len), replacing whatever was there.
+   */
+  mapShared(start: number, len: number, perm: Perm, shm: SharedMemory, name: string): void {
+    this.unmap(start, len);
+    this.insert({ start, end: start + len, perm, shm, shmPage: 0, charged: false, name });
+  }
+
   /** insert adds a VMA (its range is free) and merges it with equal neighbours. */
   private insert(vma: Vma): void {
     if (vma.shm) vma.shm.refs++;
@@ -399,6 +410,11 @@ export class MM {
     for (let a = start; a < end;) {
       const v = this.findVma(a);
       if (!v) throw ENOMEM;
+      a = v.end;
+    }
+    for (let a = start; a < end;) {
+      const v = this.findVma(a)!;
+      if (v.shm?.sealed && perm & Perm.Write) throw EACCES;
       a = v.end;
     }
     this.splitAt(start);

@@ -14,4 +14,6 @@ export interface HostAddon {
   clockGettime(clockId: number, out: Float64Array): number;
   /** getrandom fills buffer from the host's CSPRNG. */
   getrandom(buffer: Uint8Array): void;
+  /** clockSample fills out with the TSC (high, low) and CLOCK_MONOTONIC, _REALTIME, _BOOTTIME (sec, nsec each). */
+  clockSample(out: Float64Array): void;
 }

@@ -152,6 +152,35 @@ Napi::Value ClockGettime(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
+static inline uint64_t Rdtsc() {
+  uint32_t lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+// ClockSample(out: Float64Array(8)) reads the TSC and the monotonic,
+// realtime and boottime clocks as close together as it can: out holds the
+// TSC's high and low halves, then seconds and nanoseconds of each clock.
+Napi::Value ClockSample(const Napi::CallbackInfo &info) {
+  Napi::Float64Array out = info[0].As<Napi::Float64Array>();
+  struct timespec mono, real, boot;
+  uint64_t before = Rdtsc();
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_BOOTTIME, &boot);
+  uint64_t after = Rdtsc();
+  uint64_t tsc = before + (after - before) / 2;
+  out[0] = static_cast<double>(tsc >> 32);
+  out[1] = static_cast<double>(tsc & 0xffffffffu);
+  out[2] = static_cast<double>(mono.tv_sec);
+  out[3] = static_cast<double>(mono.tv_nsec);
+  out[4] = static_cast<double>(real.tv_sec);
+  out[5] = static_cast<double>(real.tv_nsec);
+  out[6] = static_cast<double>(boot.tv_sec);
+  out[7] = static_cast<double>(boot.tv_nsec);
+  return info.Env().Undefined();
+}
+
 // Getrandom(buffer) fills buffer from the host's CSPRNG (getrandom(2)).
 Napi::Value Getrandom(const Napi::CallbackInfo &info) {
   Napi::Uint8Array buf = info[0].As<Napi::Uint8Array>();
@@ -181,6 +210,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ttyIoctl", Napi::Function::New(env, TtyIoctl));
   exports.Set("clockGettime", Napi::Function::New(env, ClockGettime));
   exports.Set("getrandom", Napi::Function::New(env, Getrandom));
+  exports.Set("clockSample", Napi::Function::New(env, ClockSample));
   return exports;
 }
 
