@@ -278,3 +278,37 @@ function underPty(command: string): Promise<string> {
     child.stdin.end();
   });
 }
+
+/** cpuSeconds reads a process's user and system CPU time from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+for (const platform of platforms) {
+  const ptest = sandboxTest(platform, { concurrent: true });
+  ptest(`${platform}: an idle sandbox (a program in nanosleep, then blocked on stdin) uses almost no CPU`, async (t) => {
+    let cpu = -1;
+    const r = await new Promise<CliResult>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'run', `--platform=${platform}`, '--', guestPath('idle')], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let start = 0;
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout === 'ready\n') start = cpuSeconds(child.pid!);
+        if (stdout === 'ready\nslept\n') {
+          // Leave the program blocked on stdin for a second, then measure and answer.
+          setTimeout(() => {
+            cpu = cpuSeconds(child.pid!) - start;
+            child.stdin.end('hello\n');
+          }, 1000);
+        }
+      });
+      child.on('error', reject);
+      child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr: '' }));
+    });
+    t.deepEqual([r.status, r.stdout], [0, 'ready\nslept\ngot hello\n']);
+    // Two idle seconds: a busy-waiting Sentry would spend about 2 s of CPU.
+    t.true(cpu >= 0 && cpu < 0.2, `the idle sandbox used ${cpu} s of CPU in 2 s`);
+  });
+}

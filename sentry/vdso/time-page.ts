@@ -11,7 +11,7 @@ const REFRESH_MS = 50;
 
 const sample = new Float64Array(8);
 
-/** Calibration is the host TSC's rate, measured against CLOCK_MONOTONIC over a growing baseline. */
+/** calibration is the host TSC's rate, measured against CLOCK_MONOTONIC over a growing baseline. */
 const calibration = {
   firstTsc: 0,
   firstNs: 0,
@@ -23,20 +23,28 @@ function tscOf(s: Float64Array): number {
   return s[0] * 0x100000000 + s[1];
 }
 
-/** calibrate takes a sample and refines the TSC rate from the first one; the very first call spins a millisecond. */
+/** MIN_BASELINE_NS is the shortest baseline the rate is measured over (about 0.1% at first). */
+const MIN_BASELINE_NS = 1e6;
+
+/**
+ * calibrate takes a sample and refines the TSC rate over the baseline
+ * since this module loaded. Only when that baseline is still shorter than
+ * a millisecond does it wait for the rest.
+ */
 function calibrate(): void {
   host.clockSample(sample);
-  if (calibration.firstTsc === 0) {
-    calibration.firstTsc = tscOf(sample);
-    calibration.firstNs = sample[2] * 1e9 + sample[3];
-    const start = performance.now();
-    while (performance.now() - start < 1);
+  let dNs = sample[2] * 1e9 + sample[3] - calibration.firstNs;
+  while (dNs < MIN_BASELINE_NS) {
     host.clockSample(sample);
+    dNs = sample[2] * 1e9 + sample[3] - calibration.firstNs;
   }
   const dTsc = tscOf(sample) - calibration.firstTsc;
-  const dNs = sample[2] * 1e9 + sample[3] - calibration.firstNs;
-  if (dTsc > 0 && dNs > 0) calibration.mult = Math.round((dNs / dTsc) * 0x100000000);
+  if (dTsc > 0) calibration.mult = Math.round((dNs / dTsc) * 0x100000000);
 }
+
+host.clockSample(sample);
+calibration.firstTsc = tscOf(sample);
+calibration.firstNs = sample[2] * 1e9 + sample[3];
 
 /**
  * TimePage is one frame of the memory file that every program of a
