@@ -18,7 +18,7 @@ import { chartSvg, formatRatio, type Report, type ResultRow } from './chart.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name: string) => join(root, 'benchmarks', 'bin', name);
-const cliPath = join(root, 'dist', 'cli', 'tvisor.mjs');
+const cliPath = join(root, 'dist', 'cli', 'tvisor.cjs');
 
 /** RUN_TIMEOUT_MS bounds one measurement, so a hung runner fails its row. */
 const RUN_TIMEOUT_MS = 180_000;

@@ -11,7 +11,7 @@ import { guestPath, platforms, repoRoot, sandboxTest } from './helpers.js';
 const kvmTest = sandboxTest('kvm', { concurrent: true });
 
 /** CLI is the package's bin: the bundled command line. */
-const CLI = path.join(repoRoot, 'dist', 'cli', 'tvisor.mjs');
+const CLI = path.join(repoRoot, 'dist', 'cli', 'tvisor.cjs');
 
 interface CliResult { status: number | null; signal: string | null; stdout: string; stderr: string }
 
