@@ -98,6 +98,16 @@ function findCpuid(fn: number, index: number): number {
   return -1;
 }
 
+/** INIT_XSAVE is an XSAVE area in the initial state: the default FPU control word and MXCSR, XSTATE_BV 0. */
+const INIT_XSAVE = (() => {
+  const x = new Uint8Array(4096);
+  const v = new DataView(x.buffer);
+  v.setUint16(0, 0x37f, true); // FCW
+  v.setUint32(24, 0x1f80, true); // MXCSR
+  v.setUint32(28, 0xffff, true); // MXCSR_MASK
+  return x;
+})();
+
 function closeVcpu(v: Vcpu): void {
   host.unmap(host.bufferAddress(v.run), vcpuMmapSize, [v.run]);
   host.close(v.fd);
@@ -118,8 +128,8 @@ export class KvmPlatform implements Platform {
   readonly memoryFile: MemoryFile;
   private readonly vmFd: number;
   private readonly live = new Set<Vcpu>();
-  /** spare is a vCPU made ahead, never run. */
-  private spare: Vcpu | undefined;
+  /** idle vCPUs wait for a context, their extended state reset. */
+  private readonly idle: Vcpu[] = [];
   readonly tscOffset: bigint;
   private nextVcpuId = 0;
   private closed = false;
@@ -150,9 +160,10 @@ export class KvmPlatform implements Platform {
   private constructor(vmFd: number, mem: MemoryFile) {
     this.vmFd = vmFd;
     this.memoryFile = mem;
-    // The first vCPU is made now, to learn the VMs' TSC offset; the first context gets it.
-    this.spare = this.newVcpu();
-    this.tscOffset = this.measureTscOffset(this.spare);
+    // The first vCPU is made now, to learn the VM's TSC offset; the first context gets it.
+    const first = this.newVcpu();
+    this.tscOffset = this.measureTscOffset(first);
+    this.idle.push(first);
   }
 
   newAddressSpace(): KvmAddressSpace {
@@ -160,14 +171,14 @@ export class KvmPlatform implements Platform {
   }
 
   /**
-   * newContext gives every context a new vCPU. vCPUs are not reused: on
-   * PVM, KVM_SET_XSAVE cannot reset AVX state, so a reused vCPU would show
-   * one task's vector registers to the next.
+   * newContext gives a context a vCPU of its own: an idle one, or a new
+   * one. A vCPU is reused only after its whole extended state (x87, SSE,
+   * AVX, AVX-512, PKRU) was reset, so no task sees another's registers;
+   * KVM allows only so many vCPUs per VM (4096 ids here), and a sandbox
+   * may run many programs.
    */
   newContext(): KvmContext {
-    const vcpu = this.spare ?? this.newVcpu();
-    this.spare = undefined;
-    return new KvmContext(vcpu, this.memoryFile);
+    return new KvmContext(this.idle.pop() ?? this.newVcpu(), this.memoryFile);
   }
 
   /**
@@ -210,7 +221,12 @@ export class KvmPlatform implements Platform {
       fd, run, osxsave,
       syscallEntry: Number(kernelVirt(stub.syscallEntry)),
       release: () => {
-        if (this.live.delete(vcpu)) closeVcpu(vcpu);
+        if (this.closed || !this.live.has(vcpu)) return;
+        // XSTATE_BV 0 puts every component in its initial state. This holds
+        // on PVM too, now that the guest CPUID offers XSAVE and the host's
+        // XCR0 (see enableXsave), so KVM_SET_XSAVE covers AVX-512.
+        kvm.setXsave(vcpu.fd, INIT_XSAVE);
+        this.idle.push(vcpu);
       },
     };
     this.live.add(vcpu);
@@ -231,6 +247,7 @@ export class KvmPlatform implements Platform {
     this.closed = true;
     for (const v of this.live) closeVcpu(v);
     this.live.clear();
+    this.idle.length = 0;
     this.memoryFile.close();
     await new Promise<void>((resolve) => fsClose(this.vmFd, () => resolve()));
   }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Sandbox } from '../index.js';
 import { LoadError, UsageError } from '../sentry/sandbox.js';
 import { FAULT_AROUND } from '../sentry/mm/mm.js';
-import { guestPath, platforms, sandboxTest } from './helpers.js';
+import { guestPath, platforms, runNative, sandboxTest } from './helpers.js';
 
 for (const platform of platforms) {
   /** ptest runs a test on one platform (see sandboxTest); pserial runs it alone. */
@@ -173,5 +173,28 @@ for (const platform of platforms) {
     t.deepEqual(lines.slice(2), ['gettimeofday agrees: yes', 'time agrees: yes', 'monotonic went back: 0 times', '']);
     // 100,004 clock readings, and only the program's few other calls reached the Sentry.
     t.true(r.stats.syscalls < 20, JSON.stringify(r.stats));
+  });
+
+  ptest(`${platform}: a program never sees the vector registers another program of the sandbox left`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '64M' });
+    const native = await runNative([guestPath('vecleak')]);
+    const first = await sb.run([guestPath('vecleak'), 'set']);
+    const second = await sb.run([guestPath('vecleak')]);
+    await sb.close();
+    const unsupported = native.stdout === 'avx512: unsupported\n';
+    t.is(first.stdout, unsupported ? native.stdout : 'pattern left\n');
+    t.is(second.stdout, unsupported ? native.stdout : 'zmm16-31 and k1-7 at start: zero\n');
+    t.is(second.stdout, native.stdout);
+  });
+
+  pserial(`${platform}: one sandbox runs 4,500 programs, more than KVM has vCPU ids`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '64M' });
+    let ok = 0;
+    for (let i = 0; i < 4500; i++) {
+      const r = await sb.run([guestPath('hello')]);
+      if (r.stdout === 'hello\n' && r.exitCode === 0) ok++;
+    }
+    await sb.close();
+    t.is(ok, 4500);
   });
 }
