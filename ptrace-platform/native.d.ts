@@ -4,7 +4,7 @@ export interface PtraceAddon {
   spawnStub(path: string, memfd: number): number;
   /** inject runs one system call in the stopped stub at syscallSite and returns its result. */
   inject(pid: number, syscallSite: number, nr: number, args: Float64Array): number;
-  /** run resumes (with regs, under PTRACE_SYSEMU) or keeps waiting; a wait status, or -1 when preempted. */
+  /** run resumes (with regs, under PTRACE_SYSEMU) or keeps waiting; a wait status (bit 16: a 32-bit syscall stop), or -1 when preempted. */
   run(pid: number, regs: Uint8Array, resume: boolean, signal?: number): number;
   /** siginfo fills out with the stop's signo, si_code and si_addr. */
   siginfo(pid: number, out: Float64Array): void;

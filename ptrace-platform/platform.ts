@@ -26,6 +26,8 @@ const SYS_MMAP = 9, SYS_MPROTECT = 10, SYS_MUNMAP = 11;
 const MAP_SHARED_FIXED = 0x11;
 const SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11;
 const SEGV_ACCERR = 2, SI_KERNEL = 0x80;
+/** SYSCALL_32 marks, in run's status, a syscall stop for a 32-bit system call (int $0x80). */
+const SYSCALL_32 = 0x10000;
 
 /** stubEntry is where the stub's `syscall; int3` pair is: its ELF entry point. */
 const stubEntry = (() => {
@@ -91,7 +93,12 @@ export class PtraceAddressSpace implements PlatformAddressSpace {
   private syscall(nr: number, ...args: number[]): number {
     this.args.fill(0);
     args.forEach((v, i) => (this.args[i] = v));
-    const r = ptrace.inject(this.pid, stubEntry, nr, this.args);
+    let r: number;
+    try {
+      r = ptrace.inject(this.pid, stubEntry, nr, this.args);
+    } catch (err) {
+      throw new PlatformError(`the ptrace stub stopped answering (${(err as Error).message}); it was probably killed from outside`);
+    }
     if (r < 0 && r > -4096) throw new PlatformError(`system call ${nr} in the ptrace stub failed with errno ${-r}`);
     return r;
   }
@@ -186,6 +193,14 @@ export class PtraceContext implements PlatformContext {
     if ((status & 0x7f) === 0) throw new PlatformError(`the ptrace stub exited with status ${(status >> 8) & 0xff}`);
     if ((status & 0xff) !== 0x7f) throw new PlatformError(`the ptrace stub was killed by signal ${status & 0x7f}`);
     const sig = (status >> 8) & 0xff;
+    if (sig === (SIGTRAP | 0x80) && status & SYSCALL_32) {
+      // int $0x80: tvisor offers no 32-bit system calls, and answers as a
+      // kernel without IA32 emulation does: SIGSEGV.
+      this.fault.vector = 13;
+      this.fault.errorCode = 0;
+      this.fault.addr = 0;
+      return Outcome.Fault;
+    }
     if (sig === (SIGTRAP | 0x80)) {
       // A syscall-entry stop: the number is in orig_rax, as the Sentry expects it in RAX.
       this.words[PTRACE_REG_SLOTS[Reg.RAX] * 2] = this.words[SLOT_ORIG_RAX * 2];

@@ -197,4 +197,11 @@ for (const platform of platforms) {
     await sb.close();
     t.is(ok, 4500);
   });
+
+  ptest(`${platform}: int $0x80 (a 32-bit system call) ends with SIGSEGV, as on a kernel without IA32 emulation`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '64M' });
+    const r = await sb.run([guestPath('int80')]);
+    await sb.close();
+    t.deepEqual([r.exitCode, r.signal, r.stdout], [139, 'SIGSEGV', 'calling\n']);
+  });
 }

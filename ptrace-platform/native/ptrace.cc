@@ -18,6 +18,8 @@
 
 namespace {
 
+constexpr uint32_t kAuditArchI386 = 0x40000003;
+constexpr int kSyscall32 = 0x10000;
 constexpr int kRegRip = 16, kRegRax = 10, kRegOrigRax = 15, kRegRdi = 14, kRegRsi = 13, kRegRdx = 12,
               kRegR10 = 7, kRegR8 = 9, kRegR9 = 8;
 
@@ -139,8 +141,10 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
   bool resume = info[2].As<Napi::Boolean>().Value();
   int sig = info.Length() > 3 ? ArgInt(info, 3) : 0;
   if (resume) {
-    if (Ptrace(PTRACE_SETREGS, pid, nullptr, regs) < 0) return ThrowErrno(env, "PTRACE_SETREGS", errno);
-    if (Ptrace(PTRACE_SYSEMU, pid, nullptr, reinterpret_cast<void *>(static_cast<long>(sig))) < 0)
+    // ESRCH: the stub was killed while stopped (from outside the sandbox);
+    // the wait below then reports how it ended.
+    if (Ptrace(PTRACE_SETREGS, pid, nullptr, regs) < 0 && errno != ESRCH) return ThrowErrno(env, "PTRACE_SETREGS", errno);
+    if (Ptrace(PTRACE_SYSEMU, pid, nullptr, reinterpret_cast<void *>(static_cast<long>(sig))) < 0 && errno != ESRCH)
       return ThrowErrno(env, "PTRACE_SYSEMU", errno);
   }
   int status;
@@ -148,7 +152,14 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     if (errno == EINTR) return Napi::Number::New(env, -1);
     return ThrowErrno(env, "waitpid", errno);
   }
-  if (WIFSTOPPED(status) && Ptrace(PTRACE_GETREGS, pid, nullptr, regs) < 0) return ThrowErrno(env, "PTRACE_GETREGS", errno);
+  if (WIFSTOPPED(status) && Ptrace(PTRACE_GETREGS, pid, nullptr, regs) < 0 && errno != ESRCH)
+    return ThrowErrno(env, "PTRACE_GETREGS", errno);
+  if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+    // A 32-bit system call (int $0x80) stops here too; say so in bit 16.
+    struct { uint8_t op; uint8_t pad[3]; uint32_t arch; } info = {};
+    if (Ptrace(PTRACE_GET_SYSCALL_INFO, pid, reinterpret_cast<void *>(sizeof info), &info) > 0 && info.arch == kAuditArchI386)
+      status |= kSyscall32;
+  }
   return Napi::Number::New(env, status);
 }
 

@@ -135,7 +135,19 @@ export class Kernel {
       return;
     }
     this.opts.log.debug(`task ${t.tid}: exception ${f.vector} error ${f.errorCode} at rip 0x${t.ctx.regs.get(Reg.RIP).toString(16)}`);
-    this.forceSignal(t, vectorSignal(f.vector));
+    let sig = vectorSignal(f.vector);
+    // `int N` through a gate the program may not use is a #GP (SIGSEGV)
+    // on Linux; PVM reports it as #UD.
+    if (sig === SIGILL && this.isIntInstruction(t)) sig = SIGSEGV;
+    this.forceSignal(t, sig);
+  }
+
+  private isIntInstruction(t: Task): boolean {
+    try {
+      return t.mm.copyIn(t.ctx.regs.get(Reg.RIP), 1)[0] === 0xcd;
+    } catch {
+      return false;
+    }
   }
 
   /**
