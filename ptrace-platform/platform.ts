@@ -13,7 +13,8 @@ import {
   type FaultInfo, type Platform, type PlatformAddressSpace, type PlatformContext,
 } from '../sentry/platform.js';
 
-const ptrace = loadAddon<PtraceAddon>('tvisor_ptrace');
+/** ptrace is the addon, loaded by the first sandbox on this platform. */
+let ptrace: PtraceAddon;
 
 /** PtraceUnavailableError says ptrace cannot be used here, and why. */
 export class PtraceUnavailableError extends Error {
@@ -254,6 +255,7 @@ export class PtracePlatform implements Platform {
 
   /** create makes a platform whose programs may commit `memoryLimit` bytes. */
   static create(memoryLimit: number): PtracePlatform {
+    ptrace ??= loadAddon<PtraceAddon>('tvisor_ptrace');
     return new PtracePlatform(MemoryFile.create(memoryLimit, PAGE_SIZE));
   }
 
