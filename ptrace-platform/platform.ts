@@ -23,7 +23,28 @@ export class PtraceUnavailableError extends Error {
 
 const STUB_PATH = buildOutput('ptrace-platform', 'ptrace-stub');
 
-const SYS_MMAP = 9, SYS_MPROTECT = 10, SYS_MUNMAP = 11;
+const SYS_MMAP = 9, SYS_MPROTECT = 10, SYS_MUNMAP = 11, SYS_PRCTL = 157, SYS_SECCOMP = 317;
+const PR_SET_NO_NEW_PRIVS = 38, SECCOMP_SET_MODE_FILTER = 1;
+/** FILTER_ADDR is where the seccomp filter is mapped in the stub for the moment it is installed. */
+const FILTER_ADDR = 0x10000;
+const AUDIT_ARCH_X86_64 = 0xc000003e;
+const BPF_LD_W_ABS = 0x20, BPF_JEQ_K = 0x15, BPF_RET_K = 0x06;
+const SECCOMP_RET_ALLOW = 0x7fff0000, SECCOMP_RET_KILL_PROCESS = 0x80000000;
+/**
+ * SECCOMP_FILTER, as classic BPF {code, jt, jf, k}: x86-64 only, then
+ * mmap, munmap and mprotect allowed, every other call kills the stub.
+ */
+const SECCOMP_FILTER: [number, number, number, number][] = [
+  [BPF_LD_W_ABS, 0, 0, 4], // seccomp_data.arch
+  [BPF_JEQ_K, 1, 0, AUDIT_ARCH_X86_64],
+  [BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS],
+  [BPF_LD_W_ABS, 0, 0, 0], // seccomp_data.nr
+  [BPF_JEQ_K, 3, 0, SYS_MMAP],
+  [BPF_JEQ_K, 2, 0, SYS_MUNMAP],
+  [BPF_JEQ_K, 1, 0, SYS_MPROTECT],
+  [BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS],
+  [BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW],
+];
 const MAP_SHARED_FIXED = 0x11;
 const SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11;
 const SEGV_ACCERR = 2, SI_KERNEL = 0x80;
@@ -72,6 +93,7 @@ export class PtraceAddressSpace implements PlatformAddressSpace {
     }
     try {
       this.unmapAllButStub();
+      this.confine();
     } catch (err) {
       ptrace.kill(this.pid);
       throw err;
@@ -88,6 +110,37 @@ export class PtraceAddressSpace implements PlatformAddressSpace {
       const end = parseInt(m[2], 16);
       if (start >= 2 ** 47 || (start <= stubPage && stubPage < end)) continue;
       this.syscall(SYS_MUNMAP, start, end - start);
+    }
+  }
+
+  /**
+   * confine installs a seccomp filter in the stub that lets it make only
+   * the mmap, munmap and mprotect the Sentry injects. The program's own
+   * system calls never reach it (PTRACE_SYSEMU stops them first); it is a
+   * second wall, should a program's code ever run on without its tracer.
+   */
+  private confine(): void {
+    const page = this.mem.allocFrame();
+    if (page < 0) throw new PlatformError('no memory for the ptrace stub\'s seccomp filter');
+    try {
+      // struct sock_fprog {u16 len; u64 filter}, then the filter itself.
+      const b = new DataView(new ArrayBuffer(16 + SECCOMP_FILTER.length * 8));
+      b.setUint16(0, SECCOMP_FILTER.length, true);
+      b.setBigUint64(8, BigInt(FILTER_ADDR + 16), true);
+      SECCOMP_FILTER.forEach(([code, jt, jf, k], i) => {
+        b.setUint16(16 + i * 8, code, true);
+        b.setUint8(18 + i * 8, jt);
+        b.setUint8(19 + i * 8, jf);
+        b.setUint32(20 + i * 8, k >>> 0, true);
+      });
+      this.mem.write(page, new Uint8Array(b.buffer));
+      this.syscall(SYS_MMAP, FILTER_ADDR, PAGE_SIZE, Perm.Read, MAP_SHARED_FIXED, this.mem.fd, page);
+      this.syscall(SYS_PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+      this.syscall(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, FILTER_ADDR);
+      this.syscall(SYS_MUNMAP, FILTER_ADDR, PAGE_SIZE);
+    } finally {
+      this.mem.decRef(page);
+      this.mem.flushFreed();
     }
   }
 

@@ -3,6 +3,7 @@
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import test from 'ava';
 import { Sandbox } from '../index.js';
 import { LoadError, UsageError } from '../sentry/sandbox.js';
 import { FAULT_AROUND } from '../sentry/mm/mm.js';
@@ -205,3 +206,36 @@ for (const platform of platforms) {
     t.deepEqual([r.exitCode, r.signal, r.stdout], [139, 'SIGSEGV', 'calling\n']);
   });
 }
+
+/** stubPids lists this process's ptrace stubs. */
+function stubPids(): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      return stat.includes('(ptrace-stub)') && stat.replace(/^.*\) /, '').split(' ')[1] === String(process.pid);
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+test.serial('ptrace: the stub holds only its own page and the memory file, under a seccomp filter', async (t) => {
+  const sb = await Sandbox.create({ platform: 'ptrace', memory: '64M' });
+  const run = sb.run([guestPath('spin')]);
+  let pids: number[] = [];
+  while (pids.length === 0) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    pids = stubPids();
+  }
+  const status = readFileSync(`/proc/${pids[0]}/status`, 'utf8');
+  const maps = readFileSync(`/proc/${pids[0]}/maps`, 'utf8').trim().split('\n');
+  sb.kill('SIGKILL');
+  const r = await run;
+  await sb.close();
+  t.is(r.signal, 'SIGKILL');
+  t.regex(status, /^NoNewPrivs:\t1$/m);
+  t.regex(status, /^Seccomp:\t2$/m);
+  const foreign = maps.filter((l) => !l.includes('/memfd:tvisor-memory') && !l.includes('/ptrace-stub') && !l.includes('[vsyscall]'));
+  t.deepEqual(foreign, []);
+  t.deepEqual(stubPids(), [], 'the stub is gone');
+});
