@@ -2,7 +2,13 @@
 // they go through winston; without, the only lines a run can print are
 // internal errors, straight to stderr, and winston (about 45 ms of module
 // loading) is not loaded at all, which keeps `tvisor run` quick to start.
+import { createRequire } from 'node:module';
 import type winston from 'winston';
+
+/** loadWinston loads winston (CommonJS) only when a log is asked for. */
+function loadWinston(): typeof winston {
+  return createRequire(import.meta.url)('winston') as typeof winston;
+}
 
 /** Logger is what the Sentry logs through. */
 export interface Logger {
@@ -40,7 +46,7 @@ function wrap(w: winston.Logger): Logger {
 
 export async function createLogger(opts: LogOptions): Promise<Logger> {
   if (!opts.debugLog) return stderrOnly;
-  const { default: w } = await import('winston');
+  const w = loadWinston();
   return wrap(w.createLogger({
     level: 'debug',
     transports: [
@@ -56,7 +62,7 @@ export async function createLogger(opts: LogOptions): Promise<Logger> {
 
 /** createStraceLogger prints strace lines to stderr, as strace does. */
 export async function createStraceLogger(): Promise<Logger> {
-  const { default: w } = await import('winston');
+  const w = loadWinston();
   return wrap(w.createLogger({
     level: 'info',
     transports: [new w.transports.Console({ stderrLevels: ['info'], format: w.format.printf((i) => String(i.message)) })],
