@@ -3,7 +3,7 @@
 import * as abi from './abi.js';
 import { PTE_NX_HI, PTE_P, PTE_U, PTE_W } from './long-mode.js';
 import { host } from '../sentry/native/host.js';
-import type { MemoryFile } from '../sentry/mm/memory-file.js';
+import { forEachRun, type MemoryFile } from '../sentry/mm/memory-file.js';
 import { Perm, PlatformError, type PlatformAddressSpace } from '../sentry/platform.js';
 
 const TABLE = PTE_P | PTE_W | PTE_U;
@@ -104,20 +104,7 @@ export class KvmAddressSpace implements PlatformAddressSpace {
   /** flushStale drops the host mappings of stale frames, in contiguous runs. */
   flushStale(): void {
     if (this.stale.length === 0) return;
-    const f = this.stale.sort((a, b) => a - b);
-    let start = f[0];
-    let end = start + abi.PAGE_SIZE;
-    for (let i = 1; i <= f.length; i++) {
-      if (i < f.length && f[i] <= end) {
-        end = Math.max(end, f[i] + abi.PAGE_SIZE);
-        continue;
-      }
-      host.dropMappings(this.mem.hostAddress(start), end - start);
-      if (i < f.length) {
-        start = f[i];
-        end = start + abi.PAGE_SIZE;
-      }
-    }
+    forEachRun(this.stale, (start, end) => host.dropMappings(this.mem.hostAddress(start), end - start));
     this.stale = [];
   }
 

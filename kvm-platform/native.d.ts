@@ -48,5 +48,4 @@ export interface KvmAddon {
   hostCpuid(leaf: number, subleaf: number): Uint32Array;
   hostXcr0(): bigint;
   getMsr(vcpuFd: number, index: number): bigint;
-  hostRdtsc(): bigint;
 }

@@ -189,9 +189,9 @@ export class KvmPlatform implements Platform {
     let best = -1n;
     let offset = 0n;
     for (let i = 0; i < 5; i++) {
-      const before = kvm.hostRdtsc();
+      const before = host.rdtsc();
       const guest = kvm.getMsr(vcpu.fd, MSR_IA32_TSC);
-      const after = kvm.hostRdtsc();
+      const after = host.rdtsc();
       if (best < 0n || after - before < best) {
         best = after - before;
         offset = guest - (before + after) / 2n;

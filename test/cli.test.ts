@@ -2,10 +2,10 @@
 // real stdio, exit statuses and the one-line errors.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { guestPath, platforms, repoRoot, sandboxTest } from './helpers.js';
+import { childPids, guestPath, platforms, repoRoot, sandboxTest } from './helpers.js';
 
 /** kvmTest runs a test that needs /dev/kvm (see sandboxTest); plain `test` needs none. */
 const kvmTest = sandboxTest('kvm', { concurrent: true });
@@ -212,17 +212,6 @@ kvmTest('kvm is the default platform', async (t) => {
   t.is(r.status, 0);
   t.regex(readFileSync(log, 'utf8'), / on kvm\n/);
 });
-
-/** childPids lists the pids whose parent is pid. */
-function childPids(pid: number): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try {
-      return readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1] === String(pid);
-    } catch {
-      return false;
-    }
-  }).map(Number);
-}
 
 test('ptrace: where ptrace is not permitted (a seccomp policy), it says so and names --platform=kvm', async (t) => {
   const r = await new Promise<CliResult>((resolve, reject) => {

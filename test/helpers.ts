@@ -9,7 +9,7 @@
 // signal.
 
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -202,6 +202,19 @@ export function sandboxTest(platform: Platform, opts: { concurrent?: boolean } =
       t.fail(problem);
     });
   };
+}
+
+/** childPids lists the pids of pid's child processes, those named `name` only when given (from /proc). */
+export function childPids(pid: number, name?: string): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.replace(/^.*\) /, '').split(' ');
+      return fields[1] === String(pid) && (name === undefined || stat.includes(`(${name})`));
+    } catch {
+      return false;
+    }
+  }).map(Number);
 }
 
 /** A deterministic ASCII text of exactly SIZE bytes (numbered lines). */

@@ -7,7 +7,7 @@ import test from 'ava';
 import { Sandbox } from '../index.js';
 import { LoadError, UsageError } from '../sentry/sandbox.js';
 import { FAULT_AROUND } from '../sentry/mm/mm.js';
-import { guestPath, platforms, runNative, sandboxTest } from './helpers.js';
+import { childPids, guestPath, platforms, runNative, sandboxTest } from './helpers.js';
 
 for (const platform of platforms) {
   /** ptest runs a test on one platform (see sandboxTest); pserial runs it alone. */
@@ -208,16 +208,7 @@ for (const platform of platforms) {
 }
 
 /** stubPids lists this process's ptrace stubs. */
-function stubPids(): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      return stat.includes('(ptrace-stub)') && stat.replace(/^.*\) /, '').split(' ')[1] === String(process.pid);
-    } catch {
-      return false;
-    }
-  }).map(Number);
-}
+const stubPids = () => childPids(process.pid, 'ptrace-stub');
 
 test.serial('ptrace: the stub holds only its own page and the memory file, under a seccomp filter', async (t) => {
   const sb = await Sandbox.create({ platform: 'ptrace', memory: '64M' });

@@ -219,13 +219,6 @@ Napi::Value GetMsr(const Napi::CallbackInfo &info) {
   return Napi::BigInt::New(info.Env(), value);
 }
 
-// HostRdtsc() reads the host's TSC.
-Napi::Value HostRdtsc(const Napi::CallbackInfo &info) {
-  uint32_t lo, hi;
-  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-  return Napi::BigInt::New(info.Env(), (static_cast<uint64_t>(hi) << 32) | lo);
-}
-
 // HostCpuid(leaf, subleaf) returns [eax, ebx, ecx, edx] of the host CPU.
 Napi::Value HostCpuid(const Napi::CallbackInfo &info) {
   uint32_t r[4];
@@ -300,7 +293,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hostCpuid", Napi::Function::New(env, HostCpuid));
   exports.Set("hostXcr0", Napi::Function::New(env, HostXcr0));
   exports.Set("getMsr", Napi::Function::New(env, GetMsr));
-  exports.Set("hostRdtsc", Napi::Function::New(env, HostRdtsc));
   return exports;
 }
 

@@ -155,10 +155,13 @@ export class Kernel {
    * not delivered yet (issue 6), so it ends the task with the signal.
    */
   private forceSignal(t: Task, sig: number): void {
-    if (t.actions[sig].handler !== SIG_DFL) {
-      this.opts.log.warn(`${signalName(sig)} has a handler, but delivery to handlers comes with issue 6; default action taken`);
-    }
+    if (t.actions[sig].handler !== SIG_DFL) this.warnUndelivered(sig);
     this.terminate(t, sig);
+  }
+
+  /** warnUndelivered logs that a caught signal took its default action: handlers come with issue 6. */
+  private warnUndelivered(sig: number): void {
+    this.opts.log.warn(`${signalName(sig)} has a handler, but delivery to handlers comes with issue 6; default action taken`);
   }
 
   private terminate(t: Task, sig: number): void {
@@ -173,9 +176,7 @@ export class Kernel {
       t.pending.delete(sig);
       const h = t.actions[sig].handler;
       if (sig !== SIGKILL && h === SIG_IGN) continue;
-      if (sig !== SIGKILL && h !== SIG_DFL) {
-        this.opts.log.warn(`${signalName(sig)} has a handler, but delivery to handlers comes with issue 6; default action taken`);
-      }
+      if (sig !== SIGKILL && h !== SIG_DFL) this.warnUndelivered(sig);
       const action = defaultAction(sig);
       if (action === DefaultAction.Terminate || action === DefaultAction.CoreDump || sig === SIGKILL) {
         this.terminate(t, sig);

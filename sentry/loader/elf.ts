@@ -27,8 +27,11 @@ const AT = {
   SECURE: 23, RANDOM: 25, HWCAP2: 26, EXECFN: 31, SYSINFO_EHDR: 33,
 };
 
-/** hostHwcaps are AT_HWCAP and AT_HWCAP2 as the host kernel gave them to Node. */
-const hostHwcaps = (() => {
+let hwcaps: { hwcap: bigint; hwcap2: bigint } | undefined;
+
+/** hostHwcaps returns AT_HWCAP and AT_HWCAP2 as the host kernel gave them to Node, read once. */
+function hostHwcaps(): { hwcap: bigint; hwcap2: bigint } {
+  if (hwcaps) return hwcaps;
   const caps = { hwcap: 0n, hwcap2: 0n };
   try {
     const b = readFileSync('/proc/self/auxv');
@@ -40,8 +43,9 @@ const hostHwcaps = (() => {
   } catch {
     // no auxv: programs get zero, which only disables optional fast paths
   }
+  hwcaps = caps;
   return caps;
-})();
+}
 
 export interface Identity {
   uid: number;
@@ -141,7 +145,7 @@ function mapAndBuild(mm: MM, path: string, image: Buffer, elf: ReturnType<typeof
     [AT.SYSINFO_EHDR, vdsoBase],
     [AT.PHDR, phdr], [AT.PHENT, 56], [AT.PHNUM, elf.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, 0], [AT.FLAGS, 0],
     [AT.ENTRY, elf.entry + bias], [AT.UID, id.uid], [AT.EUID, id.uid], [AT.GID, id.gid], [AT.EGID, id.gid],
-    [AT.HWCAP, hostHwcaps.hwcap], [AT.HWCAP2, hostHwcaps.hwcap2], [AT.CLKTCK, 100], [AT.SECURE, 0],
+    [AT.HWCAP, hostHwcaps().hwcap], [AT.HWCAP2, hostHwcaps().hwcap2], [AT.CLKTCK, 100], [AT.SECURE, 0],
   ]);
   return { entry: elf.entry + bias, stackPointer: sp };
 }

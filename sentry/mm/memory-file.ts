@@ -16,6 +16,27 @@ const CHUNK = 1 << 24;
 const FIRST_GROWTH = 32 << 20;
 const PAGE_SHIFT = 12;
 
+/**
+ * forEachRun sorts page-aligned offsets and calls fn once per contiguous
+ * run of them, as [start, end); repeated offsets fall in the same run.
+ */
+export function forEachRun(frames: number[], fn: (start: number, end: number) => void): void {
+  if (frames.length === 0) return;
+  const f = frames.sort((a, b) => a - b);
+  let start = f[0];
+  let end = start + PAGE_SIZE;
+  for (let i = 1; i < f.length; i++) {
+    if (f[i] <= end) {
+      end = Math.max(end, f[i] + PAGE_SIZE);
+    } else {
+      fn(start, end);
+      start = f[i];
+      end = start + PAGE_SIZE;
+    }
+  }
+  fn(start, end);
+}
+
 export class MemoryFile {
   readonly fd: number;
   readonly size: number;
@@ -106,21 +127,8 @@ export class MemoryFile {
    */
   flushFreed(): void {
     if (this.freed.length === 0) return;
-    const f = this.freed.sort((a, b) => a - b);
-    let start = f[0];
-    let end = start + PAGE_SIZE;
-    for (let i = 1; i <= f.length; i++) {
-      if (i < f.length && f[i] === end) {
-        end += PAGE_SIZE;
-        continue;
-      }
-      host.punchHole(this.fd, start, end - start);
-      if (i < f.length) {
-        start = f[i];
-        end = start + PAGE_SIZE;
-      }
-    }
-    for (const phys of f) this.free.push(phys);
+    forEachRun(this.freed, (start, end) => host.punchHole(this.fd, start, end - start));
+    for (const phys of this.freed) this.free.push(phys);
     this.freed.length = 0;
   }
 

@@ -16,4 +16,6 @@ export interface HostAddon {
   getrandom(buffer: Uint8Array): void;
   /** clockSample fills out with the TSC (high, low) and CLOCK_MONOTONIC, _REALTIME, _BOOTTIME (sec, nsec each). */
   clockSample(out: Float64Array): void;
+  /** rdtsc reads the host's TSC. */
+  rdtsc(): bigint;
 }

@@ -158,6 +158,11 @@ static inline uint64_t Rdtsc() {
   return (static_cast<uint64_t>(hi) << 32) | lo;
 }
 
+// Rdtsc() reads the host's TSC, as a BigInt.
+Napi::Value RdtscValue(const Napi::CallbackInfo &info) {
+  return Napi::BigInt::New(info.Env(), Rdtsc());
+}
+
 // ClockSample(out: Float64Array(8)) reads the TSC and the monotonic,
 // realtime and boottime clocks as close together as it can: out holds the
 // TSC's high and low halves, then seconds and nanoseconds of each clock.
@@ -211,6 +216,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clockGettime", Napi::Function::New(env, ClockGettime));
   exports.Set("getrandom", Napi::Function::New(env, Getrandom));
   exports.Set("clockSample", Napi::Function::New(env, ClockSample));
+  exports.Set("rdtsc", Napi::Function::New(env, RdtscValue));
   return exports;
 }
 
