@@ -41,6 +41,8 @@ Options:
                          and these
   --strace               print every system call to stderr, as strace does
   --debug-log FILE       write the Sentry's log to FILE at debug level
+  --no-patch             leave the program's code unpatched: on kvm, every
+                         system call then exits the VM (slower; for comparison)
   -h, --help             show this help
 
 Exit status: the program's; 125 when tvisor itself cannot run (no usable
@@ -83,6 +85,7 @@ async function run(args: string[]): Promise<number> {
         env: { type: 'string', multiple: true, default: [] },
         strace: { type: 'boolean', default: false },
         'debug-log': { type: 'string' },
+        'no-patch': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -109,7 +112,7 @@ async function run(args: string[]): Promise<number> {
     else env.push(e);
   }
 
-  const sb = await Sandbox.create({ platform: o.platform, memory: o.memory, strace: o.strace, debugLog: o['debug-log'] });
+  const sb = await Sandbox.create({ platform: o.platform, memory: o.memory, strace: o.strace, debugLog: o['debug-log'], noPatch: o['no-patch'] });
   let interrupts = 0;
   const onSigint = () => sb.kill(++interrupts > 1 ? 'SIGKILL' : 'SIGINT');
   const onSigterm = () => sb.kill('SIGTERM');

@@ -4,7 +4,7 @@
 // benchmarks/abi.h) share. scripts/gen-abi.ts writes the other two.
 
 /** ABI_VERSION is stamped into the stub binary and checked when it loads. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 /** STUB_MAGIC opens the stub binary: "TVSB" little-endian. */
 export const STUB_MAGIC = 0x42535654;
 
@@ -37,11 +37,8 @@ export const KERNEL_RESERVED = 0x10000;
  * lower-half addresses and in a window of the upper half that it chooses
  * and publishes only through a paravirtual MSR; the top of the lower half
  * behaves the same on PVM and on hardware KVM.
- * KERNEL_VIRT_BASE_HI/LO are its two 32-bit halves.
  */
 export const KERNEL_VIRT_BASE = USER_ADDRESS_LIMIT;
-export const KERNEL_VIRT_BASE_HI = 0x7fff;
-export const KERNEL_VIRT_BASE_LO = 0xc0000000;
 export const KERNEL_PML4_INDEX = 255;
 export const KERNEL_PDPT_INDEX = 511;
 
@@ -67,5 +64,48 @@ export const STUB_HDR_VERSION = 4;
 export const STUB_HDR_SYSCALL_ENTRY = 8;
 export const STUB_HDR_VECTORS = 12;
 export const STUB_HDR_UNEXPECTED = 16;
+export const STUB_HDR_TRAMPOLINE = 20;
+export const STUB_HDR_TRAMPOLINE_EXIT = 24;
+/** STUB_TRAMPOLINE_OFFSET is where the trampoline's page starts in the stub binary. */
+export const STUB_TRAMPOLINE_OFFSET = 0x1000;
 /** STUB_VECTOR_STRIDE is the distance between two exception entries. */
 export const STUB_VECTOR_STRIDE = 16;
+
+// Per-vCPU pages. vCPU `id` has two pages at SLOT_VIRT_BASE + id * 2
+// pages: its slot (user-accessible; below) and its kernel page
+// (supervisor-only): the host's control block for the vCPU's thread at
+// offset 0, its TSS at VCPU_TSS, and its ring-0 stack below the page's
+// end, so that vCPUs running at once never share an interrupt frame.
+export const VCPU_TSS = 0x80;
+
+// Exitless system calls. Each vCPU has a slot: one page, user-accessible,
+// which is also the vCPU's GS base. A
+// patched call site enters the trampoline (in the stub binary's second
+// page, the only user-executable page of the kernel area), which saves
+// the program's registers in the slot, posts the call, and spins until
+// the Sentry answers; or it leaves through a real `syscall` (an exit).
+
+/** SLOT_VIRT_BASE is the first slot's address: the kernel area's second 2 MiB. */
+export const SLOT_VIRT_BASE = KERNEL_VIRT_BASE + 0x200000;
+/** SLOT_PD_FIRST is the kernel PD entry whose page table maps the pages of vCPUs 0 to 255. */
+export const SLOT_PD_FIRST = 1;
+// Slot layout (byte offsets).
+/** SLOT_STATE is one of STATE_*. */
+export const SLOT_STATE = 0x0;
+/** SLOT_POLLING is 1 while the Sentry polls this slot; the guest waits only then. */
+export const SLOT_POLLING = 0x4;
+/** SLOT_SPIN_TICKS is how long (TSC ticks) the guest waits for an answer before it exits. */
+export const SLOT_SPIN_TICKS = 0x8;
+/** SLOT_REGS holds the registers in struct kvm_regs order (rax ... r15, rip, rflags). */
+export const SLOT_REGS = 0x10;
+/** SLOT_SELF is the slot's own address, from which the trampoline finds its stack. */
+export const SLOT_SELF = 0xa0;
+/** SLOT_STACK_TOP is the top of the trampoline's stack, inside the slot page. */
+export const SLOT_STACK_TOP = 0x1000;
+// Slot states. The guest moves IDLE->POSTED, POSTED|TAKEN->WITHDRAWN and
+// DONE->IDLE; the Sentry POSTED->TAKEN, TAKEN->DONE and TAKEN->WITHDRAWN.
+export const STATE_IDLE = 0;
+export const STATE_POSTED = 1;
+export const STATE_TAKEN = 2;
+export const STATE_DONE = 3;
+export const STATE_WITHDRAWN = 4;

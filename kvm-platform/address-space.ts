@@ -23,13 +23,14 @@ export class KvmAddressSpace implements PlatformAddressSpace {
   constructor(private readonly mem: MemoryFile) {
     this.root = this.newTable();
     // The kernel area's PD hangs off this address space's own PDPT for
-    // the last slot of the lower half, supervisor-only.
+    // the last slot of the lower half; its leaves say which pages ring 3
+    // may use (the trampoline and the vCPU slots).
     const pdpt = this.newTable();
     const words = mem.wordsAt(this.root);
     const i = (mem.offsetOf(this.root) >> 2) + abi.KERNEL_PML4_INDEX * 2;
     words[i] = pdpt | TABLE;
     const j = (mem.offsetOf(pdpt) >> 2) + abi.KERNEL_PDPT_INDEX * 2;
-    mem.wordsAt(pdpt)[j] = abi.PHYS_KERNEL_PD | PTE_P | PTE_W;
+    mem.wordsAt(pdpt)[j] = abi.PHYS_KERNEL_PD | PTE_P | PTE_W | PTE_U;
   }
 
   private newTable(): number {
@@ -99,6 +100,11 @@ export class KvmAddressSpace implements PlatformAddressSpace {
 
   private entryPhys(w: Uint32Array, i: number): number {
     return ((w[i] & ~0xfff) >>> 0) + (w[i + 1] & 0xfffff) * 0x100000000;
+  }
+
+  /** hasStale is true when translations were removed or narrowed since the last entry. */
+  get hasStale(): boolean {
+    return this.stale.length > 0;
   }
 
   /** flushStale drops the host mappings of stale frames, in contiguous runs. */

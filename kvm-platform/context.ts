@@ -1,11 +1,16 @@
 // context.ts: a task's context on the kvm platform is a vCPU of its own,
 // so its FPU and vector state (AVX-512 included, which KVM_GET/SET_XSAVE
-// do not carry on PVM) stays in the vCPU and is never swapped.
+// do not carry on PVM) stays in the vCPU and is never swapped. The vCPU
+// runs on a host thread of its own (native/kvm.cc); the context meets it
+// in two places of shared memory: the thread's control block, where an
+// exit is reported, and the vCPU's slot, where the trampoline posts system
+// calls from patched call sites without any exit.
 import * as abi from './abi.js';
 import {
   kvm, layout, exitName,
   KVM_EXIT_INTR, KVM_EXIT_IO, KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS,
 } from './kvm.js';
+import { Control, STATUS_EXITED } from './vcpu-thread.js';
 import { ring3Sregs, segmentBytes, USER_CS, USER_SS } from './long-mode.js';
 import type { KvmAddressSpace } from './address-space.js';
 import type { Vcpu } from './platform.js';
@@ -25,35 +30,65 @@ const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
 const userCs = segmentBytes(USER_CS);
 const userSs = segmentBytes(USER_SS);
 
+/** POLL_MS is how long the Sentry polls for the next call or exit before it sleeps until an exit. */
+const POLL_MS = 0.3;
+/** REG_WORDS is the size of the register block (struct kvm_regs) in 32-bit words. */
+const REG_WORDS = 36;
+
 export class KvmContext implements PlatformContext {
   readonly regs: Registers;
   readonly fault: FaultInfo = { vector: 0, errorCode: 0, addr: 0, exact: false };
+  /** exitless is true when the last Syscall outcome came through the slot, without an exit. */
+  exitless = false;
   private readonly run32: Uint32Array;
   private readonly run8: Uint8Array;
   private readonly sregs32: Uint32Array;
   private readonly ioPort: Uint16Array;
+  /** syncWords are the registers in kvm_run's sync area; slotWords the same block in the slot. */
+  private readonly syncWords: Uint32Array;
+  private readonly slotWords: Uint32Array;
+  /** slot is the vCPU's slot as 32-bit words, for its state and polling flag. */
+  private readonly slot: Int32Array;
+  private readonly control: Int32Array;
   private current: KvmAddressSpace | undefined;
   /** inRing0 is true after an exit, until CS and SS are set back to ring 3. */
   private inRing0 = false;
+  /** running is true from a run command until its exit has been seen. */
+  private running = false;
+  /** taken is true while the Sentry serves a call it took from the slot. */
+  private taken = false;
+  /** resumeFromSlot: the trampoline's coming exit ends a call the Sentry already served. */
+  private resumeFromSlot = false;
+  /** fsBaseNext is an FS base to load at the next entry, or -1. */
+  private fsBaseNext = -1;
+  private waiter: (() => void) | undefined;
+  private released = false;
 
   constructor(private readonly vcpu: Vcpu, private readonly mem: MemoryFile) {
     const buf = vcpu.run;
     this.run32 = new Uint32Array(buf);
     this.run8 = new Uint8Array(buf);
-    this.regs = new Registers(new Uint32Array(buf, layout.syncRegs, layout.regsSize / 4), KVM_REG_SLOTS);
+    this.syncWords = new Uint32Array(buf, layout.syncRegs, REG_WORDS);
+    this.regs = new Registers(this.syncWords, KVM_REG_SLOTS);
     this.sregs32 = new Uint32Array(buf, layout.syncSregs, layout.sregsSize / 4);
     this.ioPort = new Uint16Array(buf, layout.ioPort, 1);
+    const slotBytes = mem.bytesAt(vcpu.slotPhys);
+    const slotOff = slotBytes.byteOffset + mem.offsetOf(vcpu.slotPhys);
+    this.slot = new Int32Array(slotBytes.buffer, slotOff, abi.PAGE_SIZE / 4);
+    this.slotWords = new Uint32Array(slotBytes.buffer, slotOff + abi.SLOT_REGS, REG_WORDS);
+    this.control = vcpu.thread.control;
+    vcpu.thread.onWake = () => this.wake();
     this.start();
   }
 
   /**
-   * start puts the vCPU in ring 3 with all general registers zero; the
-   * first switch loads the address space.
+   * start puts the vCPU in ring 3 with all general registers zero and GS
+   * at its slot; the first switch loads the address space.
    */
   private start(): void {
     const sregs = new Uint8Array(layout.sregsSize);
     kvm.getSregs(this.vcpu.fd, sregs);
-    ring3Sregs(sregs, 0, this.vcpu.osxsave);
+    ring3Sregs(sregs, 0, this.vcpu.osxsave, this.vcpu.pages);
     kvm.setSregs(this.vcpu.fd, sregs);
     const regs = new Uint8Array(layout.regsSize);
     new DataView(regs.buffer).setBigUint64(17 * 8, BigInt(RFLAGS_FIXED), true);
@@ -67,24 +102,55 @@ export class KvmContext implements PlatformContext {
   }
 
   get fsBase(): number {
+    if (this.fsBaseNext >= 0) return this.fsBaseNext;
     const i = layout.sregsFs / 4;
     return this.sregs32[i] + this.sregs32[i + 1] * 0x100000000;
   }
 
+  /** The FS base is loaded at the next entry: while the vCPU runs, its sync area is KVM's. */
   set fsBase(v: number) {
-    const i = layout.sregsFs / 4;
-    this.sregs32[i] = v % 0x100000000;
-    this.sregs32[i + 1] = Math.floor(v / 0x100000000);
-    this.run32[layout.dirtyRegs / 4] |= KVM_SYNC_X86_SREGS;
+    this.fsBaseNext = v;
   }
 
-  switch(as: KvmAddressSpace): Outcome {
-    let dirty = KVM_SYNC_X86_REGS | this.run32[layout.dirtyRegs / 4];
-    if (as !== this.current) {
+  /**
+   * switch runs the task until its next system call, fault or
+   * interruption. A call served in place (exitless) leaves the vCPU
+   * running in the trampoline; the answer is given here, on the next
+   * switch, and polling goes on. The result is a promise only when
+   * nothing happened for POLL_MS: then the Sentry sleeps until an exit.
+   */
+  switch(as: KvmAddressSpace): Outcome | Promise<Outcome> {
+    if (this.taken) {
+      this.taken = false;
+      this.regs.rebind(this.syncWords);
+      const inPlace = this.fsBaseNext < 0 && !as.hasStale && as === this.current;
+      if (!inPlace || Atomics.compareExchange(this.slot, abi.SLOT_STATE / 4, abi.STATE_TAKEN, abi.STATE_DONE) !== abi.STATE_TAKEN) {
+        // The trampoline leaves through an exit (it withdrew, or is told
+        // to now); the program resumes from the slot's registers then.
+        Atomics.store(this.slot, abi.SLOT_STATE / 4, abi.STATE_WITHDRAWN);
+        this.resumeFromSlot = true;
+      }
+    }
+    if (!this.running) this.enter(as);
+    return this.poll(as);
+  }
+
+  /** enter loads what changed into the sync area and tells the vCPU's thread to run. */
+  private enter(as: KvmAddressSpace): void {
+    let dirty = KVM_SYNC_X86_REGS;
+    if (as !== this.current || as.hasStale) {
+      // Writing CR3, even unchanged, makes KVM drop the vCPU's cached translations.
       const i = layout.sregsCr3 / 4;
       this.sregs32[i] = as.root % 0x100000000;
       this.sregs32[i + 1] = Math.floor(as.root / 0x100000000);
       this.current = as;
+      dirty |= KVM_SYNC_X86_SREGS;
+    }
+    if (this.fsBaseNext >= 0) {
+      const i = layout.sregsFs / 4;
+      this.sregs32[i] = this.fsBaseNext % 0x100000000;
+      this.sregs32[i + 1] = Math.floor(this.fsBaseNext / 0x100000000);
+      this.fsBaseNext = -1;
       dirty |= KVM_SYNC_X86_SREGS;
     }
     if (this.inRing0) {
@@ -96,15 +162,77 @@ export class KvmContext implements PlatformContext {
     }
     as.flushStale();
     this.run32[layout.dirtyRegs / 4] = dirty;
-    const err = kvm.run(this.vcpu.fd);
-    this.run32[layout.dirtyRegs / 4] = 0;
+    this.run8[layout.immediateExit] = 0;
+    this.running = true;
+    this.vcpu.thread.run();
+  }
+
+  /** poll waits for a posted call or an exit: by spinning for POLL_MS, then by sleeping. */
+  private poll(as: KvmAddressSpace): Outcome | Promise<Outcome> {
+    const slot = this.slot;
+    const control = this.control;
+    const STATE = abi.SLOT_STATE / 4;
+    Atomics.store(slot, abi.SLOT_POLLING / 4, 1);
+    let deadline = 0;
+    for (let i = 0; ; i++) {
+      if (Atomics.load(slot, STATE) === abi.STATE_POSTED && this.take()) return Outcome.Syscall;
+      if (Atomics.load(control, Control.Status) === STATUS_EXITED) {
+        const outcome = this.exited(as);
+        if (outcome !== undefined) return outcome;
+        deadline = 0;
+        continue;
+      }
+      if ((i & 255) === 0) {
+        const now = performance.now();
+        if (deadline === 0) deadline = now + POLL_MS;
+        else if (now > deadline) break;
+      }
+    }
+    // Sleep until an exit wakes us. A call posted from now on is withdrawn
+    // by the guest (it sees polling off) and arrives as an exit.
+    Atomics.store(slot, abi.SLOT_POLLING / 4, 0);
+    if (Atomics.load(slot, STATE) === abi.STATE_POSTED && this.take()) return Outcome.Syscall;
+    Atomics.store(control, Control.Waiting, 1);
+    if (Atomics.load(control, Control.Status) === STATUS_EXITED) {
+      Atomics.store(control, Control.Waiting, 0);
+      return this.poll(as);
+    }
+    this.vcpu.thread.ref(true);
+    return new Promise<Outcome>((resolve) => {
+      this.waiter = () => resolve(this.poll(as));
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    if (!w) return;
+    this.waiter = undefined;
+    this.vcpu.thread.ref(false);
+    w();
+  }
+
+  /** take moves a posted call to TAKEN; the registers are then the slot's. */
+  private take(): boolean {
+    if (Atomics.compareExchange(this.slot, abi.SLOT_STATE / 4, abi.STATE_POSTED, abi.STATE_TAKEN) !== abi.STATE_POSTED) return false;
+    this.taken = true;
+    this.exitless = true;
+    this.regs.rebind(this.slotWords);
+    return true;
+  }
+
+  /** exited reads the exit the vCPU's thread reported; undefined when the vCPU runs on by itself. */
+  private exited(as: KvmAddressSpace): Outcome | undefined {
+    this.running = false;
+    Atomics.store(this.control, Control.Status, 0);
+    const err = this.control[Control.Result];
     if (err !== 0) throw new PlatformError(`KVM_RUN failed: errno ${err}`);
+    this.run32[layout.dirtyRegs / 4] = 0;
     const reason = this.run32[layout.exitReason / 4];
     if (reason === KVM_EXIT_IO) {
       const port = this.ioPort[0];
       this.inRing0 = true;
-      if (port === abi.PORT_SYSCALL) return this.syscall();
-      if (port >= abi.PORT_EXCEPTION && port < abi.PORT_EXCEPTION + 32) return this.exception(port - abi.PORT_EXCEPTION);
+      if (port === abi.PORT_SYSCALL) return this.syscall(as);
+      if (port >= abi.PORT_EXCEPTION && port < abi.PORT_EXCEPTION + 32) return this.exception(as, port - abi.PORT_EXCEPTION);
       throw new PlatformError(`unexpected interrupt in the guest (port ${port})`);
     }
     if (reason === KVM_EXIT_INTR) return Outcome.Interrupted;
@@ -113,23 +241,40 @@ export class KvmContext implements PlatformContext {
 
   /**
    * syscall finishes a system call's entry: the syscall instruction left
-   * the program's RIP in RCX and its RFLAGS in R11.
+   * the program's RIP in RCX and its RFLAGS in R11. From the trampoline's
+   * exit, the program's registers are the slot's: either the call was
+   * withdrawn before the Sentry took it, and it is served now as any
+   * other, or the Sentry served it already and the program resumes.
    */
-  private syscall(): Outcome {
+  private syscall(as: KvmAddressSpace): Outcome | undefined {
     const regs = this.regs;
+    this.exitless = false;
+    if (regs.get(Reg.RCX) === this.vcpu.trampolineExit) {
+      this.syncWords.set(this.slotWords);
+      regs.set(Reg.RFLAGS, (regs.getInt(Reg.RFLAGS) & USER_RFLAGS_MASK) | RFLAGS_FIXED);
+      if (this.resumeFromSlot) {
+        this.resumeFromSlot = false;
+        this.enter(as);
+        return undefined;
+      }
+      return Outcome.Syscall;
+    }
     regs.set(Reg.RIP, regs.get(Reg.RCX));
     regs.set(Reg.RFLAGS, (regs.getInt(Reg.R11) & USER_RFLAGS_MASK) | RFLAGS_FIXED);
     return Outcome.Syscall;
   }
 
   /** exception reads the interrupt frame the CPU pushed on the ring-0 stack. */
-  private exception(vector: number): Outcome {
+  private exception(as: KvmAddressSpace, vector: number): Outcome | undefined {
     const regs = this.regs;
     const rsp = regs.get(Reg.RSP);
-    if (regs.getHigh(Reg.RSP) !== abi.KERNEL_VIRT_BASE_HI) throw new PlatformError(`exception ${vector} with a bad ring-0 stack`);
-    let phys = (regs.getInt(Reg.RSP) >>> 0) - abi.KERNEL_VIRT_BASE_LO;
-    if (phys < 0 || phys + 48 > abi.KERNEL_RESERVED) throw new PlatformError(`exception ${vector} with ring-0 stack at ${rsp}`);
-    const words = this.mem.wordsAt(0);
+    const { kernelVirt, stackTop } = this.vcpu.pages;
+    if (!(rsp >= kernelVirt + abi.VCPU_TSS + 0x68 && rsp + 40 <= stackTop)) {
+      throw new PlatformError(`exception ${vector} with ring-0 stack at 0x${rsp.toString(16)}`);
+    }
+    let phys = this.vcpu.kernelPhys + (rsp - kernelVirt);
+    const words = this.mem.wordsAt(phys);
+    phys = this.mem.offsetOf(phys);
     let errorCode = 0;
     if (HAS_ERROR_CODE.has(vector)) {
       errorCode = words[phys >> 2];
@@ -146,7 +291,7 @@ export class KvmContext implements PlatformContext {
       // On PVM, `syscall` from ring 3 reaches LSTAR without leaving ring 3,
       // so the stub's supervisor-only page faults on its first fetch. That
       // fault is the system call (RCX and R11 are already set by it).
-      return this.syscall();
+      return this.syscall(as);
     }
     regs.set(Reg.RIP, rip);
     regs.set(Reg.RFLAGS, (words[w + 4] & USER_RFLAGS_MASK) | RFLAGS_FIXED);
@@ -161,7 +306,28 @@ export class KvmContext implements PlatformContext {
     return Outcome.Fault;
   }
 
+  /** interrupt makes a running vCPU stop soon with Outcome.Interrupted (a signal arrived). */
+  interrupt(): void {
+    if (this.running) this.vcpu.thread.kick();
+  }
+
+  /** release stops the vCPU if it still runs (the task ended in a call it made) and gives it back. */
   release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.running) {
+      this.vcpu.thread.kick();
+      while (Atomics.load(this.control, Control.Status) !== STATUS_EXITED) { /* the kick ends KVM_RUN at once */ }
+      Atomics.store(this.control, Control.Status, 0);
+      this.running = false;
+    }
+    if (this.waiter) {
+      this.waiter = undefined;
+      this.vcpu.thread.ref(false);
+    }
+    this.vcpu.thread.onWake = undefined;
+    Atomics.store(this.slot, abi.SLOT_STATE / 4, abi.STATE_IDLE);
+    Atomics.store(this.slot, abi.SLOT_POLLING / 4, 0);
     this.current = undefined;
     this.vcpu.release();
   }

@@ -29,6 +29,9 @@ export interface Stub {
   syscallEntry: number;
   vectors: number;
   unexpected: number;
+  /** trampoline is the exitless trampoline's entry; trampolineExit the address after its `syscall`. */
+  trampoline: number;
+  trampolineExit: number;
 }
 
 let cachedStub: Stub | undefined;
@@ -48,12 +51,14 @@ export function loadStub(): Stub {
   if (u32(abi.STUB_HDR_VERSION) !== abi.ABI_VERSION) {
     throw new StubError(`${path} has ABI version ${u32(abi.STUB_HDR_VERSION)}, expected ${abi.ABI_VERSION}; run npm run build`);
   }
-  if (image.length > abi.STUB_MAX_SIZE) throw new StubError(`${path} is larger than ${abi.STUB_MAX_SIZE} bytes`);
+  if (image.length > abi.STUB_MAX_SIZE || u32(abi.STUB_HDR_TRAMPOLINE) !== abi.STUB_TRAMPOLINE_OFFSET) throw new StubError(`${path} is larger than ${abi.STUB_MAX_SIZE} bytes`);
   cachedStub = {
     image,
     syscallEntry: abi.PHYS_STUB + u32(abi.STUB_HDR_SYSCALL_ENTRY),
     vectors: abi.PHYS_STUB + u32(abi.STUB_HDR_VECTORS),
     unexpected: abi.PHYS_STUB + u32(abi.STUB_HDR_UNEXPECTED),
+    trampoline: abi.PHYS_STUB + u32(abi.STUB_HDR_TRAMPOLINE),
+    trampolineExit: abi.PHYS_STUB + u32(abi.STUB_HDR_TRAMPOLINE_EXIT),
   };
   return cachedStub;
 }
@@ -80,10 +85,10 @@ export function writeKernelArea(mem: MemoryFile, stub: Stub): void {
   put64(view, gdt + abi.SEL_TSS, tssLow);
   put64(view, gdt + abi.SEL_TSS + 8, tssBase >> 32n);
 
-  // TSS: the ring-0 stack for entries from ring 3, and IST1 for #DF and NMI.
-  put64(view, abi.PHYS_TSS + 4, kernelVirt(abi.PHYS_STACK0_TOP));
-  put64(view, abi.PHYS_TSS + 36, kernelVirt(abi.PHYS_STACK_IST1_TOP));
-  view.setUint16(abi.PHYS_TSS + 102, 0x68, true);
+  // The GDT's TSS: the ring-0 stack for entries from ring 3, and IST1 for
+  // #DF and NMI. Each vCPU's TR points at a TSS of its own instead (see
+  // mapVcpuPages); this one only gives the descriptor something to describe.
+  writeTss(new DataView(bytes.buffer, bytes.byteOffset + abi.PHYS_TSS, 0x68), kernelVirt(abi.PHYS_STACK0_TOP));
 
   // IDT: every vector enters the stub. int3 and into may be raised from
   // ring 3 (gate DPL 3), as on Linux; any other `int N` faults (#GP on
@@ -105,15 +110,64 @@ export function writeKernelArea(mem: MemoryFile, stub: Stub): void {
   bytes.set(stub.image, abi.PHYS_STUB);
 
   // Kernel page tables: PD[0] -> PT mapping the kernel area, supervisor-
-  // only; only the stub is executable. Every address space links the PD
-  // from its own PDPT (see KvmAddressSpace).
-  put64(view, abi.PHYS_KERNEL_PD, BigInt(abi.PHYS_KERNEL_PT | PTE_P | PTE_W));
+  // only but for the trampoline's page (user, read and execute); only the
+  // stub is executable. The upper levels allow user access, so each leaf
+  // decides. Every address space links the PD from its own PDPT (see
+  // KvmAddressSpace); vCPU slots hang off PD[SLOT_PD_FIRST...] (mapSlot).
+  put64(view, abi.PHYS_KERNEL_PD, BigInt(abi.PHYS_KERNEL_PT | PTE_P | PTE_W | PTE_U));
   for (let phys = abi.PAGE_SIZE; phys < abi.KERNEL_RESERVED; phys += abi.PAGE_SIZE) {
     const isStub = phys >= abi.PHYS_STUB && phys < abi.PHYS_STUB + abi.STUB_MAX_SIZE;
     const isTable = phys >= abi.PHYS_KERNEL_PD && phys <= abi.PHYS_KERNEL_PT;
-    const entry = BigInt(phys | PTE_P | (isStub || isTable ? 0 : PTE_W)) | (isStub ? 0n : 1n << 63n);
+    const user = phys === abi.PHYS_STUB + abi.STUB_TRAMPOLINE_OFFSET ? PTE_U : 0;
+    const entry = BigInt(phys | PTE_P | user | (isStub || isTable ? 0 : PTE_W)) | (isStub ? 0n : 1n << 63n);
     put64(view, abi.PHYS_KERNEL_PT + (phys / abi.PAGE_SIZE) * 8, entry);
   }
+}
+
+/** VcpuPages are where a vCPU's slot and kernel page are, in the guest. */
+export interface VcpuPages {
+  slotVirt: number;
+  kernelVirt: number;
+  /** stackTop is the ring-0 stack's top, which the TSS gives the CPU. */
+  stackTop: number;
+  tssVirt: number;
+}
+
+/**
+ * mapVcpuPages maps vCPU `id`'s slot frame (user read-write) and kernel
+ * frame (supervisor read-write) in the kernel area that every address
+ * space shares, and writes the vCPU's TSS into its kernel frame.
+ */
+export function mapVcpuPages(mem: MemoryFile, id: number, slotPhys: number, kernelPhys: number): VcpuPages {
+  const pdIndex = abi.SLOT_PD_FIRST + Math.floor(id / 256);
+  if (pdIndex >= 512) throw new RangeError('too many vCPUs for their pages');
+  const pd = new DataView(mem.bytesAt(0).buffer, mem.bytesAt(0).byteOffset + abi.PHYS_KERNEL_PD, abi.PAGE_SIZE);
+  let pt = Number(pd.getBigUint64(pdIndex * 8, true) & 0xffffffff000n);
+  if (pt === 0) {
+    pt = mem.allocFrame();
+    if (pt < 0) throw new RangeError('out of memory for a page table');
+    pd.setBigUint64(pdIndex * 8, BigInt(pt | PTE_P | PTE_W | PTE_U), true);
+  }
+  const words = mem.wordsAt(pt);
+  const i = (mem.offsetOf(pt) >> 2) + (id % 256) * 4;
+  words[i + 1] = (Math.floor(slotPhys / 0x100000000) | PTE_NX_HI) >>> 0;
+  words[i] = ((slotPhys % 0x100000000) | PTE_P | PTE_W | PTE_U) >>> 0;
+  words[i + 3] = (Math.floor(kernelPhys / 0x100000000) | PTE_NX_HI) >>> 0;
+  words[i + 2] = ((kernelPhys % 0x100000000) | PTE_P | PTE_W) >>> 0;
+  const slotVirt = abi.SLOT_VIRT_BASE + id * 2 * abi.PAGE_SIZE;
+  const kernel = slotVirt + abi.PAGE_SIZE;
+  const pages = { slotVirt, kernelVirt: kernel, stackTop: kernel + abi.PAGE_SIZE, tssVirt: kernel + abi.VCPU_TSS };
+  const bytes = mem.bytesAt(kernelPhys);
+  const tss = new DataView(bytes.buffer, bytes.byteOffset + mem.offsetOf(kernelPhys) + abi.VCPU_TSS, 0x68);
+  writeTss(tss, BigInt(pages.stackTop));
+  return pages;
+}
+
+/** writeTss fills a 64-bit TSS: RSP0, IST1 (the shared stack for #DF and NMI), no I/O bitmap. */
+function writeTss(tss: DataView, rsp0: bigint): void {
+  put64(tss, 4, rsp0);
+  put64(tss, 36, kernelVirt(abi.PHYS_STACK_IST1_TOP));
+  tss.setUint16(102, 0x68, true);
 }
 
 // kvm_segment field offsets.
@@ -154,9 +208,9 @@ const EFER_SCE = 1, EFER_LME = 0x100, EFER_LMA = 0x400, EFER_NXE = 0x800;
 
 /**
  * ring3Sregs fills a kvm_sregs (read from the vCPU first) for 64-bit ring
- * 3 with paging rooted at cr3.
+ * 3 with paging rooted at cr3, GS at the vCPU's slot and TR at its TSS.
  */
-export function ring3Sregs(sregs: Uint8Array, cr3: number, osxsave: boolean): void {
+export function ring3Sregs(sregs: Uint8Array, cr3: number, osxsave: boolean, pages: VcpuPages): void {
   const view = new DataView(sregs.buffer, sregs.byteOffset, sregs.byteLength);
   const seg = layout.segmentSize;
   const cs = layout.sregsCs;
@@ -164,9 +218,9 @@ export function ring3Sregs(sregs: Uint8Array, cr3: number, osxsave: boolean): vo
   writeSegment(view, cs + seg, USER_DATA_NULL); // ds
   writeSegment(view, cs + 2 * seg, USER_DATA_NULL); // es
   writeSegment(view, layout.sregsFs, USER_DATA_NULL);
-  writeSegment(view, layout.sregsGs, USER_DATA_NULL);
+  writeSegment(view, layout.sregsGs, { ...USER_DATA_NULL, base: BigInt(pages.slotVirt) });
   writeSegment(view, layout.sregsSs, USER_SS);
-  writeSegment(view, cs + 6 * seg, { selector: abi.SEL_TSS, type: 11, dpl: 0, db: 0, s: 0, l: 0, g: 0, present: 1, base: kernelVirt(abi.PHYS_TSS), limit: 0x67 });
+  writeSegment(view, cs + 6 * seg, { selector: abi.SEL_TSS, type: 11, dpl: 0, db: 0, s: 0, l: 0, g: 0, present: 1, base: BigInt(pages.tssVirt), limit: 0x67 });
   writeSegment(view, cs + 7 * seg, { selector: 0, type: 2, dpl: 0, db: 0, s: 0, l: 0, g: 0, present: 0, unusable: 1, limit: 0 });
   const gdt = cs + 8 * seg;
   view.setBigUint64(gdt, kernelVirt(abi.PHYS_GDT), true);

@@ -21,6 +21,7 @@ export interface KvmLayout {
   sregsCr2: number;
   sregsCr3: number;
   xsaveSize: number;
+  immediateExit: number;
 }
 export interface KvmAddon {
   openDevice(path: string): number;
@@ -32,8 +33,6 @@ export interface KvmAddon {
   setTssAddr(vmFd: number, addr: number): number;
   setUserMemoryRegion(vmFd: number, slot: number, flags: number, guestPhys: number, size: number, hostAddr: bigint): void;
   mapRun(vcpuFd: number, size: number): ArrayBuffer;
-  /** run returns 0, or the errno of a failed KVM_RUN other than EINTR. */
-  run(vcpuFd: number): number;
   getRegs(vcpuFd: number, out: Uint8Array): void;
   setRegs(vcpuFd: number, regs: Uint8Array): void;
   getSregs(vcpuFd: number, out: Uint8Array): void;
@@ -48,4 +47,10 @@ export interface KvmAddon {
   hostCpuid(leaf: number, subleaf: number): Uint32Array;
   hostXcr0(): bigint;
   getMsr(vcpuFd: number, index: number): bigint;
+  /** startThread starts the host thread that runs a vCPU; it returns the thread's id. */
+  startThread(vcpuFd: number, runAddress: bigint, controlAddress: bigint, onWake: () => void): number;
+  wakeThread(id: number): void;
+  kickThread(id: number): void;
+  refThread(id: number, on: boolean): void;
+  stopThread(id: number): void;
 }

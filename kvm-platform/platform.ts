@@ -7,11 +7,13 @@ import {
   KVM_API_VERSION, KVM_CAP_SET_TSS_ADDR, KVM_CAP_SYNC_REGS, KVM_CAP_USER_MEMORY, KVM_CAP_EXT_CPUID,
   KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS, MSR_CSTAR, MSR_IA32_TSC, MSR_KERNEL_GS_BASE, MSR_LSTAR, MSR_STAR, MSR_SYSCALL_MASK,
 } from './kvm.js';
-import { kernelVirt, loadStub, writeKernelArea } from './long-mode.js';
+import { kernelVirt, loadStub, mapVcpuPages, writeKernelArea, type VcpuPages } from './long-mode.js';
+import { VcpuThread } from './vcpu-thread.js';
 import { KvmAddressSpace } from './address-space.js';
 import { KvmContext } from './context.js';
 import { host } from '../sentry/native/host.js';
-import { preempt } from '../sentry/native/preempt.js';
+import { tscPerNs } from '../sentry/vdso/time-page.js';
+import { PlatformError } from '../sentry/platform.js';
 import { MemoryFile } from '../sentry/mm/memory-file.js';
 import type { Platform } from '../sentry/platform.js';
 
@@ -19,6 +21,13 @@ import type { Platform } from '../sentry/platform.js';
 export class KvmUnavailableError extends Error {
   readonly code = 'E_NO_KVM';
 }
+
+/**
+ * GUEST_SPIN_NS is how long the trampoline waits for the Sentry's answer
+ * before it gives up and exits: long enough to cover a handler and a turn
+ * of the event loop, short enough that a blocking call burns little.
+ */
+const GUEST_SPIN_NS = 100_000;
 
 /** The identity-map and TSS pages that VMX needs sit just below 4 GiB, above the memory slot. */
 const TSS_ADDR = 0xfffbd000;
@@ -109,6 +118,7 @@ const INIT_XSAVE = (() => {
 })();
 
 function closeVcpu(v: Vcpu): void {
+  v.thread.stop();
   host.unmap(host.bufferAddress(v.run), vcpuMmapSize, [v.run]);
   host.close(v.fd);
 }
@@ -120,6 +130,13 @@ export interface Vcpu {
   osxsave: boolean;
   /** syscallEntry is LSTAR, as a number. */
   syscallEntry: number;
+  /** trampolineExit is where the exitless trampoline's own `syscall` leaves RCX. */
+  trampolineExit: number;
+  /** slotPhys is the vCPU's slot in the memory file; kernelPhys its kernel page. */
+  slotPhys: number;
+  kernelPhys: number;
+  pages: VcpuPages;
+  thread: VcpuThread;
   release(): void;
 }
 
@@ -131,6 +148,7 @@ export class KvmPlatform implements Platform {
   /** idle vCPUs wait for a context, their extended state reset. */
   private readonly idle: Vcpu[] = [];
   readonly tscOffset: bigint;
+  readonly syscallTrampoline = Number(kernelVirt(loadStub().trampoline));
   private nextVcpuId = 0;
   private closed = false;
 
@@ -201,8 +219,17 @@ export class KvmPlatform implements Platform {
   }
 
   private newVcpu(): Vcpu {
-    const fd = kvm.createVcpu(this.vmFd, this.nextVcpuId++);
+    const id = this.nextVcpuId++;
+    const fd = kvm.createVcpu(this.vmFd, id);
     const run = kvm.mapRun(fd, vcpuMmapSize);
+    const mem = this.memoryFile;
+    const slotPhys = mem.allocFrame();
+    const kernelPhys = mem.allocFrame();
+    if (slotPhys < 0 || kernelPhys < 0) throw new PlatformError('out of memory for a vCPU');
+    const pages = mapVcpuPages(mem, id, slotPhys, kernelPhys);
+    const slot = new DataView(mem.bytesAt(slotPhys).buffer, mem.bytesAt(slotPhys).byteOffset + mem.offsetOf(slotPhys), abi.PAGE_SIZE);
+    slot.setBigUint64(abi.SLOT_SELF, BigInt(pages.slotVirt), true);
+    slot.setBigUint64(abi.SLOT_SPIN_TICKS, BigInt(Math.round(GUEST_SPIN_NS * tscPerNs())), true);
     kvm.setCpuid2(fd, supportedCpuid);
     const stub = loadStub();
     const msrs = [
@@ -218,8 +245,10 @@ export class KvmPlatform implements Platform {
     const osxsave = xsaveMask !== 0n;
     if (osxsave) kvm.setXcr0(fd, xsaveMask);
     const vcpu: Vcpu = {
-      fd, run, osxsave,
+      fd, run, osxsave, slotPhys, kernelPhys, pages,
       syscallEntry: Number(kernelVirt(stub.syscallEntry)),
+      trampolineExit: Number(kernelVirt(stub.trampolineExit)),
+      thread: new VcpuThread(fd, host.bufferAddress(run), mem, kernelPhys),
       release: () => {
         if (this.closed || !this.live.has(vcpu)) return;
         // XSTATE_BV 0 puts every component in its initial state. This holds
@@ -233,9 +262,12 @@ export class KvmPlatform implements Platform {
     return vcpu;
   }
 
-  preempt(on: boolean): void {
-    preempt(on);
-  }
+  /**
+   * preempt does nothing here: vCPUs run on threads of their own, so the
+   * Sentry's event loop never waits in KVM_RUN; a context is stopped by
+   * `interrupt` instead.
+   */
+  preempt(): void {}
 
   /**
    * close releases the vCPUs, the memory and the VM. Tearing a VM down

@@ -206,6 +206,8 @@ const SLOT_ORIG_RAX = 15, SLOT_CS = 17, SLOT_EFLAGS = 18, SLOT_SS = 20, SLOT_FS_
  * vector state stay in the stub process, where the host kernel keeps them.
  */
 export class PtraceContext implements PlatformContext {
+  /** exitless is always false: every system call stops the traced process. */
+  readonly exitless = false;
   readonly regs: Registers;
   readonly fault: FaultInfo = { vector: 0, errorCode: 0, addr: 0, exact: true };
   private readonly bytes: Uint8Array;
@@ -293,6 +295,9 @@ export class PtraceContext implements PlatformContext {
     }
     return Outcome.Fault;
   }
+
+  /** interrupt has nothing to do: the preemption tick ends every wait soon. */
+  interrupt(): void {}
 
   release(): void {
     this.current = undefined;

@@ -29,13 +29,18 @@ export const enum Reg {
  * the full value.
  */
 export class Registers {
-  private readonly lo: Uint32Array;
+  private lo: Uint32Array;
 
   /**
    * @param words the register block as 32-bit words
    * @param slots for each Reg, the index of its 64-bit slot in the block
    */
   constructor(words: Uint32Array, private readonly slots: Int32Array) {
+    this.lo = words;
+  }
+
+  /** rebind makes the registers those of another block with the same layout. */
+  rebind(words: Uint32Array): void {
     this.lo = words;
   }
 
@@ -109,7 +114,7 @@ export const enum Outcome {
   Syscall = 1,
   /** Fault: the program took a fault; see PlatformContext.fault. */
   Fault = 2,
-  /** Interrupted: the preemption tick ended the run; nothing happened to the program. */
+  /** Interrupted: the preemption tick or `interrupt` ended the run; nothing happened to the program. */
   Interrupted = 3,
 }
 
@@ -140,12 +145,20 @@ export interface PlatformContext {
   fsBase: number;
   /**
    * switch runs the task in `as` until it makes a system call, takes a
-   * fault or is interrupted. After a Syscall outcome, RAX holds the number
+   * fault or is interrupted; a promise when it has to wait for that. After a Syscall outcome, RAX holds the number
    * and the syscall's RIP; returning from switch again resumes after the
    * `syscall` instruction with RAX as written by the Sentry.
    * Throws PlatformError when the platform itself fails.
    */
-  switch(as: PlatformAddressSpace): Outcome;
+  switch(as: PlatformAddressSpace): Outcome | Promise<Outcome>;
+  /**
+   * exitless is true when the last Syscall outcome reached the Sentry
+   * through shared memory, without the program leaving its CPU (kvm's
+   * patched call sites), and false when it came by an exit.
+   */
+  readonly exitless: boolean;
+  /** interrupt makes a running `switch` end soon with Interrupted (a signal is pending). */
+  interrupt(): void;
   /** release gives the context back; it is not used afterwards. */
   release(): void;
 }
@@ -159,6 +172,13 @@ export interface Platform {
    * (the vCPUs' TSC offset on kvm, 0 under ptrace); the vDSO needs it.
    */
   readonly tscOffset: bigint;
+  /**
+   * syscallTrampoline is the address of the platform's exitless
+   * trampoline, which patched call sites enter with the system call
+   * number in EAX and the return address in RCX; undefined where the
+   * platform has none (ptrace).
+   */
+  readonly syscallTrampoline?: number;
   newAddressSpace(): PlatformAddressSpace;
   newContext(): PlatformContext;
   /**

@@ -32,6 +32,13 @@ export interface SandboxOptions {
   strace?: boolean;
   /** debugLog is a file that receives the Sentry's log at debug level. */
   debugLog?: string;
+  /**
+   * noPatch leaves programs' code as it is: on kvm every system call then
+   * exits the VM, instead of patched call sites handing calls over
+   * through shared memory (the CLI's --no-patch). Default: true when the
+   * environment has TVISOR_NO_PATCH=1, else false.
+   */
+  noPatch?: boolean;
 }
 
 export type Stdio = 'pipe' | 'inherit';
@@ -51,8 +58,14 @@ export interface RunOptions {
 }
 
 export interface RunStats {
-  /** syscalls the program made, all served through an exit on this platform today. */
+  /** syscalls the program made. */
   syscalls: number;
+  /** exitless of them reached the Sentry through shared memory, without an exit (kvm). */
+  exitless: number;
+  /** byExit of them stopped the program: an exit from the VM, or a ptrace stop. */
+  byExit: number;
+  /** patchedSites is how many call sites were rewritten to enter the exitless trampoline. */
+  patchedSites: number;
   /** faults the program took (page faults included). */
   faults: number;
 }
@@ -102,7 +115,12 @@ export class Sandbox {
 
   private readonly vdso: Vdso;
 
-  private constructor(private readonly platform: Platform, private readonly log: Logger, private readonly strace: Logger | undefined) {
+  private constructor(
+    private readonly platform: Platform,
+    private readonly log: Logger,
+    private readonly strace: Logger | undefined,
+    private readonly patch: boolean,
+  ) {
     this.vdso = new Vdso(platform.memoryFile, platform.tscOffset);
   }
 
@@ -124,7 +142,7 @@ export class Sandbox {
     try {
       const log = await createLogger({ debugLog: opts.debugLog });
       const strace = opts.strace ? await createStraceLogger() : undefined;
-      return new Sandbox(platform, log, strace);
+      return new Sandbox(platform, log, strace, !(opts.noPatch ?? process.env.TVISOR_NO_PATCH === '1'));
     } catch (err) {
       await platform.close();
       throw err;
@@ -177,7 +195,7 @@ export class Sandbox {
       }
       opts.signal?.addEventListener('abort', onAbort);
       if (opts.signal?.aborted) task.post(SIGKILL);
-      const kernel = new Kernel(this.platform, { log: this.log, strace: this.strace, clock: this.vdso.timePage });
+      const kernel = new Kernel(this.platform, { log: this.log, strace: this.strace, clock: this.vdso.timePage, patch: this.patch });
       try {
         await kernel.run(task);
       } finally {
@@ -185,14 +203,19 @@ export class Sandbox {
       }
       const exit = task.exit!;
       const sig = exit.signal;
-      this.log.info(`exit ${sig ? signalName(sig) : exit.code}; ${task.stats.syscalls} syscalls by exit, ${task.stats.faults} faults`);
+      const st = task.stats;
+      const stats: RunStats = {
+        syscalls: st.syscalls, exitless: st.exitless, byExit: st.syscalls - st.exitless,
+        patchedSites: mm.patches?.count ?? 0, faults: st.faults,
+      };
+      this.log.info(`exit ${sig ? signalName(sig) : exit.code}; ${stats.syscalls} syscalls (${stats.exitless} exitless, ${stats.byExit} by exit), ${stats.patchedSites} call sites patched, ${stats.faults} faults`);
       return {
         exitCode: sig ? 128 + sig : exit.code,
         signal: sig ? signalName(sig) : null,
         timedOut,
         stdout: stdout instanceof CollectOutput ? stdout.text() : '',
         stderr: stderr instanceof CollectOutput ? stderr.text() : '',
-        stats: { ...task.stats },
+        stats,
       };
     } finally {
       if (task) this.tasks.delete(task);

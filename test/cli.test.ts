@@ -95,7 +95,7 @@ for (const platform of platforms) {
     const text = readFileSync(log, 'utf8');
     t.is(text.split('\n').filter((l) => l.includes('unimplemented system call acct (163)')).length, 1, text);
     t.regex(text, /info run \[".*unimpl"\]/);
-    t.regex(text, /info exit 0; \d+ syscalls by exit, \d+ faults/);
+    t.regex(text, /info exit 0; \d+ syscalls \(\d+ exitless, \d+ by exit\), \d+ call sites patched, \d+ faults/);
   });
 
   ptest(`${platform}: a segfault ends the run with 139 and "killed by signal SIGSEGV"`, async (t) => {

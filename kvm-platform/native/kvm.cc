@@ -3,11 +3,18 @@
 #include "../../sentry/native/util.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <map>
+#include <memory>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -96,15 +103,6 @@ Napi::Value MapRun(const Napi::CallbackInfo &info) {
   void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) return ThrowErrno(info.Env(), "mmap(kvm_run)", errno);
   return Napi::ArrayBuffer::New(info.Env(), p, size);
-}
-
-// Run enters the guest. It returns 0, or the errno of a failed KVM_RUN;
-// EINTR (the preemption timer) is reported as 0 with exit reason
-// KVM_EXIT_INTR already written by KVM.
-Napi::Value Run(const Napi::CallbackInfo &info) {
-  int r = ioctl(ArgInt(info, 0), KVM_RUN, 0);
-  if (r < 0 && errno != EINTR) return Napi::Number::New(info.Env(), errno);
-  return Napi::Number::New(info.Env(), 0);
 }
 
 template <typename T>
@@ -237,6 +235,163 @@ Napi::Value HostXcr0(const Napi::CallbackInfo &info) {
   return Napi::BigInt::New(info.Env(), (static_cast<uint64_t>(hi) << 32) | lo);
 }
 
+// ---- vCPU threads ----
+//
+// Each vCPU runs KVM_RUN on a host thread of its own, so that Node's event
+// loop never waits in KVM_RUN and the Sentry can serve system calls that
+// guest code hands over in shared memory while the vCPU keeps running. The
+// thread and the JavaScript side meet in a control block of 32-bit words
+// (kControl* below) that both read and write with atomic operations; the
+// thread never calls into JavaScript except through a thread-safe function
+// that wakes the Sentry when it sleeps.
+
+// Control block words; kvm-platform/vcpu-thread.ts has the same numbers.
+constexpr int kControlCommand = 0;   // the Sentry writes kCommandRun or kCommandQuit
+constexpr int kControlStatus = 1;    // kStatusRunning, or kStatusExited after KVM_RUN returned
+constexpr int kControlResult = 2;    // errno of a failed KVM_RUN, else 0
+constexpr int kControlSleeping = 3;  // 1 while the thread sleeps on the command word
+constexpr int kControlWaiting = 4;   // 1 while the Sentry waits to be woken by an exit
+constexpr int32_t kCommandRun = 1;
+constexpr int32_t kCommandQuit = 2;
+constexpr int32_t kStatusExited = 2;
+// kIdleSpins is how long the thread spins for the next command after an
+// exit (about 50 µs of `pause`) before it sleeps on a futex.
+constexpr int kIdleSpins = 2000;
+// kKickSignal interrupts a thread's KVM_RUN; its handler does nothing.
+constexpr int kKickSignal = 45;
+
+struct VcpuThread {
+  int fd;
+  kvm_run *run;
+  int32_t *control;
+  pthread_t handle;
+  std::thread thread;
+  Napi::ThreadSafeFunction wake;
+  bool refed = false;
+};
+
+std::map<int, std::unique_ptr<VcpuThread>> threads;
+int nextThreadId = 1;
+
+int32_t Load(int32_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+void Store(int32_t *p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+
+void OnKick(int) {}
+
+void ThreadLoop(VcpuThread *t) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, kKickSignal);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  int32_t *c = t->control;
+  for (;;) {
+    int32_t cmd;
+    int spins = 0;
+    while ((cmd = __atomic_exchange_n(&c[kControlCommand], 0, __ATOMIC_SEQ_CST)) == 0) {
+      if (++spins < kIdleSpins) {
+        __builtin_ia32_pause();
+        continue;
+      }
+      Store(&c[kControlSleeping], 1);
+      if (Load(&c[kControlCommand]) == 0)
+        syscall(SYS_futex, &c[kControlCommand], FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
+      Store(&c[kControlSleeping], 0);
+      spins = 0;
+    }
+    if (cmd == kCommandQuit) return;
+    int r = ioctl(t->fd, KVM_RUN, 0);
+    c[kControlResult] = r < 0 && errno != EINTR ? errno : 0;
+    Store(&c[kControlStatus], kStatusExited);
+    if (__atomic_exchange_n(&c[kControlWaiting], 0, __ATOMIC_SEQ_CST)) t->wake.NonBlockingCall();
+  }
+}
+
+VcpuThread *ThreadArg(const Napi::CallbackInfo &info) {
+  auto it = threads.find(ArgInt(info, 0));
+  if (it == threads.end()) {
+    Napi::Error::New(info.Env(), "no such vCPU thread").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return it->second.get();
+}
+
+// StartThread(vcpuFd, runAddress, controlAddress, onWake) starts the
+// thread of a vCPU and returns its id. onWake is called on the event loop
+// after an exit, when the Sentry said it waits (kControlWaiting).
+Napi::Value StartThread(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  static bool handlerReady = false;
+  if (!handlerReady) {
+    struct sigaction sa = {};
+    sa.sa_handler = OnKick;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(kKickSignal, &sa, nullptr) < 0) return ThrowErrno(env, "sigaction", errno);
+    handlerReady = true;
+  }
+  auto t = std::make_unique<VcpuThread>();
+  t->fd = ArgInt(info, 0);
+  t->run = reinterpret_cast<kvm_run *>(ArgU64(info, 1));
+  t->control = reinterpret_cast<int32_t *>(ArgU64(info, 2));
+  t->wake = Napi::ThreadSafeFunction::New(env, info[3].As<Napi::Function>(), "tvisor-vcpu", 0, 1);
+  t->wake.Unref(env);
+  VcpuThread *raw = t.get();
+  t->thread = std::thread(ThreadLoop, raw);
+  t->handle = t->thread.native_handle();
+  int id = nextThreadId++;
+  threads[id] = std::move(t);
+  return Napi::Number::New(env, id);
+}
+
+// WakeThread(id) wakes a thread that sleeps waiting for a command.
+Napi::Value WakeThread(const Napi::CallbackInfo &info) {
+  VcpuThread *t = ThreadArg(info);
+  if (t) syscall(SYS_futex, &t->control[kControlCommand], FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  return info.Env().Undefined();
+}
+
+// KickThread(id) makes the thread's KVM_RUN return now: immediate_exit
+// covers a thread about to enter it, the signal one already inside.
+Napi::Value KickThread(const Napi::CallbackInfo &info) {
+  VcpuThread *t = ThreadArg(info);
+  if (!t) return info.Env().Undefined();
+  __atomic_store_n(&t->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  pthread_kill(t->handle, kKickSignal);
+  return info.Env().Undefined();
+}
+
+// RefThread(id, on) makes a pending wake-up keep the event loop alive (on)
+// or not, so that an idle sandbox does not keep Node running.
+Napi::Value RefThread(const Napi::CallbackInfo &info) {
+  VcpuThread *t = ThreadArg(info);
+  if (!t) return info.Env().Undefined();
+  bool on = info[1].As<Napi::Boolean>().Value();
+  if (on != t->refed) {
+    if (on) t->wake.Ref(info.Env());
+    else t->wake.Unref(info.Env());
+    t->refed = on;
+  }
+  return info.Env().Undefined();
+}
+
+// StopThread(id) ends the thread and waits for it: KVM_RUN is kicked, the
+// quit command given.
+Napi::Value StopThread(const Napi::CallbackInfo &info) {
+  VcpuThread *t = ThreadArg(info);
+  if (!t) return info.Env().Undefined();
+  Store(&t->control[kControlCommand], kCommandQuit);
+  syscall(SYS_futex, &t->control[kControlCommand], FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  __atomic_store_n(&t->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  pthread_kill(t->handle, kKickSignal);
+  // A kick that lands before KVM_RUN and after the command was read is
+  // covered by immediate_exit; the loop then reads the quit command.
+  while (t->thread.joinable()) {
+    t->thread.join();
+  }
+  t->wake.Release();
+  threads.erase(ArgInt(info, 0));
+  return info.Env().Undefined();
+}
+
 // Layout reports the offsets of kvm_run and the sync-regs area so the
 // TypeScript side never hard-codes the kernel's struct layout.
 Napi::Value Layout(const Napi::CallbackInfo &info) {
@@ -247,6 +402,7 @@ Napi::Value Layout(const Napi::CallbackInfo &info) {
   set("ioDirection", offsetof(kvm_run, io.direction));
   set("ioSize", offsetof(kvm_run, io.size));
   set("ioPort", offsetof(kvm_run, io.port));
+  set("immediateExit", offsetof(kvm_run, immediate_exit));
   set("failEntryReason", offsetof(kvm_run, fail_entry.hardware_entry_failure_reason));
   set("internalSuberror", offsetof(kvm_run, internal.suberror));
   set("validRegs", offsetof(kvm_run, kvm_valid_regs));
@@ -278,7 +434,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setTssAddr", Napi::Function::New(env, SetTssAddr));
   exports.Set("setUserMemoryRegion", Napi::Function::New(env, SetUserMemoryRegion));
   exports.Set("mapRun", Napi::Function::New(env, MapRun));
-  exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("getRegs", Napi::Function::New(env, GetRegs));
   exports.Set("setRegs", Napi::Function::New(env, SetRegs));
   exports.Set("getSregs", Napi::Function::New(env, GetSregs));
@@ -293,6 +448,11 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hostCpuid", Napi::Function::New(env, HostCpuid));
   exports.Set("hostXcr0", Napi::Function::New(env, HostXcr0));
   exports.Set("getMsr", Napi::Function::New(env, GetMsr));
+  exports.Set("startThread", Napi::Function::New(env, StartThread));
+  exports.Set("wakeThread", Napi::Function::New(env, WakeThread));
+  exports.Set("kickThread", Napi::Function::New(env, KickThread));
+  exports.Set("refThread", Napi::Function::New(env, RefThread));
+  exports.Set("stopThread", Napi::Function::New(env, StopThread));
   return exports;
 }
 

@@ -8,6 +8,7 @@ import { table } from '../syscalls/table.js';
 import { registerAll } from '../syscalls/index.js';
 import { FaultResult, USER_ADDRESS_LIMIT } from '../mm/mm.js';
 import { formatCall } from '../strace.js';
+import { SyscallPatches } from './patch.js';
 import type { Logger } from '../log.js';
 import type { TimePage } from '../vdso/time-page.js';
 import { SIG_DFL, SIG_IGN, type Task } from './task.js';
@@ -33,15 +34,29 @@ function vectorSignal(vector: number): number {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * YIELD_MS bounds how long the run loop keeps Node's event loop waiting
+ * while a program's calls are all served at once (exitless calls need no
+ * await): timers, output and signals to tvisor get a turn at least this often.
+ */
+const YIELD_MS = 2;
+
 export interface KernelOptions {
   log: Logger;
   strace?: Logger;
   /** clock is the vDSO's time page, kept right while programs run. */
   clock: TimePage;
+  /** patch rewrites call sites to enter the platform's exitless trampoline, where it has one. */
+  patch: boolean;
 }
 
 export class Kernel {
-  constructor(readonly platform: Platform, private readonly opts: KernelOptions) {}
+  /** trampoline is where patched call sites go, or undefined when nothing is patched. */
+  private readonly trampoline: number | undefined;
+
+  constructor(readonly platform: Platform, private readonly opts: KernelOptions) {
+    this.trampoline = opts.patch ? platform.syscallTrampoline : undefined;
+  }
 
   /** run runs t until it exits. PlatformError escapes: the platform failed, not the program. */
   async run(t: Task): Promise<void> {
@@ -49,9 +64,17 @@ export class Kernel {
     const clock = this.opts.clock;
     clock.refresh();
     platform.preempt(true);
+    let lastYield = performance.now();
     try {
       while (!t.exited) {
-        const outcome = t.ctx.switch(t.mm.as);
+        let outcome = t.ctx.switch(t.mm.as);
+        if (typeof outcome !== 'number') {
+          platform.preempt(false);
+          outcome = await outcome;
+          clock.refresh();
+          platform.preempt(true);
+          lastYield = performance.now();
+        }
         if (outcome === Outcome.Syscall) {
           const pending = this.syscall(t);
           if (pending) {
@@ -59,14 +82,17 @@ export class Kernel {
             await pending;
             clock.refresh();
             platform.preempt(true);
+            lastYield = performance.now();
           }
         } else if (outcome === Outcome.Fault) {
           this.fault(t);
-        } else {
+        }
+        if (outcome === Outcome.Interrupted || performance.now() - lastYield > YIELD_MS) {
           platform.preempt(false);
           await yieldToEventLoop();
           clock.refresh();
           platform.preempt(true);
+          lastYield = performance.now();
         }
         if (!t.exited && !t.pending.isEmpty()) this.deliverSignals(t);
       }
@@ -80,8 +106,12 @@ export class Kernel {
     const regs = t.ctx.regs;
     const nr = regs.getHigh(Reg.RAX) === 0 ? regs.getInt(Reg.RAX) >>> 0 : -1;
     t.stats.syscalls++;
+    if (t.ctx.exitless) t.stats.exitless++;
     const entry = nr >= 0 ? table[nr] : undefined;
     const handler = entry?.handler;
+    if (this.trampoline !== undefined && !t.ctx.exitless && nr >= 0) {
+      (t.mm.patches ??= new SyscallPatches(this.trampoline)).consider(t, nr);
+    }
     if (!entry || !handler) {
       this.unimplemented(t, nr);
       regs.set(Reg.RAX, ENOSYS_RESULT);

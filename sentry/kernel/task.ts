@@ -44,7 +44,8 @@ export class Task {
   private wakers = new Set<() => void>();
   /** unsupported names the unimplemented syscalls already warned about. */
   readonly warned = new Set<number>();
-  stats = { syscalls: 0, faults: 0 };
+  /** stats count the task's system calls (all, and those served without an exit) and faults. */
+  stats = { syscalls: 0, exitless: 0, faults: 0 };
 
   constructor(
     readonly tid: number,
@@ -88,6 +89,8 @@ export class Task {
   /** post queues a signal for the task and wakes it if it waits. */
   post(sig: number): void {
     this.pending.add(sig);
-    if (this.hasDeliverable()) for (const w of this.wakers) w();
+    if (!this.hasDeliverable()) return;
+    for (const w of this.wakers) w();
+    this.ctx.interrupt();
   }
 }

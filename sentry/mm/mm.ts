@@ -3,6 +3,7 @@
 // few neighbours), through the platform's address space. The Sentry keeps
 // its own page map (vpn -> frame) so that copying to and from the program
 // never asks the platform.
+import type { SyscallPatches } from '../kernel/patch.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, SyscallError } from '../errno.js';
 import type { MemoryFile } from './memory-file.js';
 import { PAGE_SIZE, Perm, USER_ADDRESS_LIMIT, type PlatformAddressSpace } from '../platform.js';
@@ -87,6 +88,8 @@ export class MM {
   brkStart = 0;
   brk = 0;
   mmapTop = USER_ADDRESS_LIMIT - STACK_RESERVE;
+  /** patches are the call sites rewritten for exitless system calls, if any. */
+  patches: SyscallPatches | undefined;
   private released = false;
 
   constructor(readonly mem: MemoryFile, readonly as: PlatformAddressSpace) {}
@@ -205,6 +208,40 @@ export class MM {
   /** poke writes into the program's memory whatever the mapping's protection (the loader's use). */
   poke(addr: number, src: Uint8Array): void {
     this.transfer(addr, src, true, Perm.None);
+  }
+
+  /** peek reads the program's memory whatever the mapping's protection. */
+  peek(addr: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    this.transfer(addr, out, false, Perm.None);
+    return out;
+  }
+
+  /**
+   * pokeCode writes at most 8 bytes of code that may be running on another
+   * vCPU. When they sit in one aligned 8-byte word, one atomic store
+   * writes them, so an instruction fetch sees the old bytes or the new.
+   */
+  pokeCode(addr: number, src: Uint8Array): void {
+    const word = addr - (addr % 8);
+    if (addr + src.length > word + 8) {
+      this.poke(addr, src);
+      return;
+    }
+    const phys = this.physFor(word, Perm.None) ;
+    const bytes = this.mem.bytesAt(phys);
+    const off = bytes.byteOffset + this.mem.offsetOf(phys);
+    const q = new BigUint64Array(bytes.buffer, off, 1);
+    const b = new Uint8Array(8);
+    const v = new DataView(b.buffer);
+    v.setBigUint64(0, q[0], true);
+    b.set(src, addr - word);
+    Atomics.store(q, 0, v.getBigUint64(0, true));
+  }
+
+  /** changing tells the patched sites that [start, end) is about to change. */
+  private changing(start: number, end: number): void {
+    this.patches?.changing(this, start, end);
   }
 
   /** copyIn copies len bytes at addr out of the program into a new buffer. */
@@ -390,6 +427,7 @@ export class MM {
   unmap(start: number, len: number): void {
     const end = start + len;
     if (this.rangeFree(start, end)) return;
+    this.changing(start, end);
     this.splitAt(start);
     this.splitAt(end);
     const kept: Vma[] = [];
@@ -412,6 +450,7 @@ export class MM {
       if (!v) throw ENOMEM;
       a = v.end;
     }
+    this.changing(start, end);
     for (let a = start; a < end;) {
       const v = this.findVma(a)!;
       if (v.shm?.sealed && perm & Perm.Write) throw EACCES;
@@ -446,6 +485,7 @@ export class MM {
       if (!v) throw ENOMEM;
       a = v.end;
     }
+    this.changing(start, end);
     this.dropPages(start, end);
   }
 

@@ -42,6 +42,12 @@ function calibrate(): void {
   if (dTsc > 0) calibration.mult = Math.round((dNs / dTsc) * 0x100000000);
 }
 
+/** tscPerNs is the host TSC's ticks per nanosecond (calibrated at first use). */
+export function tscPerNs(): number {
+  if (calibration.mult === 0) calibrate();
+  return 0x100000000 / calibration.mult;
+}
+
 host.clockSample(sample);
 calibration.firstTsc = tscOf(sample);
 calibration.firstNs = sample[2] * 1e9 + sample[3];
