@@ -226,10 +226,11 @@ type Platform = NonNullable<SandboxOptions['platform']>;
 // tvisorRunner runs programs in tvisor: in process through the Sandbox API,
 // and through the CLI for launch-cli. The API is imported when first used,
 // so the other runners work while it does not load.
-function tvisorRunner(platform: Platform, floor: string): Runner {
+// With noPatch, it is the `kvm --no-patch` row: every system call by exit.
+function tvisorRunner(platform: Platform, floor: string, noPatch = false): Runner {
   const withSandbox = async <T>(fn: (run: (argv: string[]) => Promise<ProgramResult>) => Promise<T>) => {
     const { Sandbox } = await import('../index.js');
-    const sb = await Sandbox.create({ platform });
+    const sb = await Sandbox.create({ platform, noPatch });
     try {
       return await fn(async (argv) => {
         const r = await sb.run(argv, { stdin: '' });
@@ -240,10 +241,10 @@ function tvisorRunner(platform: Platform, floor: string): Runner {
     }
   };
   return {
-    name: platform,
+    name: noPatch ? `${platform} --no-patch` : platform,
     floor,
     run: (argv, o) => withTimeout(withSandbox((run) => run(argv)), o.timeoutMs),
-    command: (argv) => [process.execPath, cliPath, 'run', `--platform=${platform}`, '--', ...argv],
+    command: (argv) => [process.execPath, cliPath, 'run', `--platform=${platform}`, ...(noPatch ? ['--no-patch'] : []), '--', ...argv],
     launch: (argv, o) =>
       withTimeout(
         withSandbox(async (run) => {
@@ -276,6 +277,7 @@ function expectHello(r: ProgramResult, argv: string[]): void {
 const runners: Runner[] = [
   nativeRunner(),
   tvisorRunner('kvm', 'kvm-floor'),
+  tvisorRunner('kvm', 'kvm-floor', true),
   tvisorRunner('ptrace', 'ptrace-floor'),
   runscRunner('runsc', 'ptrace', 'ptrace-floor'),
   runscRunner('runsc-kvm', 'kvm', 'kvm-floor', RUNSC_KVM_TIMEOUT_MS),
@@ -433,14 +435,14 @@ function floorRatio(row: ResultRow, rows: ResultRow[]): string {
 
 function table(rows: ResultRow[]): string {
   const out = [
-    '| workload | runner | unit | median | min | max | vs native | vs floor | note |',
-    '|---|---|---|---:|---:|---:|---:|---:|---|',
+    '| workload | runner | unit | median | min | max | vs native | vs ptrace | vs floor | note |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of rows) {
     const note = r.note ? r.note.replace(/\|/g, '\\|') : `${r.runs.length} runs`;
     out.push(
       `| ${r.workload} | ${r.runner} | ${r.unit} | ${fmt(r.median)} | ${fmt(r.min)} | ${fmt(r.max)} | ` +
-        `${ratio(r, rows, 'native')} | ${floorRatio(r, rows)} | ${note} |`,
+        `${ratio(r, rows, 'native')} | ${r.runner === 'ptrace' ? '' : ratio(r, rows, 'ptrace')} | ${floorRatio(r, rows)} | ${note} |`,
     );
   }
   return out.join('\n');

@@ -198,8 +198,14 @@ export class KvmContext implements PlatformContext {
       return this.poll(as);
     }
     this.vcpu.thread.ref(true);
-    return new Promise<Outcome>((resolve) => {
-      this.waiter = () => resolve(this.poll(as));
+    return new Promise<Outcome>((resolve, reject) => {
+      this.waiter = () => {
+        try {
+          resolve(this.poll(as));
+        } catch (err) {
+          reject(err);
+        }
+      };
     });
   }
 

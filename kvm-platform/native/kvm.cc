@@ -306,13 +306,11 @@ void ThreadLoop(VcpuThread *t) {
   }
 }
 
+// ThreadArg finds the thread named by the first argument; a thread that
+// was stopped already has nothing left to do, so callers then return.
 VcpuThread *ThreadArg(const Napi::CallbackInfo &info) {
   auto it = threads.find(ArgInt(info, 0));
-  if (it == threads.end()) {
-    Napi::Error::New(info.Env(), "no such vCPU thread").ThrowAsJavaScriptException();
-    return nullptr;
-  }
-  return it->second.get();
+  return it == threads.end() ? nullptr : it->second.get();
 }
 
 // StartThread(vcpuFd, runAddress, controlAddress, onWake) starts the
@@ -424,7 +422,22 @@ Napi::Value Layout(const Napi::CallbackInfo &info) {
 
 }  // namespace
 
+// StopAll ends every vCPU thread when Node's environment goes away (an
+// exit with sandboxes still open), so none is destroyed while it runs.
+void StopAll(void *) {
+  for (auto &entry : threads) {
+    VcpuThread *t = entry.second.get();
+    Store(&t->control[kControlCommand], kCommandQuit);
+    syscall(SYS_futex, &t->control[kControlCommand], FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    __atomic_store_n(&t->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    pthread_kill(t->handle, kKickSignal);
+    if (t->thread.joinable()) t->thread.join();
+  }
+  threads.clear();
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  napi_add_env_cleanup_hook(env, StopAll, nullptr);
   exports.Set("openDevice", Napi::Function::New(env, OpenDevice));
   exports.Set("getApiVersion", Napi::Function::New(env, GetApiVersion));
   exports.Set("checkExtension", Napi::Function::New(env, CheckExtension));

@@ -48,8 +48,9 @@ export class SyscallPatches {
 
   constructor(private readonly trampoline: number) {}
 
+  /** count is how many sites were patched, including any put back since. */
   get count(): number {
-    return this.sites.size;
+    return this.next;
   }
 
   /**
