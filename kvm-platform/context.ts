@@ -30,6 +30,7 @@ const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
 const userCs = segmentBytes(USER_CS);
 const userSs = segmentBytes(USER_SS);
 
+const EINTR = 4;
 /** POLL_MS is how long the Sentry polls for the next call or exit before it sleeps until an exit. */
 const POLL_MS = 0.3;
 /** REG_WORDS is the size of the register block (struct kvm_regs) in 32-bit words. */
@@ -231,8 +232,10 @@ export class KvmContext implements PlatformContext {
     this.running = false;
     Atomics.store(this.control, Control.Status, 0);
     const err = this.control[Control.Result];
-    if (err !== 0) throw new PlatformError(`KVM_RUN failed: errno ${err}`);
     this.run32[layout.dirtyRegs / 4] = 0;
+    // A kick: KVM may not have entered the guest, and kept the last exit reason.
+    if (err === EINTR) return Outcome.Interrupted;
+    if (err !== 0) throw new PlatformError(`KVM_RUN failed: errno ${err}`);
     const reason = this.run32[layout.exitReason / 4];
     if (reason === KVM_EXIT_IO) {
       const port = this.ioPort[0];

@@ -9,6 +9,7 @@ import type { MemoryFile } from '../sentry/mm/memory-file.js';
 export const enum Control {
   Command = 0,
   Status = 1,
+  /** Result is the errno of a failed or interrupted (EINTR) KVM_RUN, else 0. */
   Result = 2,
   Sleeping = 3,
   Waiting = 4,

@@ -248,7 +248,7 @@ Napi::Value HostXcr0(const Napi::CallbackInfo &info) {
 // Control block words; kvm-platform/vcpu-thread.ts has the same numbers.
 constexpr int kControlCommand = 0;   // the Sentry writes kCommandRun or kCommandQuit
 constexpr int kControlStatus = 1;    // kStatusRunning, or kStatusExited after KVM_RUN returned
-constexpr int kControlResult = 2;    // errno of a failed KVM_RUN, else 0
+constexpr int kControlResult = 2;    // errno of a failed or interrupted KVM_RUN, else 0
 constexpr int kControlSleeping = 3;  // 1 while the thread sleeps on the command word
 constexpr int kControlWaiting = 4;   // 1 while the Sentry waits to be woken by an exit
 constexpr int32_t kCommandRun = 1;
@@ -299,8 +299,10 @@ void ThreadLoop(VcpuThread *t) {
       spins = 0;
     }
     if (cmd == kCommandQuit) return;
+    // EINTR (a kick) is reported as such: with immediate_exit, KVM returns
+    // before entering the guest and leaves the previous exit reason.
     int r = ioctl(t->fd, KVM_RUN, 0);
-    c[kControlResult] = r < 0 && errno != EINTR ? errno : 0;
+    c[kControlResult] = r < 0 ? errno : 0;
     Store(&c[kControlStatus], kStatusExited);
     if (__atomic_exchange_n(&c[kControlWaiting], 0, __ATOMIC_SEQ_CST)) t->wake.NonBlockingCall();
   }

@@ -110,7 +110,8 @@ export class Kernel {
     const entry = nr >= 0 ? table[nr] : undefined;
     const handler = entry?.handler;
     if (this.trampoline !== undefined && !t.ctx.exitless && nr >= 0) {
-      (t.mm.patches ??= new SyscallPatches(this.trampoline)).consider(t, nr);
+      const site = (t.mm.patches ??= new SyscallPatches(this.trampoline)).consider(t, nr);
+      if (site !== undefined) this.opts.log.debug(`task ${t.tid}: patched the ${entry?.name || nr} call site at 0x${site.toString(16)}`);
     }
     if (!entry || !handler) {
       this.unimplemented(t, nr);

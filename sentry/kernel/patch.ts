@@ -55,18 +55,19 @@ export class SyscallPatches {
 
   /**
    * consider looks at the call site of the system call `nr` that task t
-   * just made through an exit, and patches it when it is an exact match.
+   * just made through an exit, and patches it when it is an exact match;
+   * it returns the site's address when it did.
    */
-  consider(t: Task, nr: number): void {
-    if (this.disabled) return;
+  consider(t: Task, nr: number): number | undefined {
+    if (this.disabled) return undefined;
     const ret = t.ctx.regs.get(Reg.RIP);
     const site = ret - SITE_LEN;
-    if (this.sites.has(site) || this.rejected.has(site)) return;
+    if (this.sites.has(site) || this.rejected.has(site)) return undefined;
     if (this.next >= MAX_SITES || !this.matches(t.mm, site, nr)) {
       this.rejected.add(site);
-      return;
+      return undefined;
     }
-    if (!this.placed && !this.placeTable(t.mm)) return;
+    if (!this.placed && !this.placeTable(t.mm)) return undefined;
     const k = this.next++;
     const entry = TABLE_BASE + 8 * k;
     const stub = STUBS_BASE + STUB_SIZE * k;
@@ -89,6 +90,7 @@ export class SyscallPatches {
     const jump = Uint8Array.of(0xff, 0x24, 0x25, entry & 0xff, (entry >>> 8) & 0xff);
     mm.pokeCode(site, jump);
     this.sites.set(site, nr);
+    return site;
   }
 
   /**
