@@ -7,6 +7,7 @@
   "targets": [
     { "target_name": "tvisor_host", "sources": ["sentry/native/host.cc"] },
     { "target_name": "tvisor_kvm", "sources": ["kvm-platform/native/kvm.cc"] },
-    { "target_name": "tvisor_ptrace", "sources": ["ptrace-platform/native/ptrace.cc"] }
+    { "target_name": "tvisor_ptrace", "sources": ["ptrace-platform/native/ptrace.cc"] },
+    { "target_name": "tvisor_gofer", "sources": ["gofer/native/gofer.cc"] }
   ]
 }

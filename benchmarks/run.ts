@@ -8,7 +8,7 @@
 // Usage: node dist/benchmarks/run.js [--workloads a,b] [--runners a,b]
 //                                    [--quick] [--reps N] [--no-build]
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -299,6 +299,18 @@ function programWorkload(name: string, unit: string, args: (o: Options) => strin
   };
 }
 
+/** bigFile makes (once) a file of `mb` MiB of pseudo-random bytes for file-read, and returns its path. */
+function bigFile(mb: number): string {
+  const path = join(os.tmpdir(), `tvisor-bench-${mb}m`);
+  if (existsSync(path) && statSync(path).size === mb << 20) return path;
+  const chunk = Buffer.alloc(1 << 20);
+  for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const fd = openSync(path, 'w');
+  for (let i = 0; i < mb; i++) writeSync(fd, chunk);
+  closeSync(fd);
+  return path;
+}
+
 /** workloads, in the order of the table. */
 const workloads: Workload[] = [
   {
@@ -336,6 +348,11 @@ const workloads: Workload[] = [
   programWorkload('cpu', 'ms', (o) => [o.quick ? '50000000' : '200000000']),
   programWorkload('memory', 'ms', (o) => [o.quick ? '128' : '512']),
   programWorkload('clock', 'ns/op', (o) => [o.quick ? '2000' : '20000']),
+  // The files workloads read the host's tree, which every runner shows:
+  // a 256 MiB file the harness makes once, and /usr/bin.
+  programWorkload('file-read', 'MB/s', (o) => [bigFile(o.quick ? 64 : 256)]),
+  programWorkload('stat', 'ops/s', (o) => ['/usr/bin', o.quick ? '2000' : '10000']),
+  programWorkload('readdir', 'µs/op', (o) => ['/usr/bin', o.quick ? '20' : '200']),
 ];
 
 function median(xs: number[]): number {

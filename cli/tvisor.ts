@@ -41,6 +41,13 @@ Options:
                          and these
   --strace               print every system call to stderr, as strace does
   --debug-log FILE       write the Sentry's log to FILE at debug level
+  --root DIR             the host folder the sandbox sees as / (default: the
+                         host's /), read-only; the program's changes go to a
+                         private overlay and vanish with the sandbox
+  --mount SRC:DST[:ro|rw]
+                         mount host folder SRC at DST in the sandbox
+                         (repeatable); read-only unless :rw, when the
+                         program's writes reach the host
   --no-patch             leave the program's code unpatched: on kvm, every
                          system call then exits the VM (slower; for comparison)
   -h, --help             show this help
@@ -66,6 +73,16 @@ export function parseDuration(text: string): number {
   return n * unit;
 }
 
+/** parseMount reads --mount SRC:DST[:ro|rw] (read-only unless :rw). */
+export function parseMount(text: string): { source: string; target: string; writable: boolean } {
+  const parts = text.split(':');
+  const mode = parts.length === 3 ? parts[2] : 'ro';
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1] || (mode !== 'ro' && mode !== 'rw')) {
+    throw new CliError(`invalid --mount "${text}" (use SRC:DST, SRC:DST:ro or SRC:DST:rw)`, 2);
+  }
+  return { source: parts[0], target: parts[1], writable: mode === 'rw' };
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
   return `tvisor ${pkg.version}`;
@@ -86,6 +103,8 @@ async function run(args: string[]): Promise<number> {
         strace: { type: 'boolean', default: false },
         'debug-log': { type: 'string' },
         'no-patch': { type: 'boolean', default: false },
+        root: { type: 'string' },
+        mount: { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -112,7 +131,10 @@ async function run(args: string[]): Promise<number> {
     else env.push(e);
   }
 
-  const sb = await Sandbox.create({ platform: o.platform, memory: o.memory, strace: o.strace, debugLog: o['debug-log'], noPatch: o['no-patch'] });
+  const mounts = o.mount.map(parseMount);
+  const sb = await Sandbox.create({
+    platform: o.platform, memory: o.memory, strace: o.strace, debugLog: o['debug-log'], noPatch: o['no-patch'], root: o.root, mounts,
+  });
   let interrupts = 0;
   const onSigint = () => sb.kill(++interrupts > 1 ? 'SIGKILL' : 'SIGINT');
   const onSigterm = () => sb.kill('SIGTERM');

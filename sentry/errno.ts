@@ -31,6 +31,7 @@ export const EACCES = e(13, 'EACCES');
 export const EFAULT = e(14, 'EFAULT');
 export const EBUSY = e(16, 'EBUSY');
 export const EEXIST = e(17, 'EEXIST');
+export const EXDEV = e(18, 'EXDEV');
 export const ENODEV = e(19, 'ENODEV');
 export const ENOTDIR = e(20, 'ENOTDIR');
 export const EISDIR = e(21, 'EISDIR');
@@ -41,11 +42,15 @@ export const EFBIG = e(27, 'EFBIG');
 export const ENOSPC = e(28, 'ENOSPC');
 export const ESPIPE = e(29, 'ESPIPE');
 export const EROFS = e(30, 'EROFS');
+export const EMLINK = e(31, 'EMLINK');
 export const EPIPE = e(32, 'EPIPE');
 export const ERANGE = e(34, 'ERANGE');
 export const ENAMETOOLONG = e(36, 'ENAMETOOLONG');
+export const ENOLCK = e(37, 'ENOLCK');
 export const ENOSYS = e(38, 'ENOSYS');
+export const ENOTEMPTY = e(39, 'ENOTEMPTY');
 export const ELOOP = e(40, 'ELOOP');
+export const ENODATA = e(61, 'ENODATA');
 export const EOVERFLOW = e(75, 'EOVERFLOW');
 export const ETIMEDOUT = e(110, 'ETIMEDOUT');
 export const EOPNOTSUPP = e(95, 'EOPNOTSUPP');
@@ -53,4 +58,9 @@ export const EOPNOTSUPP = e(95, 'EOPNOTSUPP');
 /** errnoName returns the symbolic name of an errno, for strace output. */
 export function errnoName(errno: number): string {
   return byNumber[errno]?.code ?? `E${errno}`;
+}
+
+/** fromErrno returns the error for an errno number (from the host or the Gofer). */
+export function fromErrno(errno: number): SyscallError {
+  return byNumber[errno] ?? new SyscallError(errno, `E${errno}`);
 }

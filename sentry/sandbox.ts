@@ -9,7 +9,18 @@ import { Task } from './kernel/task.js';
 import { signalName, SIGKILL, signalNumber } from './kernel/signals.js';
 import { MM } from './mm/mm.js';
 import { load } from './loader/elf.js';
-import { LoadError, findHostProgram, readHostProgram } from './loader/host-program.js';
+import { LoadError, findProgram, readProgram } from './loader/program.js';
+import { startGofer } from '../gofer/client.js';
+import type { Gofer } from '../gofer/api.js';
+import { GoferMount, type GoferNode } from './vfs/goferfs.js';
+import { OverlayNode } from './vfs/overlay.js';
+import { Tmpfs } from './vfs/tmpfs.js';
+import { devfs } from './vfs/devfs.js';
+import { procfs, type ProcTask } from './vfs/procfs.js';
+import { Vfs, type Dentry } from './vfs/vfs.js';
+import { S_IFDIR, S_IFMT } from './vfs/node.js';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { CollectOutput, FdTable, HostStream, MemoryInput, O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file.js';
 import { createLogger, createStraceLogger, type Logger } from './log.js';
 import { PlatformError, Reg, type Platform } from './platform.js';
@@ -32,6 +43,14 @@ export interface SandboxOptions {
   strace?: boolean;
   /** debugLog is a file that receives the Sentry's log at debug level. */
   debugLog?: string;
+  /** root is the host folder the sandbox sees as /, read-only under a private overlay. Default: the host's /. */
+  root?: string;
+  /**
+   * mounts are host folders mounted into the sandbox: `source` (a host
+   * folder) at `target` (an absolute path in the sandbox), read-only unless
+   * `writable`, in which case the program's writes reach the host.
+   */
+  mounts?: { source: string; target: string; writable?: boolean }[];
   /**
    * noPatch leaves programs' code as it is: on kvm every system call then
    * exits the VM, instead of patched call sites handing calls over
@@ -112,16 +131,40 @@ export class Sandbox {
   private running = 0;
   private nextTid = 1;
   private readonly tasks = new Set<Task>();
+  /** starting holds, for each run still looking up its program, the signals sent to it meanwhile. */
+  private readonly starting = new Set<number[]>();
 
   private readonly vdso: Vdso;
+
+  /** goferDead says why the Gofer died, once it has. */
+  private goferDead: string | undefined;
 
   private constructor(
     private readonly platform: Platform,
     private readonly log: Logger,
     private readonly strace: Logger | undefined,
     private readonly patch: boolean,
+    private readonly gofer: Gofer,
+    readonly vfs: Vfs,
   ) {
     this.vdso = new Vdso(platform.memoryFile, platform.tscOffset);
+    gofer.onDeath = (why) => {
+      this.goferDead = why;
+      this.log.error(`the file server (Gofer) ${why}`);
+      for (const t of this.tasks) t.post(SIGKILL);
+    };
+  }
+
+  /** procTasks is what /proc shows: the sandbox's running tasks. */
+  private procTasks(): ProcTask[] {
+    return [...this.tasks].map((t) => ({
+      pid: t.tid, ppid: 0, comm: t.exe.split('/').pop()!.slice(0, 15), exe: t.exe, cwd: () => t.cwd.path,
+      cmdline: t.cmdline, environ: t.environ, uid: t.creds.uid, gid: t.creds.gid,
+      fds: () => t.fds.entries().map(([n, e]) => [n, e.file]), fd: (n: number) => t.fds.entries().find(([fd]) => fd === n)?.[1].file,
+      maps: () => t.mm.vmas.map((v) => `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ` +
+        `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} 00000000 00:00 0 ${v.name}\n`).join(''),
+      vmKb: () => Math.floor(t.mm.vmas.reduce((n, v) => n + (v.end - v.start), 0) / 1024),
+    }));
   }
 
   /** create makes a sandbox. It throws KvmUnavailableError when /dev/kvm cannot be used. */
@@ -138,12 +181,25 @@ export class Sandbox {
         throw new UsageError(`cannot write the debug log ${opts.debugLog}: ${(err as NodeJS.ErrnoException).code}`);
       }
     }
+    const rootDir = hostDir(opts.root ?? '/', '--root');
+    const mounts = (opts.mounts ?? []).map((m) => {
+      if (!m.target.startsWith('/') || m.target === '/' || m.target.split('/').includes('..')) {
+        throw new UsageError(`invalid mount target "${m.target}" (use an absolute path other than /)`);
+      }
+      return { source: hostDir(m.source, '--mount'), target: m.target.replace(/\/+$/, ''), writable: m.writable ?? false };
+    });
     const platform: Platform = platformName === 'kvm' ? KvmPlatform.create(memory) : PtracePlatform.create(memory);
+    let gofer: Gofer | undefined;
     try {
       const log = await createLogger({ debugLog: opts.debugLog });
       const strace = opts.strace ? await createStraceLogger() : undefined;
-      return new Sandbox(platform, log, strace, !(opts.noPatch ?? process.env.TVISOR_NO_PATCH === '1'));
+      const g = await startGofer({ mounts: [{ hostPath: rootDir, writable: false }, ...mounts.map((m) => ({ hostPath: m.source, writable: m.writable }))] });
+      gofer = g;
+      const vfs = await buildTree(g, mounts, () => sb.procTasks(), () => sb.vfs, memory, platform);
+      const sb: Sandbox = new Sandbox(platform, log, strace, !(opts.noPatch ?? process.env.TVISOR_NO_PATCH === '1'), g, vfs);
+      return sb;
     } catch (err) {
+      await gofer?.shutdown();
       await platform.close();
       throw err;
     }
@@ -156,10 +212,22 @@ export class Sandbox {
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     if (this.closed) throw new UsageError('the sandbox is closed');
     if (argv.length === 0) throw new UsageError('no program given');
+    if (this.goferDead) throw new PlatformError(`the file server (Gofer) ${this.goferDead}`);
     const env = envList(opts.env);
     const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
-    const path = findHostProgram(argv[0], pathVar);
-    const image = readHostProgram(path);
+    // Finding and reading the program waits for the Gofer: a signal sent
+    // meanwhile is kept for the task.
+    const early: number[] = [];
+    this.starting.add(early);
+    let cwd: Dentry, path: string, image: Buffer;
+    try {
+      cwd = await this.initialCwd();
+      const found = await findProgram(this.vfs, cwd, argv[0], pathVar);
+      path = found.path;
+      image = await readProgram(this.vfs, found.dentry, path);
+    } finally {
+      this.starting.delete(early);
+    }
 
     const stdout = opts.stdout === 'inherit' ? new HostStream(1, O_WRONLY) : new CollectOutput();
     const stderr = opts.stderr === 'inherit' ? new HostStream(2, O_WRONLY) : new CollectOutput();
@@ -181,8 +249,11 @@ export class Sandbox {
     try {
       const loaded = load(mm, path, image, argv, env, creds, this.vdso);
       const ctx = this.platform.newContext();
-      task = new Task(this.nextTid++, ctx, mm, fds, creds, path, '/');
+      task = new Task(this.nextTid++, ctx, mm, fds, creds, path, this.vfs, cwd);
+      task.cmdline = Buffer.from(argv.map((x) => x + '\0').join(''));
+      task.environ = Buffer.from(env.map((x) => x + '\0').join(''));
       this.tasks.add(task);
+      for (const sig of early) sendSignal(task, sig);
       const regs = ctx.regs;
       regs.set(Reg.RIP, loaded.entry);
       regs.set(Reg.RSP, loaded.stackPointer);
@@ -201,6 +272,8 @@ export class Sandbox {
       } finally {
         ctx.release();
       }
+      fds.closeAll();
+      if (this.goferDead) throw new PlatformError(`the file server (Gofer) ${this.goferDead}`);
       const exit = task.exit!;
       const sig = exit.signal;
       const st = task.stats;
@@ -227,6 +300,20 @@ export class Sandbox {
   }
 
   /**
+   * initialCwd is where a program starts: the host's working directory when
+   * the sandbox sees the same path (the host's / as root), else /.
+   */
+  private async initialCwd(): Promise<Dentry> {
+    try {
+      const d = await this.vfs.resolve(this.vfs.root, process.cwd(), { follow: true });
+      if (((await d.node.attr()).mode & S_IFMT) === S_IFDIR) return d;
+    } catch {
+      // Not in the sandbox's tree.
+    }
+    return this.vfs.root;
+  }
+
+  /**
    * kill sends a signal ('SIGINT', 'TERM' or a number) to every program
    * running in the sandbox, as kill(1) would.
    */
@@ -234,6 +321,7 @@ export class Sandbox {
     const sig = typeof signal === 'number' ? signal : signalNumber(signal);
     if (sig === undefined || sig < 1 || sig > 64) throw new UsageError(`unknown signal ${signal}`);
     for (const t of this.tasks) sendSignal(t, sig);
+    for (const early of this.starting) early.push(sig);
   }
 
   /** close releases the VM and its memory. Runs in progress must have ended. */
@@ -242,9 +330,66 @@ export class Sandbox {
     if (this.running > 0) throw new UsageError('close() while a program is running');
     this.closed = true;
     this.vdso.release();
+    await this.gofer.shutdown();
     await this.platform.close();
     await this.log.close();
     await this.strace?.close();
   }
 }
 
+
+/** hostDir checks a host folder given by the user and returns its real absolute path. */
+function hostDir(dir: string, what: string): string {
+  const abs = isAbsolute(dir) ? dir : resolvePath(dir);
+  if (!existsSync(abs)) throw new UsageError(`${what}: ${dir} does not exist`);
+  if (!statSync(abs).isDirectory()) throw new UsageError(`${what}: ${dir} is not a directory`);
+  return realpathSync(abs);
+}
+
+/**
+ * buildTree makes a sandbox's file tree: the Gofer's root (mount 0) under
+ * a tmpfs overlay, /dev, /dev/shm, /proc, and the user's mounts, each a
+ * Gofer mount of its own.
+ */
+async function buildTree(
+  gofer: Gofer, mounts: { source: string; target: string; writable: boolean }[],
+  tasks: () => ProcTask[], vfsOf: () => Vfs, memory: number, platform: Platform,
+): Promise<Vfs> {
+  const roRoot = await new GoferMount(gofer, false).root(0);
+  const upper = new Tmpfs('overlay');
+  const root = OverlayNode.root(upper, roRoot, await roRoot.attr());
+  const vfs = new Vfs(root, { source: 'overlay', fstype: 'overlay', readOnly: false, target: '/' });
+  // Mount points exist in the overlay, so they show in listings.
+  const ensureDir = async (path: string) => {
+    let d: Dentry = vfs.root;
+    for (const name of path.split('/').filter(Boolean)) {
+      const next = await vfs.lookupIn(d, name);
+      if (next) {
+        d = next;
+        continue;
+      }
+      await d.node.mkdir(name, 0o755, { uid: 0, gid: 0 });
+      d.forget(name);
+      d = (await vfs.lookupIn(d, name))!;
+    }
+  };
+  const shm = new Tmpfs('shm').root(0o1777);
+  const startedMs = Date.now();
+  for (const dir of ['/dev', '/proc', '/sys']) await ensureDir(dir).catch(() => undefined);
+  vfs.mount('/dev', devfs(shm, (c) => {
+    const f = c?.fd(0);
+    return f?.hostTty() !== undefined ? f : undefined;
+  }), { source: 'devtmpfs', fstype: 'devtmpfs', readOnly: false });
+  vfs.mount('/proc', procfs({
+    tasks, mounts: () => vfsOf().mounts, memoryLimit: memory,
+    committed: () => platform.memoryFile.committed, startedMs,
+  }), { source: 'proc', fstype: 'proc', readOnly: false });
+  // The host's sysfs is not the sandbox's business (the Gofer refuses it): /sys is empty.
+  vfs.mount('/sys', new Tmpfs('sysfs').root(0o555), { source: 'sysfs', fstype: 'sysfs', readOnly: true });
+  for (const [i, m] of mounts.entries()) {
+    await ensureDir(m.target);
+    const node: GoferNode = await new GoferMount(gofer, m.writable).root(i + 1);
+    vfs.mount(m.target, node, { source: m.source, fstype: 'gofer', readOnly: !m.writable });
+  }
+  return vfs;
+}

@@ -236,7 +236,7 @@ test('ptrace: a stub killed from outside ends the run with a clear message and l
     onStdout: (out, child) => {
       cliPid = child.pid ?? 0;
       if (killed === 0 && out.includes('ready\n')) {
-        killed = childPids(cliPid)[0];
+        killed = childPids(cliPid, 'ptrace-stub')[0];
         process.kill(killed, 'SIGKILL');
       }
     },

@@ -67,8 +67,9 @@ for (const platform of platforms) {
   ptest(`${platform}: a signal stops a program whose calls are all exitless (the guest spins, the Sentry polls)`, async (t) => {
     const sb = await Sandbox.create({ platform });
     const run = sb.run([guestPath('getppid_loop'), '0']);
-    // The API hands the output over at the end: give the loop time to start.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The API hands the output over at the end: give the loop time to start
+    // (the program is read through the Gofer first, slower on a busy host).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     sb.kill('SIGTERM');
     const r = await run;
     await sb.close();
@@ -78,7 +79,7 @@ for (const platform of platforms) {
 
   ptest(`${platform}: --timeout stops a program whose calls are all exitless`, async (t) => {
     const sb = await Sandbox.create({ platform });
-    const r = await sb.run([guestPath('getppid_loop'), '0'], { timeoutMs: 300 });
+    const r = await sb.run([guestPath('getppid_loop'), '0'], { timeoutMs: 1500 });
     await sb.close();
     t.deepEqual([r.exitCode, r.signal, r.timedOut, r.stdout], [137, 'SIGKILL', true, 'ready\n']);
   });

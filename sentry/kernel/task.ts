@@ -4,6 +4,7 @@
 import type { MM } from '../mm/mm.js';
 import type { FdTable } from '../vfs/file.js';
 import type { PlatformContext } from '../platform.js';
+import type { Dentry, Vfs } from '../vfs/vfs.js';
 import { SigSet, NSIG, SIGKILL, SIGSTOP } from './signals.js';
 import { SyscallArgs } from '../syscalls/args.js';
 
@@ -46,6 +47,11 @@ export class Task {
   readonly warned = new Set<number>();
   /** stats count the task's system calls (all, and those served without an exit) and faults. */
   stats = { syscalls: 0, exitless: 0, faults: 0 };
+  /** umask is the file mode creation mask. */
+  umask = 0o022;
+  /** cmdline and environ are the program's argv and envp as /proc shows them (NUL-terminated strings). */
+  cmdline: Uint8Array = new Uint8Array(0);
+  environ: Uint8Array = new Uint8Array(0);
 
   constructor(
     readonly tid: number,
@@ -54,7 +60,8 @@ export class Task {
     readonly fds: FdTable,
     readonly creds: Credentials,
     readonly exe: string,
-    readonly cwd: string,
+    readonly vfs: Vfs,
+    public cwd: Dentry,
   ) {
     this.args = new SyscallArgs(ctx.regs);
     for (let i = 0; i <= NSIG; i++) this.actions.push({ handler: SIG_DFL, flags: 0, restorer: 0, mask: new SigSet() });

@@ -1,7 +1,7 @@
 // elf.ts loads static x86-64 ELF executables (ET_EXEC and static PIE) into
 // a fresh MM and builds the initial stack: argv, envp and the auxv.
 import { readFileSync } from 'node:fs';
-import { LoadError } from './host-program.js';
+import { LoadError } from './program.js';
 import { MM, PAGE_SIZE, USER_ADDRESS_LIMIT, pageDown, pageUp } from '../mm/mm.js';
 import { Perm } from '../platform.js';
 import { ENOMEM } from '../errno.js';

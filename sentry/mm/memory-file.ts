@@ -155,6 +155,11 @@ export class MemoryFile {
     this.userCharged -= bytes;
   }
 
+  /** committed is how much of the limit programs hold now (/proc/meminfo). */
+  get committed(): number {
+    return this.userCharged;
+  }
+
   /** bytesAt returns the view holding `phys`; index it with offsetOf(phys). */
   bytesAt(phys: number): Uint8Array {
     return this.bytes[Math.floor(phys / CHUNK)] ?? this.makeView(phys).bytes;

@@ -1,19 +1,19 @@
-// file.ts: read/write and the calls on file descriptors.
+// file.ts: read/write and the calls on file descriptors, whatever they
+// refer to (the standard streams, files of the VFS).
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
-import { EBADF, EFAULT, EINTR, EINVAL, ENOENT, ENOTTY, EPIPE, ERANGE, ESPIPE, ENAMETOOLONG } from '../errno.js';
+import { EBADF, EINTR, EINVAL, ENOTTY, EOPNOTSUPP, EPIPE, ESPIPE } from '../errno.js';
 import { SIGPIPE } from '../kernel/signals.js';
 import { Perm } from '../platform.js';
 import { send } from './signal.js';
 import { host } from '../native/host.js';
-import { O_APPEND, O_CLOEXEC, O_NONBLOCK, type FileDescription, type Stat } from '../vfs/file.js';
+import { O_APPEND, O_CLOEXEC, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET, type FileDescription } from '../vfs/file.js';
+import { F_RDLCK, F_UNLCK, F_WRLCK, conflict, setLock, type Lock } from '../vfs/locks.js';
 import { readTimespec, sleep } from './util.js';
+import { MAX_RW } from './fs.js';
 
-/** MAX_RW is Linux's cap on one read or write (MAX_RW_COUNT). */
-const MAX_RW = 0x7ffff000;
 const IOV_MAX = 1024;
-const PATH_MAX = 4096;
 
 function readFile(t: Task, f: FileDescription, addr: number, len: number): number | Promise<number> {
   if (!f.readable) throw EBADF;
@@ -115,107 +115,91 @@ export function writev(t: Task, a: SyscallArgs): number | Promise<number> {
  * negative offset, the descriptor, then seekability (the standard streams
  * are pipes or terminals, never seekable).
  */
-function positional(t: Task, a: SyscallArgs): number {
-  if (a.long(3) < 0) throw EINVAL;
-  t.fds.get(a.int(0));
-  throw ESPIPE;
-}
-
-/** pread64 implements pread64(2). */
-export const pread64 = positional;
-/** pwrite64 implements pwrite64(2). */
-export const pwrite64 = positional;
-
-/** close implements close(2). */
-export function close(t: Task, a: SyscallArgs): number {
-  t.fds.close(a.int(0));
-  return 0;
-}
-
 /** lseek implements lseek(2). */
-export function lseek(t: Task, a: SyscallArgs): number {
+export function lseek(t: Task, a: SyscallArgs): number | Promise<number> {
   const f = t.fds.get(a.int(0));
   const whence = a.int(2);
   if (whence < 0 || whence > 4) throw EINVAL;
   return f.seek(a.long(1), whence);
 }
 
-function encodeStat(s: Stat): Uint8Array {
-  const b = new Uint8Array(144);
-  const v = new DataView(b.buffer);
-  const u64 = (o: number, x: number) => v.setBigUint64(o, BigInt(Math.max(0, Math.trunc(x))), true);
-  const time = (o: number, ms: number) => {
-    u64(o, Math.floor(ms / 1000));
-    u64(o + 8, Math.round((ms % 1000) * 1e6));
+/** preadFile reads at an offset into the program's buffer. */
+function preadFile(t: Task, f: FileDescription, offset: number, addr: number, len: number): number | Promise<number> {
+  // Linux answers ESPIPE for a pipe before it looks at the access mode.
+  if (!f.positional) throw ESPIPE;
+  if (!f.readable) throw EBADF;
+  if (offset < 0) throw EINVAL;
+  if (len === 0) return 0;
+  t.mm.physFor(addr, Perm.Write);
+  const got = f.pread(offset, Math.min(len, MAX_RW));
+  const finish = (data: Uint8Array) => {
+    t.mm.copyOut(addr, data);
+    return data.length;
   };
-  u64(0, s.dev); u64(8, s.ino); u64(16, s.nlink);
-  v.setUint32(24, s.mode, true); v.setUint32(28, s.uid, true); v.setUint32(32, s.gid, true);
-  u64(40, s.rdev); u64(48, s.size); u64(56, s.blksize); u64(64, s.blocks);
-  time(72, s.atimeMs); time(88, s.mtimeMs); time(104, s.ctimeMs);
-  return b;
+  return got instanceof Promise ? got.then(finish) : finish(got);
 }
 
-function encodeStatx(s: Stat): Uint8Array {
-  const b = new Uint8Array(256);
-  const v = new DataView(b.buffer);
-  const time = (o: number, ms: number) => {
-    v.setBigInt64(o, BigInt(Math.floor(ms / 1000)), true);
-    v.setUint32(o + 8, Math.round((ms % 1000) * 1e6), true);
-  };
-  v.setUint32(0, 0x7ff, true); // STATX_BASIC_STATS
-  v.setUint32(4, s.blksize, true);
-  v.setUint32(16, s.nlink, true);
-  v.setUint32(20, s.uid, true);
-  v.setUint32(24, s.gid, true);
-  v.setUint16(28, s.mode, true);
-  v.setBigUint64(32, BigInt(s.ino), true);
-  v.setBigUint64(40, BigInt(s.size), true);
-  v.setBigUint64(48, BigInt(s.blocks), true);
-  time(64, s.atimeMs); time(96, s.ctimeMs); time(112, s.mtimeMs);
-  v.setUint32(128, Math.floor(s.rdev / 256) & 0xfff, true);
-  v.setUint32(132, (s.rdev & 0xff) | ((s.rdev >> 12) & ~0xff), true);
-  v.setUint32(136, Math.floor(s.dev / 256) & 0xfff, true);
-  v.setUint32(140, (s.dev & 0xff) | ((s.dev >> 12) & ~0xff), true);
-  return b;
-}
-
-/** fstat implements fstat(2). */
-export function fstat(t: Task, a: SyscallArgs): number {
+/** pread64 implements pread64(2). */
+export function pread64(t: Task, a: SyscallArgs): number | Promise<number> {
+  if (a.long(3) < 0) throw EINVAL;
   const f = t.fds.get(a.int(0));
-  t.mm.copyOut(a.pointer(1), encodeStat(f.stat()));
-  return 0;
+  return preadFile(t, f, a.long(3), a.pointer(1), Math.min(a.size(2), MAX_RW));
 }
 
-const AT_FDCWD = -100;
-const AT_EMPTY_PATH = 0x1000;
+/** pwrite64 implements pwrite64(2). */
+export function pwrite64(t: Task, a: SyscallArgs): number | Promise<number> {
+  if (a.long(3) < 0) throw EINVAL;
+  const f = t.fds.get(a.int(0));
+  if (!f.positional) throw ESPIPE;
+  if (!f.writable) throw EBADF;
+  const offset = a.long(3);
+  if (offset < 0) throw EINVAL;
+  const len = Math.min(a.size(2), MAX_RW);
+  if (len === 0) return 0;
+  return f.pwrite(offset, t.mm.copyIn(a.pointer(1), len));
+}
 
-/** pathFile resolves (dirfd, path, flags) for the *at calls; only AT_EMPTY_PATH on an fd exists until the VFS lands. */
-function pathFile(t: Task, dirfd: number, pathAddr: number, flags: number): FileDescription {
-  const path = t.mm.readString(pathAddr, PATH_MAX);
-  if (path === undefined) throw ENAMETOOLONG;
-  if (path === '' && flags & AT_EMPTY_PATH) {
-    if (dirfd === AT_FDCWD) throw ENOENT;
-    return t.fds.get(dirfd);
+/** preadvAt reads into iovecs at an offset; for preadv2, offset -1 means the file offset. */
+async function preadvAt(t: Task, a: SyscallArgs, v2: boolean): Promise<number> {
+  const f = t.fds.get(a.int(0));
+  const offset = a.long(3);
+  if (v2 && a.int(5) !== 0) throw EOPNOTSUPP;
+  if (!f.readable) throw EBADF;
+  if (offset < 0 && !(v2 && offset === -1)) throw EINVAL;
+  const iovs = readIovecs(t, a.pointer(1), a.int(2));
+  let total = 0;
+  for (const io of iovs) {
+    if (io.len === 0) continue;
+    const n = offset === -1 && v2 ? await readFile(t, f, io.base, io.len) : await preadFile(t, f, offset + total, io.base, io.len);
+    total += n;
+    if (n < io.len) break;
   }
-  if (path === '') throw ENOENT;
-  throw ENOENT;
+  return total;
 }
 
-/** newfstatat implements fstatat(2): AT_EMPTY_PATH on a descriptor; paths need the VFS (issue 5). */
-export function newfstatat(t: Task, a: SyscallArgs): number {
-  const f = pathFile(t, a.int(0), a.pointer(1), a.int(3));
-  t.mm.copyOut(a.pointer(2), encodeStat(f.stat()));
-  return 0;
+/** preadv implements preadv(2). */
+export const preadv = (t: Task, a: SyscallArgs) => preadvAt(t, a, false);
+/** preadv2 implements preadv2(2) with flags 0. */
+export const preadv2 = (t: Task, a: SyscallArgs) => preadvAt(t, a, true);
+
+/** pwritevAt writes iovecs at an offset; for pwritev2, offset -1 means the file offset. */
+async function pwritevAt(t: Task, a: SyscallArgs, v2: boolean): Promise<number> {
+  const f = t.fds.get(a.int(0));
+  const offset = a.long(3);
+  if (v2 && a.int(5) !== 0) throw EOPNOTSUPP;
+  if (!f.writable) throw EBADF;
+  if (offset < 0 && !(v2 && offset === -1)) throw EINVAL;
+  const iovs = readIovecs(t, a.pointer(1), a.int(2));
+  const data = Buffer.concat(iovs.map((io) => t.mm.copyIn(io.base, io.len)));
+  if (data.length === 0) return 0;
+  if (offset === -1) return writeFile(t, f, data);
+  return f.pwrite(offset, data);
 }
 
-/** statx implements statx(2) like newfstatat. */
-export function statx(t: Task, a: SyscallArgs): number {
-  const flags = a.int(2);
-  if (flags & ~0x7f00) throw EINVAL;
-  const f = pathFile(t, a.int(0), a.pointer(1), flags);
-  t.mm.copyOut(a.pointer(4), encodeStatx(f.stat()));
-  return 0;
-}
+/** pwritev implements pwritev(2). */
+export const pwritev = (t: Task, a: SyscallArgs) => pwritevAt(t, a, false);
+/** pwritev2 implements pwritev2(2) with flags 0. */
+export const pwritev2 = (t: Task, a: SyscallArgs) => pwritevAt(t, a, true);
 
 const TCGETS = 0x5401;
 const TIOCGWINSZ = 0x5413;
@@ -226,6 +210,7 @@ const FIOCLEX = 0x5451;
 export function ioctl(t: Task, a: SyscallArgs): number {
   const fd = a.int(0);
   const f = t.fds.get(fd);
+  if (f.statusFlags & O_PATH) throw EBADF;
   const request = a.uint(1);
   if (request === FIOCLEX || request === FIONCLEX) {
     t.fds.entry(fd).cloexec = request === FIOCLEX;
@@ -240,10 +225,65 @@ export function ioctl(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032;
+const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
+const F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032;
+
+async function pipeSize(f: FileDescription): Promise<number> {
+  if (((await f.stat()).mode & 0o170000) !== 0o010000) throw EBADF;
+  return 65536;
+}
+
+/**
+ * lockRange reads a struct flock into a lock of `owner`: EINVAL for a bad
+ * type, whence or range, as Linux checks them.
+ */
+async function lockRange(t: Task, f: FileDescription, addr: number, ofd: boolean, getting: boolean): Promise<{ lock: Lock; v: DataView }> {
+  const v = new DataView(t.mm.copyIn(addr, 32).buffer);
+  const type = v.getInt16(0, true);
+  const whence = v.getInt16(2, true);
+  if (type !== F_RDLCK && type !== F_WRLCK && (type !== F_UNLCK || getting)) throw EINVAL;
+  if (ofd && v.getInt32(24, true) !== 0) throw EINVAL;
+  if (!f.node) throw EBADF;
+  let base: number;
+  if (whence === SEEK_SET) base = 0;
+  else if (whence === SEEK_CUR) base = await f.seek(0, SEEK_CUR);
+  else if (whence === SEEK_END) base = (await f.stat()).size;
+  else throw EINVAL;
+  let start = base + Number(v.getBigInt64(8, true));
+  const len = Number(v.getBigInt64(16, true));
+  let end = len === 0 ? Infinity : start + len;
+  if (len < 0) [start, end] = [start + len, start];
+  if (start < 0) throw EINVAL;
+  return { lock: { owner: ofd ? f : t.tid, type, start, end }, v };
+}
+
+async function getLock(t: Task, f: FileDescription, addr: number, ofd: boolean): Promise<number> {
+  const { lock, v } = await lockRange(t, f, addr, ofd, true);
+  const other = conflict(f.node!, lock);
+  if (!other) {
+    v.setInt16(0, F_UNLCK, true);
+  } else {
+    v.setInt16(0, other.type, true);
+    v.setInt16(2, SEEK_SET, true);
+    v.setBigInt64(8, BigInt(other.start), true);
+    v.setBigInt64(16, BigInt(other.end === Infinity ? 0 : other.end - other.start), true);
+    v.setInt32(24, typeof other.owner === 'number' ? other.owner : -1, true);
+  }
+  t.mm.copyOut(addr, new Uint8Array(v.buffer));
+  return 0;
+}
+
+async function putLock(t: Task, f: FileDescription, addr: number, ofd: boolean): Promise<number> {
+  const { lock } = await lockRange(t, f, addr, ofd, false);
+  if ((lock.type === F_RDLCK && !f.readable) || (lock.type === F_WRLCK && !f.writable)) throw EBADF;
+  // F_SETLKW would wait for the other owner, who is in this sandbox too;
+  // it fails as F_SETLK does instead of waiting forever.
+  setLock(f.node!, lock);
+  return 0;
+}
 
 /** fcntl implements fcntl(2): descriptor flags, status flags and duplication. */
-export function fcntl(t: Task, a: SyscallArgs): number {
+export function fcntl(t: Task, a: SyscallArgs): number | Promise<number> {
   const fd = a.int(0);
   const e = t.fds.entry(fd);
   switch (a.int(1)) {
@@ -266,8 +306,15 @@ export function fcntl(t: Task, a: SyscallArgs): number {
       return 0;
     }
     case F_GETPIPE_SZ:
-      if ((e.file.stat().mode & 0o170000) !== 0o010000) throw EBADF;
-      return 65536;
+      return pipeSize(e.file);
+    case F_GETLK:
+    case F_OFD_GETLK:
+      return getLock(t, e.file, a.pointer(2), a.int(1) === F_OFD_GETLK);
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      return putLock(t, e.file, a.pointer(2), a.int(1) >= F_OFD_GETLK);
     default:
       throw EINVAL;
   }
@@ -284,7 +331,7 @@ export function dup2(t: Task, a: SyscallArgs): number {
   const newfd = a.int(1);
   const f = t.fds.get(oldfd);
   if (oldfd === newfd) return newfd;
-  t.fds.installAt(newfd, f, false);
+  t.fds.replace(newfd, f, false);
   return newfd;
 }
 
@@ -296,7 +343,7 @@ export function dup3(t: Task, a: SyscallArgs): number {
   if (flags & ~O_CLOEXEC) throw EINVAL;
   const f = t.fds.get(oldfd);
   if (oldfd === newfd) throw EINVAL;
-  t.fds.installAt(newfd, f, flags !== 0);
+  t.fds.replace(newfd, f, flags !== 0);
   return newfd;
 }
 
@@ -356,70 +403,23 @@ export function ppoll(t: Task, a: SyscallArgs): Promise<number> {
   return doPoll(t, a.pointer(0), a.uint(1), timeout);
 }
 
-/** getcwd implements getcwd(2). */
-export function getcwd(t: Task, a: SyscallArgs): number {
-  const buf = Buffer.from(t.cwd + '\0');
-  if (a.size(1) < buf.length) throw ERANGE;
-  t.mm.copyOut(a.pointer(0), buf);
-  return buf.length;
-}
-
-function doReadlink(t: Task, pathAddr: number, buf: number, size: number): number {
-  const path = t.mm.readString(pathAddr, PATH_MAX);
-  if (path === undefined) throw ENAMETOOLONG;
-  if (size <= 0) throw EINVAL;
-  if (path !== '/proc/self/exe' && path !== '/proc/1/exe' && path !== '/proc/thread-self/exe') throw ENOENT;
-  const target = Buffer.from(t.exe).subarray(0, Math.min(size, 0x7fffffff));
-  t.mm.copyOut(buf, target);
-  return target.length;
-}
-
-/** readlink implements readlink(2) for /proc/self/exe; other paths need the VFS (issue 5). */
-export function readlink(t: Task, a: SyscallArgs): number {
-  return doReadlink(t, a.pointer(0), a.pointer(1), a.int(2));
-}
-
-/** readlinkat implements readlinkat(2) like readlink. */
-export function readlinkat(t: Task, a: SyscallArgs): number {
-  return doReadlink(t, a.pointer(1), a.pointer(2), a.int(3));
-}
-
-/** noFilesystem answers the path calls until the VFS lands: no path exists. */
-export function noFilesystem(t: Task, a: SyscallArgs, pathArg: number): number {
-  const path = t.mm.readString(a.pointer(pathArg), PATH_MAX);
-  if (path === undefined) throw ENAMETOOLONG;
-  if (a.pointer(pathArg) === 0) throw EFAULT;
-  throw ENOENT;
-}
-
 export function register(): void {
   full(0, read, 'd,r,u');
   full(1, write, 'd,w,u');
   full(19, readv, 'd,v,d');
   full(20, writev, 'd,v,d');
-  partial(17, pread64, 'the standard streams only (ESPIPE)', 'd,p,u,d');
-  partial(18, pwrite64, 'the standard streams only (ESPIPE)', 'd,p,u,d');
-  full(3, close, 'd');
-  full(5, fstat, 'd,p');
-  partial(262, newfstatat, 'AT_EMPTY_PATH on a descriptor; paths need the VFS (issue 5)', 'd,s,p,x');
-  partial(332, statx, 'AT_EMPTY_PATH on a descriptor; paths need the VFS (issue 5)', 'd,s,x,x,p');
+  full(17, pread64, 'd,p,u,d');
+  full(18, pwrite64, 'd,p,u,d');
+  full(295, preadv, 'd,v,d,d');
+  full(296, pwritev, 'd,v,d,d');
+  partial(327, preadv2, 'flags must be 0', 'd,v,d,d,x');
+  partial(328, pwritev2, 'flags must be 0', 'd,v,d,d,x');
   full(8, lseek, 'd,d,d');
   partial(16, ioctl, 'TCGETS and TIOCGWINSZ on a terminal, FIOCLEX/FIONCLEX; ENOTTY otherwise', 'd,i,p');
-  partial(72, fcntl, 'descriptor and status flags, F_DUPFD*, F_GETPIPE_SZ; no locks', 'd,d,x');
+  partial(72, fcntl, 'descriptor and status flags, F_DUPFD*, F_GETPIPE_SZ, record and OFD locks; F_SETLKW does not wait', 'd,d,x');
   full(32, dup, 'd');
   full(33, dup2, 'd,d');
   full(292, dup3, 'd,d,x');
   full(7, poll, 'p,u,d');
   partial(271, ppoll, 'the signal mask argument is ignored', 'p,u,p,p,u');
-  full(79, getcwd, 'p,u');
-  partial(89, readlink, '/proc/self/exe only until the VFS (issue 5)', 's,p,d');
-  partial(267, readlinkat, '/proc/self/exe only until the VFS (issue 5)', 'd,s,p,d');
-  const noPath = (pathArg: number) => (t: Task, a: SyscallArgs) => noFilesystem(t, a, pathArg);
-  partial(2, noPath(0), 'no filesystem until the Gofer (issue 5): every path is ENOENT', 's,x,x');
-  partial(257, noPath(1), 'no filesystem until the Gofer (issue 5): every path is ENOENT', 'd,s,x,x');
-  partial(4, noPath(0), 'no filesystem until the Gofer (issue 5): every path is ENOENT', 's,p');
-  partial(6, noPath(0), 'no filesystem until the Gofer (issue 5): every path is ENOENT', 's,p');
-  partial(21, noPath(0), 'no filesystem until the Gofer (issue 5): every path is ENOENT', 's,d');
-  partial(269, noPath(1), 'no filesystem until the Gofer (issue 5): every path is ENOENT', 'd,s,d');
-  partial(439, noPath(1), 'no filesystem until the Gofer (issue 5): every path is ENOENT', 'd,s,d,x');
 }

@@ -1,5 +1,6 @@
 // index.ts fills the syscall table from every subsystem's file.
 import { register as file } from './file.js';
+import { register as fs } from './fs.js';
 import { register as futex } from './futex.js';
 import { register as mm } from './mm.js';
 import { register as process } from './process.js';
@@ -9,6 +10,7 @@ import { unsupported } from './table.js';
 
 export function registerAll(): void {
   file();
+  fs();
   futex();
   mm();
   process();

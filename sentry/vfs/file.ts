@@ -1,19 +1,25 @@
-// file.ts: file descriptions and the fd table. Until the VFS lands (issue
-// 5) the only files are the standard streams a sandbox is given.
+// file.ts: file descriptions (what an fd refers to) and the fd table: the
+// standard streams a sandbox is given, and the base every open file of the
+// VFS extends.
 import { fstatSync, read as fsRead, write as fsWrite } from 'node:fs';
 import { isatty } from 'node:tty';
-import { EBADF, EIO, EMFILE, EPIPE, ESPIPE } from '../errno.js';
+import { EBADF, EINVAL, EIO, EMFILE, ENOTDIR, EPIPE, ESPIPE } from '../errno.js';
+import type { Attr, DirEntry, VNode } from './node.js';
+import type { Dentry } from './vfs.js';
+import { dropOwner } from './locks.js';
 
 export const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3;
 export const O_APPEND = 0x400, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
 export const S_IFIFO = 0o010000, S_IFCHR = 0o020000, S_IFREG = 0o100000;
 
-/** Stat is what fstat reports for a file. */
-export interface Stat {
-  dev: number; ino: number; mode: number; nlink: number; uid: number; gid: number; rdev: number;
-  size: number; blksize: number; blocks: number;
-  atimeMs: number; mtimeMs: number; ctimeMs: number;
-}
+export const O_PATH = 0o10000000, O_DIRECTORY = 0o200000, O_NOFOLLOW = 0o400000;
+export const O_CREAT = 0o100, O_EXCL = 0o200, O_NOCTTY = 0o400, O_TRUNC = 0o1000, O_TMPFILE = 0o20000000;
+export const O_DSYNC = 0o10000, O_SYNC = 0o4010000, O_DIRECT = 0o40000, O_LARGEFILE = 0o100000, O_NOATIME = 0o1000000;
+
+/** Stat is what fstat reports for a file: a node's attributes. */
+export type Stat = Attr;
+
+export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE = 4;
 
 /**
  * FileDescription is an open file: what read, write, fstat, lseek and
@@ -32,12 +38,39 @@ export abstract class FileDescription {
   get writable(): boolean {
     return (this.statusFlags & O_ACCMODE) !== O_RDONLY;
   }
+  /** node is the VFS node the description opened, and path its path then; none for streams. */
+  node: VNode | undefined;
+  dentry: Dentry | undefined;
+  path = '';
   read(_max: number): Uint8Array | Promise<Uint8Array> {
     throw EBADF;
   }
   write(_data: Uint8Array): number | Promise<number> {
     throw EBADF;
   }
+  /** positional is true for files that pread and pwrite can address (not pipes or streams: ESPIPE). */
+  get positional(): boolean {
+    return false;
+  }
+  /** pread and pwrite act at an offset, leaving the file offset alone. */
+  pread(_offset: number, _max: number): Uint8Array | Promise<Uint8Array> {
+    throw ESPIPE;
+  }
+  pwrite(_offset: number, _data: Uint8Array): number | Promise<number> {
+    throw ESPIPE;
+  }
+  /** getdents returns the next directory entries (at most `max`), "." and ".." first. */
+  getdents(_max: number): DirEntry[] | Promise<DirEntry[]> {
+    throw ENOTDIR;
+  }
+  /** truncate sets the size of a file opened for writing. */
+  truncate(_size: number): void | Promise<void> {
+    throw EINVAL;
+  }
+  /** sync flushes what was written (fsync). */
+  sync(): void | Promise<void> {}
+  /** release is called when the last fd for the description closes. */
+  release(): void {}
   /** readReady says whether a read would return now (data or end of file). */
   readReady(): boolean {
     return true;
@@ -46,21 +79,21 @@ export abstract class FileDescription {
   waitReadable(): Promise<void> {
     return Promise.resolve();
   }
-  seek(_offset: number, _whence: number): number {
+  seek(_offset: number, _whence: number): number | Promise<number> {
     throw ESPIPE;
   }
   /** hostTty is the host terminal's fd when this file is one, for terminal ioctls. */
   hostTty(): number | undefined {
     return undefined;
   }
-  abstract stat(): Stat;
+  abstract stat(): Stat | Promise<Stat>;
 }
 
 function pipeStat(): Stat {
-  const now = Date.now();
+  const now = BigInt(Date.now()) * 1_000_000n;
   return {
     dev: 12, ino: 1, mode: S_IFIFO | 0o600, nlink: 1, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0,
-    rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now,
+    rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeNs: now, mtimeNs: now, ctimeNs: now,
   };
 }
 
@@ -100,10 +133,11 @@ export class CollectOutput extends FileDescription {
 }
 
 function hostStat(fd: number): Stat {
-  const s = fstatSync(fd);
+  const s = fstatSync(fd, { bigint: true });
   return {
-    dev: s.dev, ino: s.ino, mode: s.mode, nlink: s.nlink, uid: s.uid, gid: s.gid, rdev: s.rdev,
-    size: s.size, blksize: s.blksize, blocks: s.blocks, atimeMs: s.atimeMs, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs,
+    dev: Number(s.dev), ino: Number(s.ino), mode: Number(s.mode), nlink: Number(s.nlink), uid: Number(s.uid), gid: Number(s.gid),
+    rdev: Number(s.rdev), size: Number(s.size), blksize: Number(s.blksize), blocks: Number(s.blocks),
+    atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs,
   };
 }
 
@@ -227,7 +261,37 @@ export class FdTable {
   }
 
   close(fd: number): void {
-    if (fd < 0 || !this.fds[fd]) throw EBADF;
+    const e = fd >= 0 ? this.fds[fd] : undefined;
+    if (!e) throw EBADF;
     this.fds[fd] = undefined;
+    this.drop(e.file);
+  }
+
+  /** installAt replaces whatever is at fd, releasing what it held. */
+  replace(fd: number, file: FileDescription, cloexec: boolean): void {
+    const old = this.fds[fd];
+    this.installAt(fd, file, cloexec);
+    if (old) this.drop(old.file);
+  }
+
+  /** drop releases a description no fd refers to any more. */
+  private drop(file: FileDescription): void {
+    if (this.fds.some((e) => e?.file === file)) return;
+    if (file.node) dropOwner(file.node, file);
+    file.release();
+  }
+
+  /** entries lists the open fds in order, for /proc/self/fd and close_range. */
+  entries(): [number, FdEntry][] {
+    const out: [number, FdEntry][] = [];
+    this.fds.forEach((e, fd) => {
+      if (e) out.push([fd, e]);
+    });
+    return out;
+  }
+
+  /** closeAll closes every fd (the end of a run). */
+  closeAll(): void {
+    for (const [fd] of this.entries()) this.close(fd);
   }
 }

@@ -78,6 +78,20 @@ static inline const char *errname(long r)
 	case ERANGE: return "ERANGE";
 	case ENOSYS: return "ENOSYS";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case ENOTDIR: return "ENOTDIR";
+	case EISDIR: return "EISDIR";
+	case ENOTEMPTY: return "ENOTEMPTY";
+	case ELOOP: return "ELOOP";
+	case ENAMETOOLONG: return "ENAMETOOLONG";
+	case EROFS: return "EROFS";
+	case EXDEV: return "EXDEV";
+	case EMLINK: return "EMLINK";
+	case ENOSPC: return "ENOSPC";
+	case EFBIG: return "EFBIG";
+	case ENXIO: return "ENXIO";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case ESTALE: return "ESTALE";
+	case EBUSY: return "EBUSY";
 	default: return r < 0 && r > -4096 ? "E?" : "no error";
 	}
 }

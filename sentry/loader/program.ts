@@ -1,0 +1,79 @@
+// program.ts finds and reads the program to run, in the sandbox's own
+// file tree (through the VFS, so through the Gofer): the Sentry opens no
+// host file itself.
+import { S_IFDIR, S_IFMT, S_IFREG } from '../vfs/node.js';
+import { O_RDONLY } from '../vfs/file.js';
+import { SyscallError } from '../errno.js';
+import type { Dentry, Vfs } from '../vfs/vfs.js';
+
+/** LoadError is a program that cannot be run, with a message for the user. */
+export class LoadError extends Error {
+  constructor(message: string, readonly errno: number) {
+    super(message);
+  }
+}
+
+/** MAX_PROGRAM is the largest program file the loader reads (1 GiB). */
+const MAX_PROGRAM = 1 << 30;
+
+/**
+ * findProgram resolves a program name as execvp would: a name with a
+ * slash is a path (relative to cwd); otherwise it is searched in the PATH
+ * given. It returns the path that names it and its dentry.
+ */
+export async function findProgram(vfs: Vfs, cwd: Dentry, name: string, path: string): Promise<{ path: string; dentry: Dentry }> {
+  if (name.includes('/')) {
+    const abs = name.startsWith('/') ? name : (cwd.path === '/' ? '' : cwd.path) + '/' + name;
+    return { path: abs, dentry: await resolveProgram(vfs, cwd, abs) };
+  }
+  for (const dir of path.split(':')) {
+    if (!dir) continue;
+    const candidate = `${dir.replace(/\/$/, '')}/${name}`;
+    try {
+      const d = await vfs.resolve(cwd, candidate, { follow: true });
+      if (((await d.node.attr()).mode & S_IFMT) === S_IFREG) return { path: candidate, dentry: d };
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new LoadError(`${name}: command not found`, 2);
+}
+
+async function resolveProgram(vfs: Vfs, cwd: Dentry, path: string): Promise<Dentry> {
+  try {
+    return await vfs.resolve(cwd, path, { follow: true });
+  } catch (err) {
+    const code = err instanceof SyscallError ? err.code : String(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new LoadError(`${path}: no such file or directory`, 2);
+    throw new LoadError(`${path}: cannot be read (${code})`, 13);
+  }
+}
+
+/** readProgram reads a program file whole, checking it is a regular, executable file. */
+export async function readProgram(vfs: Vfs, d: Dentry, path: string): Promise<Buffer> {
+  const a = await d.node.attr();
+  const type = a.mode & S_IFMT;
+  if (type === S_IFDIR) throw new LoadError(`${path}: is a directory`, 21);
+  if (type !== S_IFREG) throw new LoadError(`${path}: is not a regular file`, 13);
+  if ((a.mode & 0o111) === 0) throw new LoadError(`${path}: permission denied (not executable)`, 13);
+  if (a.size > MAX_PROGRAM) throw new LoadError(`${path}: is larger than 1 GiB`, 7);
+  const f = await vfs.openDentry(d, O_RDONLY);
+  try {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = await f.pread(total, 4 << 20);
+      if (chunk.length === 0) break;
+      parts.push(chunk);
+      total += chunk.length;
+      if (total > MAX_PROGRAM) throw new LoadError(`${path}: is larger than 1 GiB`, 7);
+    }
+    return Buffer.concat(parts, total);
+  } catch (err) {
+    if (err instanceof LoadError) throw err;
+    const code = err instanceof SyscallError ? err.code : String(err);
+    throw new LoadError(`${path}: cannot be read (${code})`, 13);
+  } finally {
+    f.release();
+  }
+}

@@ -1,0 +1,112 @@
+// procfs.ts: /proc as the sandbox's programs see it. It shows the
+// sandbox's own tasks only, never the host's processes, and the machine
+// as the sandbox presents it.
+import { cpus } from 'node:os';
+import { SynDir, SynFile, SynLink } from './synthetic.js';
+import type { Caller, VNode } from './node.js';
+import type { FileDescription } from './file.js';
+import type { Mount } from './vfs.js';
+
+const PROC_SUPER_MAGIC = 0x9fa0;
+const PROC_DEV = 0x16;
+
+/** ProcTask is what procfs shows of one task. */
+export interface ProcTask {
+  pid: number;
+  ppid: number;
+  comm: string;
+  exe: string;
+  cwd(): string;
+  cmdline: Uint8Array;
+  environ: Uint8Array;
+  uid: number;
+  gid: number;
+  fds(): [number, FileDescription][];
+  fd(n: number): FileDescription | undefined;
+  /** maps is /proc/PID/maps's text. */
+  maps(): string;
+  /** vmKb is the task's committed memory, for status. */
+  vmKb(): number;
+}
+
+/** ProcSource is what procfs reads from the sandbox. */
+export interface ProcSource {
+  tasks(): ProcTask[];
+  mounts(): Mount[];
+  memoryLimit: number;
+  committed(): number;
+  startedMs: number;
+}
+
+/** fdTarget is what readlink shows for an fd: a path, or a pipe or stream's name. */
+function fdTarget(f: FileDescription): string {
+  if (f.dentry) return f.dentry.path;
+  return `pipe:[${(f as { id?: number }).id ?? 1}]`;
+}
+
+export function procfs(src: ProcSource): VNode {
+  const d = (entries: () => Map<string, VNode>, mode = 0o555) => new SynDir(PROC_DEV, PROC_SUPER_MAGIC, entries, mode);
+  const f = (render: () => string | Uint8Array) => new SynFile(PROC_DEV, PROC_SUPER_MAGIC, render);
+  const l = (target: (c: Caller | undefined) => string, stands?: (c: Caller | undefined) => FileDescription | undefined) =>
+    new SynLink(PROC_DEV, PROC_SUPER_MAGIC, target, stands);
+
+  const mountsText = () => src.mounts().map((m) => `${m.source} ${m.target} ${m.fstype} ${m.readOnly ? 'ro' : 'rw'},relatime 0 0\n`).join('');
+
+  const taskDir = (t: ProcTask): VNode => {
+    const fdDir = d(() => new Map(t.fds().map(([n, file]) => [String(n), l(() => fdTarget(file), () => file)])), 0o500);
+    return d(() => new Map<string, VNode>([
+      ['exe', l(() => t.exe)],
+      ['cwd', l(() => t.cwd())],
+      ['root', l(() => '/')],
+      ['fd', fdDir],
+      ['cmdline', f(() => t.cmdline)],
+      ['environ', f(() => t.environ)],
+      ['comm', f(() => `${t.comm}\n`)],
+      ['maps', f(() => t.maps())],
+      ['mounts', f(mountsText)],
+      ['status', f(() => [
+        `Name:\t${t.comm}`, 'Umask:\t0022', 'State:\tR (running)', `Tgid:\t${t.pid}`, 'Ngid:\t0', `Pid:\t${t.pid}`, `PPid:\t${t.ppid}`,
+        'TracerPid:\t0', `Uid:\t${t.uid}\t${t.uid}\t${t.uid}\t${t.uid}`, `Gid:\t${t.gid}\t${t.gid}\t${t.gid}\t${t.gid}`,
+        'FDSize:\t64', 'Groups:\t', `VmSize:\t${t.vmKb()} kB`, `VmRSS:\t${t.vmKb()} kB`, 'Threads:\t1', '',
+      ].join('\n'))],
+      ['stat', f(() => `${t.pid} (${t.comm}) R ${t.ppid} ${t.pid} ${t.pid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 ${t.vmKb() * 1024} 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`)],
+    ]));
+  };
+
+  const kernel = d(() => new Map<string, VNode>([
+    ['hostname', f(() => 'tvisor\n')],
+    ['ostype', f(() => 'Linux\n')],
+    ['osrelease', f(() => '6.1.0\n')],
+    ['pid_max', f(() => '4194304\n')],
+  ]));
+  const sys = d(() => new Map<string, VNode>([['kernel', kernel]]));
+
+  return d(() => {
+    const m = new Map<string, VNode>();
+    for (const t of src.tasks()) m.set(String(t.pid), taskDir(t));
+    const self = (c: Caller | undefined) => (c ? String(c.pid) : '');
+    m.set('self', l(self));
+    m.set('thread-self', l((c) => (c ? `${c.pid}/task/${c.pid}` : '')));
+    m.set('mounts', l(() => 'self/mounts'));
+    m.set('cpuinfo', f(() => cpus().map((c, i) => [
+      `processor\t: ${i}`, 'vendor_id\t: GenuineIntel', `model name\t: ${c.model}`, `cpu MHz\t\t: ${c.speed.toFixed(3)}`,
+      'cache size\t: 0 KB', `cpu cores\t: ${cpus().length}`, 'fpu\t\t: yes', '', '',
+    ].join('\n')).join('')));
+    m.set('meminfo', f(() => {
+      const kb = (n: number) => `${Math.floor(n / 1024)} kB`.padStart(11);
+      const total = src.memoryLimit;
+      const free = Math.max(0, total - src.committed());
+      return [`MemTotal:${kb(total)}`, `MemFree:${kb(free)}`, `MemAvailable:${kb(free)}`, `Buffers:${kb(0)}`, `Cached:${kb(0)}`,
+        `SwapTotal:${kb(0)}`, `SwapFree:${kb(0)}`, ''].join('\n');
+    }));
+    m.set('uptime', f(() => {
+      const up = (Date.now() - src.startedMs) / 1000;
+      return `${up.toFixed(2)} ${up.toFixed(2)}\n`;
+    }));
+    m.set('loadavg', f(() => `0.00 0.00 0.00 1/${src.tasks().length} ${src.tasks().length}\n`));
+    m.set('version', f(() => 'Linux version 6.1.0 (tvisor) #1 SMP tvisor\n'));
+    m.set('filesystems', f(() => 'nodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\toverlay\n\tgofer\n'));
+    m.set('sys', sys);
+    return m;
+  });
+}

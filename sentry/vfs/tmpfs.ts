@@ -1,0 +1,284 @@
+// tmpfs.ts: a filesystem in the Sentry's memory. It is the overlay's
+// upper layer (the program's writes to the root), /dev/shm, and the
+// skeleton of devfs. A directory also keeps whiteouts and an opaque flag,
+// which only the overlay uses.
+import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EXDEV } from '../errno.js';
+import { RegularFile, Directory, PathFile, type FileData } from './open-file.js';
+import { O_ACCMODE, O_PATH, O_RDONLY, O_TRUNC, type FileDescription } from './file.js';
+import {
+  S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, VNode, dtype, nowNs,
+  type Attr, type Creds, type DirEntry, type SetAttr, type StatFs,
+} from './node.js';
+
+/** TMPFS_MAGIC is statfs's f_type for tmpfs. */
+const TMPFS_MAGIC = 0x01021994;
+/** MAX_TMP_FILE bounds one file's size (the sandbox's memory limit bounds them all). */
+const MAX_TMP_FILE = 2 ** 31;
+
+let nextDev = 0x100;
+
+/** Tmpfs is one instance: its device number and inode numbers. */
+export class Tmpfs {
+  readonly dev = nextDev++;
+  private nextIno = 1;
+  constructor(readonly name = 'tmpfs') {}
+  ino(): number {
+    return this.nextIno++;
+  }
+  /** root makes the instance's root directory. */
+  root(mode = 0o1777, creds: Creds = { uid: 0, gid: 0 }): TmpDir {
+    return new TmpDir(this, mode, creds);
+  }
+}
+
+/** TmpNode holds the attributes every tmpfs node has. */
+export abstract class TmpNode extends VNode {
+  readonly a: Attr;
+  constructor(readonly fs: Tmpfs, mode: number, creds: Creds) {
+    super();
+    const now = nowNs();
+    this.a = {
+      dev: fs.dev, ino: fs.ino(), mode, nlink: 1, uid: creds.uid, gid: creds.gid, rdev: 0,
+      size: 0, blksize: 4096, blocks: 0, atimeNs: now, mtimeNs: now, ctimeNs: now,
+    };
+  }
+
+  attr(): Promise<Attr> {
+    return Promise.resolve({ ...this.a });
+  }
+
+  override async setattr(s: SetAttr): Promise<void> {
+    const a = this.a;
+    if (s.size !== undefined) await this.resize(s.size);
+    if (s.mode !== undefined) a.mode = (a.mode & S_IFMT) | (s.mode & 0o7777);
+    if (s.uid !== undefined) a.uid = s.uid;
+    if (s.gid !== undefined) a.gid = s.gid;
+    if (s.atimeNs !== undefined) a.atimeNs = s.atimeNs;
+    if (s.mtimeNs !== undefined) a.mtimeNs = s.mtimeNs;
+    a.ctimeNs = nowNs();
+  }
+
+  protected resize(_size: number): void | Promise<void> {
+    throw (this.a.mode & S_IFMT) === S_IFDIR ? EISDIR : EINVAL;
+  }
+
+  override statfs(): Promise<StatFs> {
+    return Promise.resolve({
+      type: TMPFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, frsize: 4096, flags: 0x20,
+    });
+  }
+
+  touch(): void {
+    this.a.mtimeNs = this.a.ctimeNs = nowNs();
+  }
+}
+
+/** TmpFile is a regular file: its bytes in one growable buffer. */
+export class TmpFile extends TmpNode implements FileData {
+  private bytes = new Uint8Array(0);
+
+  constructor(fs: Tmpfs, mode: number, creds: Creds) {
+    super(fs, S_IFREG | (mode & 0o7777), creds);
+  }
+
+  /** contents returns the file's bytes (a view; for copying). */
+  contents(): Uint8Array {
+    return this.bytes.subarray(0, this.a.size);
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    const end = Math.min(this.a.size, offset + length);
+    return offset >= end ? new Uint8Array(0) : this.bytes.slice(offset, end);
+  }
+
+  write(offset: number, data: Uint8Array, append: boolean): number {
+    const at = append ? this.a.size : offset;
+    const end = at + data.length;
+    if (end > MAX_TMP_FILE) throw EFBIG;
+    this.reserve(end);
+    this.bytes.set(data, at);
+    if (end > this.a.size) this.setSize(end);
+    this.touch();
+    return data.length;
+  }
+
+  size(): number {
+    return this.a.size;
+  }
+
+  truncate(size: number): void {
+    this.resize(size);
+    this.touch();
+  }
+
+  protected override resize(size: number): void {
+    if (size < 0) throw EINVAL;
+    if (size > MAX_TMP_FILE) throw EFBIG;
+    if (size > this.a.size) {
+      this.reserve(size);
+      this.bytes.fill(0, this.a.size, size);
+    }
+    this.setSize(size);
+  }
+
+  private setSize(size: number): void {
+    this.a.size = size;
+    this.a.blocks = Math.ceil(size / 4096) * 8;
+  }
+
+  private reserve(n: number): void {
+    if (n <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(n, Math.min(this.bytes.length * 2, MAX_TMP_FILE)));
+    grown.set(this.bytes.subarray(0, this.a.size));
+    this.bytes = grown;
+  }
+
+  async open(flags: number): Promise<FileDescription> {
+    if (flags & O_PATH) return new PathFile(this, flags);
+    if (flags & O_TRUNC && (flags & O_ACCMODE) !== O_RDONLY) this.truncate(0);
+    return new RegularFile(this, this, flags);
+  }
+}
+
+export class TmpSymlink extends TmpNode {
+  constructor(fs: Tmpfs, readonly target: string, creds: Creds) {
+    super(fs, S_IFLNK | 0o777, creds);
+    this.a.size = Buffer.byteLength(target);
+  }
+  override readlink(): Promise<string> {
+    return Promise.resolve(this.target);
+  }
+  async open(flags: number): Promise<FileDescription> {
+    return new PathFile(this, flags);
+  }
+}
+
+/** TmpDir is a directory: its names, and for the overlay its whiteouts. */
+export class TmpDir extends TmpNode {
+  readonly entries = new Map<string, TmpNode>();
+  /** whiteouts hide names of the overlay's lower layer. */
+  readonly whiteouts = new Set<string>();
+  /** opaque hides the whole lower directory (it was removed and made again). */
+  opaque = false;
+  /** up is the parent directory, for "..". */
+  up: TmpDir | undefined;
+
+  constructor(fs: Tmpfs, mode: number, creds: Creds) {
+    super(fs, S_IFDIR | (mode & 0o7777), creds);
+    this.a.nlink = 2;
+    this.a.size = 4096;
+  }
+
+  override lookup(name: string): Promise<VNode | undefined> {
+    return Promise.resolve(this.entries.get(name));
+  }
+
+  override readdir(): Promise<DirEntry[]> {
+    return Promise.resolve([...this.entries].map(([name, n]) => ({ name, ino: n.a.ino, type: dtype(n.a.mode) })));
+  }
+
+  private add(name: string, node: TmpNode): void {
+    if (this.entries.has(name)) throw EEXIST;
+    this.entries.set(name, node);
+    this.whiteouts.delete(name);
+    if (node instanceof TmpDir) {
+      node.up = this;
+      this.a.nlink++;
+    }
+    this.touch();
+  }
+
+  override async create(name: string, mode: number, creds: Creds): Promise<VNode> {
+    const f = new TmpFile(this.fs, mode, creds);
+    this.add(name, f);
+    return f;
+  }
+
+  override async mkdir(name: string, mode: number, creds: Creds): Promise<VNode> {
+    const d = new TmpDir(this.fs, mode, creds);
+    this.add(name, d);
+    return d;
+  }
+
+  override async symlink(name: string, target: string, creds: Creds): Promise<VNode> {
+    const l = new TmpSymlink(this.fs, target, creds);
+    this.add(name, l);
+    return l;
+  }
+
+  override async link(name: string, target: VNode): Promise<void> {
+    if (!(target instanceof TmpNode) || target.fs !== this.fs) throw EXDEV;
+    if (target instanceof TmpDir) throw EINVAL;
+    this.add(name, target);
+    target.a.nlink++;
+    target.a.ctimeNs = nowNs();
+  }
+
+  override async unlink(name: string): Promise<void> {
+    const n = this.entries.get(name);
+    if (!n) throw ENOENT;
+    if (n instanceof TmpDir) throw EISDIR;
+    this.entries.delete(name);
+    n.a.nlink--;
+    n.a.ctimeNs = nowNs();
+    this.touch();
+  }
+
+  override async rmdir(name: string): Promise<void> {
+    const n = this.entries.get(name);
+    if (!n) throw ENOENT;
+    if (!(n instanceof TmpDir)) throw ENOTDIR;
+    if (n.entries.size > 0) throw ENOTEMPTY;
+    this.entries.delete(name);
+    this.a.nlink--;
+    n.a.nlink = 0;
+    this.touch();
+  }
+
+  /** take removes a name without the checks of unlink (a rename's source). */
+  take(name: string): TmpNode | undefined {
+    const n = this.entries.get(name);
+    if (!n) return undefined;
+    this.entries.delete(name);
+    if (n instanceof TmpDir) this.a.nlink--;
+    this.touch();
+    return n;
+  }
+
+  override async rename(name: string, newDir: VNode, newName: string, flags: number): Promise<void> {
+    if (!(newDir instanceof TmpDir) || newDir.fs !== this.fs) throw EXDEV;
+    const n = this.entries.get(name);
+    if (!n) throw ENOENT;
+    const existing = newDir.entries.get(newName);
+    if (flags & 2 /* RENAME_EXCHANGE */) {
+      if (!existing) throw ENOENT;
+      this.entries.set(name, existing);
+      newDir.entries.set(newName, n);
+      if (existing instanceof TmpDir) existing.up = this;
+      if (n instanceof TmpDir) n.up = newDir;
+      return;
+    }
+    if (existing) {
+      if (flags & 1 /* RENAME_NOREPLACE */) throw EEXIST;
+      if (existing === n) return;
+      if (n instanceof TmpDir) {
+        if (!(existing instanceof TmpDir)) throw ENOTDIR;
+        if (existing.entries.size > 0) throw ENOTEMPTY;
+      } else if (existing instanceof TmpDir) {
+        throw EISDIR;
+      }
+      newDir.take(newName);
+      existing.a.nlink = existing instanceof TmpDir ? 0 : existing.a.nlink - 1;
+    }
+    // A directory may not move into itself or below.
+    for (let d: TmpDir | undefined = newDir; d; d = d.up) if (d === n) throw EINVAL;
+    this.take(name);
+    newDir.add(newName, n);
+  }
+
+  async open(flags: number): Promise<FileDescription> {
+    if (flags & O_PATH) return new PathFile(this, flags);
+    if ((flags & O_ACCMODE) !== O_RDONLY) throw EISDIR;
+    return new Directory(this, flags, this.up ?? this);
+  }
+}
