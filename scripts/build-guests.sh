@@ -9,16 +9,17 @@
 #   hello             -> bin/hello.dynamic   (dynamically linked glibc; for the error test)
 #   bin/elf32         -> a minimal 32-bit i386 ELF header (rejected by the loader)
 #   bin/notelf        -> an executable text file that is not ELF
-# test/guests/guest.h is the helpers' header that guests #include: never built
-# on its own (only *.c are), but every target built from C is rebuilt when it changes.
-# A target is skipped when it is newer than its source, guest.h and this script.
+# test/guests/guest.h is the helpers' header that guests #include, and
+# test/guests/fs.h the one the fs_* guests add: not guests, never built on their
+# own (only *.c are), but every target built from C is rebuilt when one changes.
+# A target is skipped when it is newer than its source, guest.h, fs.h and this script.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/test/guests"
 BIN="$SRC/bin"
 SELF="$ROOT/scripts/build-guests.sh"
-HEADER="$SRC/guest.h"
+HEADERS=("$SRC/guest.h" "$SRC/fs.h")
 mkdir -p "$BIN"
 
 # up_to_date TARGET SOURCE...: true when TARGET exists and is newer than every SOURCE.
@@ -36,7 +37,7 @@ up_to_date() {
 # The source goes where an argument @SRC@ is, else at the end.
 build() {
   local target="$1" source="$2"; shift 2
-  if up_to_date "$target" "$source" "$HEADER" "$SELF"; then
+  if up_to_date "$target" "$source" "${HEADERS[@]}" "$SELF"; then
     return 0
   fi
   echo "  CC  ${target#"$ROOT"/}"

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { Sandbox } from '../index.js';
-import { exited, guestPath, platforms, runBoth, runNative, sandboxTest } from './helpers.js';
+import { childPids, exited, guestPath, platforms, runBoth, runNative, sandboxTest } from './helpers.js';
 
 const BUSYBOX = '/bin/busybox';
 const ENV = ['PATH=/usr/bin:/bin'];
@@ -224,3 +224,16 @@ for (const platform of platforms) {
     });
   }
 }
+
+test.serial('a dead Gofer ends the run with a clear error and leaves nothing running', async (t) => {
+  const sb = await Sandbox.create({ platform: 'ptrace' });
+  // The sandbox's Gofer and the spare are this process's node children.
+  const gofers = childPids(process.pid, 'node');
+  t.true(gofers.length >= 1);
+  for (const pid of gofers) process.kill(pid, 'SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const err = await t.throwsAsync(sb.run([BUSYBOX, 'cat', '/etc/os-release']));
+  t.regex(err!.message, /^the file server \(Gofer\) exited \(SIGKILL\)$/);
+  await sb.close();
+  for (const pid of gofers) t.false(existsSync(`/proc/${pid}/status`) && readFileSync(`/proc/${pid}/status`, 'utf8').includes('State:\tZ'), `gofer ${pid} is a zombie`);
+});

@@ -17,33 +17,9 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "fs.h"
 
 #define X_FALLOC_FL_KEEP_SIZE 1
-
-static char base[64];
-
-/* The path of name under base, in one of 8 rotating buffers. */
-static const char *at(const char *name)
-{
-	static char bufs[8][128];
-	static int next;
-	char *b = bufs[next++ & 7];
-	snprintf(b, sizeof bufs[0], "%s/%s", base, name);
-	return b;
-}
-
-static long open_ok(const char *path, int flags, int mode)
-{
-	long fd = S3(SYS_open, path, flags, mode);
-	if (fd < 0)
-		fail("open(%s, 0%o) = %ld (%s)", path, flags, fd, errname(fd));
-	return fd;
-}
-
-static void close_ok(long fd)
-{
-	expect_eq(S1(SYS_close, fd), 0, "close");
-}
 
 static long size_of(long fd)
 {
@@ -66,22 +42,13 @@ static void expect_content(long fd, const char *want, long n)
 	CHECK(memcmp(got, want, n) == 0, "content differs: got \"%.*s\"", (int)n, got);
 }
 
-static void write_file(const char *path, const char *text)
-{
-	long fd = open_ok(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	expect_eq(S3(SYS_write, fd, text, strlen(text)), strlen(text), "write the file's text");
-	close_ok(fd);
-}
-
 int main(void)
 {
 	char buf[8192];
 	long fd, fd2, dirfd;
 
 	current = "setup";
-	S1(SYS_umask, 022);
-	snprintf(base, sizeof base, "/tmp/tvisor-fs-%ld-basic", S0(SYS_getpid));
-	expect_eq(S2(SYS_mkdir, base, 0700), 0, "mkdir base");
+	make_base("basic");
 	ok();
 
 	current = "open";
@@ -453,7 +420,7 @@ int main(void)
 	ok();
 
 	current = "cleanup";
-	expect_eq(S1(SYS_rmdir, base), 0, "rmdir base");
+	remove_base();
 	ok();
 
 	out("all ok\n");

@@ -12,30 +12,7 @@
 #include <unistd.h>
 
 #include "guest.h"
-
-#define X_DT_DIR 4
-
-/* The kernel's struct linux_dirent64, without its name. */
-struct dirent64_head {
-	uint64_t d_ino;
-	int64_t d_off;
-	uint16_t d_reclen;
-	uint8_t d_type;
-	char d_name[];
-};
-
-static long open_ok(const char *path, int flags)
-{
-	long fd = S3(SYS_open, path, flags, 0);
-	if (fd < 0)
-		fail("open(%s, 0%o) = %ld (%s)", path, flags, fd, errname(fd));
-	return fd;
-}
-
-static void close_ok(long fd)
-{
-	expect_eq(S1(SYS_close, fd), 0, "close");
-}
+#include "fs.h"
 
 /* Expect path to be the character device major:minor, mode 0666. */
 static void expect_chardev(const char *path, unsigned major, unsigned minor)
@@ -63,7 +40,7 @@ int main(void)
 	struct stat st;
 
 	current = "/etc/os-release";
-	fd = open_ok("/etc/os-release", O_RDONLY);
+	fd = open_ok("/etc/os-release", O_RDONLY, 0);
 	n = 0;
 	while ((r = S3(SYS_read, fd, buf + n, sizeof buf - 1 - n)) > 0)
 		n += r;
@@ -83,7 +60,7 @@ int main(void)
 	current = "/bin/busybox";
 	expect_eq(S2(SYS_stat, "/bin/busybox", &st), 0, "stat /bin/busybox");
 	CHECK(S_ISREG(st.st_mode) && (st.st_mode & 0111), "/bin/busybox: mode 0%o", st.st_mode);
-	fd = open_ok("/bin/busybox", O_RDONLY);
+	fd = open_ok("/bin/busybox", O_RDONLY, 0);
 	n = 0;
 	while ((r = S3(SYS_read, fd, buf, sizeof buf)) > 0) {
 		if (n == 0)
@@ -100,7 +77,7 @@ int main(void)
 	ok();
 
 	current = "root directory";
-	fd = open_ok("/", O_RDONLY | O_DIRECTORY);
+	fd = open_ok("/", O_RDONLY | O_DIRECTORY, 0);
 	{
 		const char *want[] = { ".", "..", "bin", "dev", "etc", "proc", "tmp", "usr" };
 		int found[8] = { 0 };
@@ -125,13 +102,13 @@ int main(void)
 
 	current = "/dev/null";
 	expect_chardev("/dev/null", 1, 3);
-	fd = open_ok("/dev/null", O_RDWR);
+	fd = open_ok("/dev/null", O_RDWR, 0);
 	expect_eq(S3(SYS_read, fd, buf, sizeof buf), 0, "read");
 	expect_eq(S3(SYS_write, fd, "hello", 5), 5, "write");
 	expect_eq(S4(SYS_pread64, fd, buf, 10, 100), 0, "pread64");
 	expect_eq(S3(SYS_lseek, fd, 100, SEEK_SET), 0, "lseek stays at 0");
 	close_ok(fd);
-	fd = open_ok("/dev/null", O_WRONLY);
+	fd = open_ok("/dev/null", O_WRONLY, 0);
 	expect_err(S3(SYS_read, fd, buf, 1), EBADF, "read a write-only fd");
 	close_ok(fd);
 	expect_err(S3(SYS_open, "/dev/null", O_RDONLY | O_DIRECTORY, 0), ENOTDIR, "O_DIRECTORY");
@@ -140,7 +117,7 @@ int main(void)
 
 	current = "/dev/zero";
 	expect_chardev("/dev/zero", 1, 5);
-	fd = open_ok("/dev/zero", O_RDWR);
+	fd = open_ok("/dev/zero", O_RDWR, 0);
 	memset(buf, 0xff, 4096);
 	expect_eq(S3(SYS_read, fd, buf, 4096), 4096, "read 4096");
 	CHECK(all_bytes(buf, 4096, 0), "read non-zero bytes");
@@ -150,7 +127,7 @@ int main(void)
 
 	current = "/dev/full";
 	expect_chardev("/dev/full", 1, 7);
-	fd = open_ok("/dev/full", O_RDWR);
+	fd = open_ok("/dev/full", O_RDWR, 0);
 	expect_err(S3(SYS_write, fd, "hello", 5), ENOSPC, "write");
 	memset(buf, 0xff, 100);
 	expect_eq(S3(SYS_read, fd, buf, 100), 100, "read 100");
@@ -160,7 +137,7 @@ int main(void)
 
 	current = "/dev/urandom";
 	expect_chardev("/dev/urandom", 1, 9);
-	fd = open_ok("/dev/urandom", O_RDONLY);
+	fd = open_ok("/dev/urandom", O_RDONLY, 0);
 	memset(buf, 0, 32);
 	expect_eq(S3(SYS_read, fd, buf, 16), 16, "read 16");
 	expect_eq(S3(SYS_read, fd, buf + 16, 16), 16, "read 16 more");

@@ -16,53 +16,10 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "fs.h"
 
 #define X_RENAME_NOREPLACE 1
 #define X_RENAME_EXCHANGE 2
-#define X_DT_DIR 4
-#define X_DT_REG 8
-#define X_DT_LNK 10
-
-/* The kernel's struct linux_dirent64, without its name. */
-struct dirent64_head {
-	uint64_t d_ino;
-	int64_t d_off;
-	uint16_t d_reclen;
-	uint8_t d_type;
-	char d_name[];
-};
-
-static char base[64];
-
-/* The path of name under base, in one of 8 rotating buffers. */
-static const char *at(const char *name)
-{
-	static char bufs[8][128];
-	static int next;
-	char *b = bufs[next++ & 7];
-	snprintf(b, sizeof bufs[0], "%s/%s", base, name);
-	return b;
-}
-
-static long open_ok(const char *path, int flags, int mode)
-{
-	long fd = S3(SYS_open, path, flags, mode);
-	if (fd < 0)
-		fail("open(%s, 0%o) = %ld (%s)", path, flags, fd, errname(fd));
-	return fd;
-}
-
-static void close_ok(long fd)
-{
-	expect_eq(S1(SYS_close, fd), 0, "close");
-}
-
-static void write_file(const char *path, const char *text)
-{
-	long fd = open_ok(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	expect_eq(S3(SYS_write, fd, text, strlen(text)), strlen(text), "write the file's text");
-	close_ok(fd);
-}
 
 /* Expect the file at path to hold exactly text. */
 static void expect_file(const char *path, const char *text)
@@ -73,15 +30,6 @@ static void expect_file(const char *path, const char *text)
 	close_ok(fd);
 	CHECK(n == (long)strlen(text) && memcmp(got, text, n) == 0, "%s holds \"%.*s\", not \"%s\"", path,
 	      n < 0 ? 0 : (int)n, got, text);
-}
-
-static struct stat stat_ok(const char *path)
-{
-	struct stat st;
-	long r = S2(SYS_lstat, path, &st);
-	if (r != 0)
-		fail("lstat(%s) = %ld (%s)", path, r, errname(r));
-	return st;
 }
 
 static void expect_missing(const char *path)
@@ -108,17 +56,15 @@ int main(void)
 	struct stat st;
 
 	current = "setup";
-	S1(SYS_umask, 022);
-	snprintf(base, sizeof base, "/tmp/tvisor-fs-%ld-dirs", S0(SYS_getpid));
-	expect_eq(S2(SYS_mkdir, base, 0700), 0, "mkdir base");
+	make_base("dirs");
 	ok();
 
 	current = "mkdir";
-	expect_eq(stat_ok(base).st_nlink, 2, "nlink of a new directory");
+	expect_eq(lstat_ok(base).st_nlink, 2, "nlink of a new directory");
 	expect_eq(S2(SYS_mkdir, at("d"), 0777), 0, "mkdir d");
-	st = stat_ok(at("d"));
+	st = lstat_ok(at("d"));
 	expect_eq(st.st_mode, S_IFDIR | 0755, "mode of d (0777 & ~022)");
-	expect_eq(stat_ok(base).st_nlink, 3, "nlink of the parent after mkdir");
+	expect_eq(lstat_ok(base).st_nlink, 3, "nlink of the parent after mkdir");
 	expect_err(S2(SYS_mkdir, at("d"), 0755), EEXIST, "mkdir an existing directory");
 	write_file(at("f"), "f");
 	expect_err(S2(SYS_mkdir, at("f"), 0755), EEXIST, "mkdir over a file");
@@ -127,13 +73,13 @@ int main(void)
 	expect_err(S2(SYS_mkdir, "", 0755), ENOENT, "mkdir(\"\")");
 	expect_eq(S2(SYS_mkdir, at("e/"), 0755), 0, "mkdir with a trailing slash");
 	expect_eq(S2(SYS_mkdir, at("d/sub"), 0700), 0, "mkdir d/sub");
-	expect_eq(stat_ok(at("d/sub")).st_mode, S_IFDIR | 0700, "mode of d/sub");
+	expect_eq(lstat_ok(at("d/sub")).st_mode, S_IFDIR | 0700, "mode of d/sub");
 	ok();
 
 	current = "mkdirat";
 	dirfd = open_ok(base, O_RDONLY | O_DIRECTORY, 0);
 	expect_eq(S3(SYS_mkdirat, dirfd, "g", 0750), 0, "mkdirat(dirfd, \"g\")");
-	expect_eq(stat_ok(at("g")).st_mode, S_IFDIR | 0750, "mode of g");
+	expect_eq(lstat_ok(at("g")).st_mode, S_IFDIR | 0750, "mode of g");
 	expect_err(S3(SYS_mkdirat, dirfd, "g", 0750), EEXIST, "mkdirat an existing directory");
 	fd = open_ok(at("f"), O_RDONLY, 0);
 	expect_err(S3(SYS_mkdirat, fd, "x", 0750), ENOTDIR, "mkdirat with a file as dirfd");
@@ -152,7 +98,7 @@ int main(void)
 	expect_eq(S1(SYS_rmdir, at("d/sub")), 0, "rmdir d/sub");
 	expect_missing(at("d/sub"));
 	expect_eq(S1(SYS_rmdir, at("h/")), 0, "rmdir with a trailing slash");
-	expect_eq(stat_ok(base).st_nlink, 5, "nlink of base with d, e, g");
+	expect_eq(lstat_ok(base).st_nlink, 5, "nlink of base with d, e, g");
 	ok();
 
 	current = "unlink unlinkat";
@@ -240,10 +186,10 @@ int main(void)
 
 	current = "link linkat";
 	expect_eq(S2(SYS_link, at("b"), at("l")), 0, "link b l");
-	st = stat_ok(at("b"));
+	st = lstat_ok(at("b"));
 	expect_eq(st.st_nlink, 2, "nlink of b after link");
 	{
-		struct stat st2 = stat_ok(at("l"));
+		struct stat st2 = lstat_ok(at("l"));
 		CHECK(st2.st_ino == st.st_ino && st2.st_dev == st.st_dev, "b and l are different inodes");
 	}
 	write_file(at("l"), "L");
@@ -253,16 +199,16 @@ int main(void)
 	expect_err(S2(SYS_link, base, at("z")), EPERM, "link a directory");
 	expect_err(S2(SYS_link, at("b"), at("missing/z")), ENOENT, "link into a missing directory");
 	expect_eq(S1(SYS_unlink, at("b")), 0, "unlink b");
-	expect_eq(stat_ok(at("l")).st_nlink, 1, "nlink of l after unlinking b");
+	expect_eq(lstat_ok(at("l")).st_nlink, 1, "nlink of l after unlinking b");
 	expect_eq(S5(SYS_linkat, dirfd, "l", dirfd, "m", 0), 0, "linkat(dirfd, \"l\", dirfd, \"m\")");
-	expect_eq(stat_ok(at("m")).st_nlink, 2, "nlink of m");
+	expect_eq(lstat_ok(at("m")).st_nlink, 2, "nlink of m");
 	expect_eq(S2(SYS_symlink, "l", at("s")), 0, "symlink l s");
 	expect_eq(S5(SYS_linkat, dirfd, "s", dirfd, "s2", 0), 0, "linkat of a symlink");
-	CHECK(S_ISLNK(stat_ok(at("s2")).st_mode), "linkat without AT_SYMLINK_FOLLOW did not link the symlink");
-	expect_eq(stat_ok(at("s")).st_nlink, 2, "nlink of the symlink");
+	CHECK(S_ISLNK(lstat_ok(at("s2")).st_mode), "linkat without AT_SYMLINK_FOLLOW did not link the symlink");
+	expect_eq(lstat_ok(at("s")).st_nlink, 2, "nlink of the symlink");
 	expect_eq(S5(SYS_linkat, dirfd, "s", dirfd, "t", AT_SYMLINK_FOLLOW), 0, "linkat(AT_SYMLINK_FOLLOW)");
-	CHECK(S_ISREG(stat_ok(at("t")).st_mode), "linkat with AT_SYMLINK_FOLLOW did not link the target");
-	expect_eq(stat_ok(at("l")).st_nlink, 3, "nlink of l after linkat(AT_SYMLINK_FOLLOW)");
+	CHECK(S_ISREG(lstat_ok(at("t")).st_mode), "linkat with AT_SYMLINK_FOLLOW did not link the target");
+	expect_eq(lstat_ok(at("l")).st_nlink, 3, "nlink of l after linkat(AT_SYMLINK_FOLLOW)");
 	expect_err(S5(SYS_linkat, dirfd, "l", dirfd, "z", 1), EINVAL, "linkat flags 1");
 	expect_err(S5(SYS_linkat, 99, "l", dirfd, "z", 0), EBADF, "linkat with a closed dirfd");
 	const char *gone[] = { "l", "m", "s", "s2", "t" };
@@ -398,13 +344,13 @@ int main(void)
 	current = "umask";
 	expect_eq(S1(SYS_umask, 077), 022, "umask 077");
 	write_file(at("m1"), "");
-	expect_eq(stat_ok(at("m1")).st_mode, S_IFREG | 0600, "mode of a 0644 file under umask 077");
+	expect_eq(lstat_ok(at("m1")).st_mode, S_IFREG | 0600, "mode of a 0644 file under umask 077");
 	expect_eq(S2(SYS_mkdir, at("m2"), 0777), 0, "mkdir m2");
-	expect_eq(stat_ok(at("m2")).st_mode, S_IFDIR | 0700, "mode of a 0777 directory under umask 077");
+	expect_eq(lstat_ok(at("m2")).st_mode, S_IFDIR | 0700, "mode of a 0777 directory under umask 077");
 	expect_eq(S1(SYS_umask, 0), 077, "umask 0");
 	fd = open_ok(at("m3"), O_RDWR | O_CREAT, 0666);
 	close_ok(fd);
-	expect_eq(stat_ok(at("m3")).st_mode, S_IFREG | 0666, "mode of a 0666 file under umask 0");
+	expect_eq(lstat_ok(at("m3")).st_mode, S_IFREG | 0666, "mode of a 0666 file under umask 0");
 	expect_eq(S1(SYS_umask, 01777), 0, "umask 01777");
 	expect_eq(S1(SYS_umask, 022), 0777, "umask keeps only 0777");
 	expect_eq(S1(SYS_unlink, at("m1")), 0, "unlink m1");
@@ -418,7 +364,7 @@ int main(void)
 	for (unsigned i = 0; i < sizeof files / sizeof files[0]; i++)
 		expect_eq(S1(SYS_unlink, at(files[i])), 0, files[i]);
 	expect_eq(S1(SYS_rmdir, at("ls")), 0, "rmdir ls");
-	expect_eq(S1(SYS_rmdir, base), 0, "rmdir base");
+	remove_base();
 	ok();
 
 	out("all ok\n");

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "fs.h"
 
 #define X_O_LARGEFILE 0100000 /* set by the kernel on every open of a 64-bit process */
 #define X_F_OFD_GETLK 36
@@ -26,31 +27,6 @@
 #define X_CLOSE_RANGE_UNSHARE 2
 #define X_CLOSE_RANGE_CLOEXEC 4
 #define X_TCGETS 0x5401
-
-static char base[64];
-
-/* The path of name under base, in one of 8 rotating buffers. */
-static const char *at(const char *name)
-{
-	static char bufs[8][128];
-	static int next;
-	char *b = bufs[next++ & 7];
-	snprintf(b, sizeof bufs[0], "%s/%s", base, name);
-	return b;
-}
-
-static long open_ok(const char *path, int flags, int mode)
-{
-	long fd = S3(SYS_open, path, flags, mode);
-	if (fd < 0)
-		fail("open(%s, 0%o) = %ld (%s)", path, flags, fd, errname(fd));
-	return fd;
-}
-
-static void close_ok(long fd)
-{
-	expect_eq(S1(SYS_close, fd), 0, "close");
-}
 
 static void expect_closed(long fd, const char *what)
 {
@@ -78,9 +54,7 @@ int main(void)
 	current = "setup";
 	for (int i = 3; i < 1024; i++)
 		S1(SYS_close, i);
-	S1(SYS_umask, 022);
-	snprintf(base, sizeof base, "/tmp/tvisor-fs-%ld-fd", S0(SYS_getpid));
-	expect_eq(S2(SYS_mkdir, base, 0700), 0, "mkdir base");
+	make_base("fd");
 	fd = open_ok(at("f"), O_WRONLY | O_CREAT | O_EXCL, 0644);
 	expect_eq(S3(SYS_write, fd, "0123456789", 10), 10, "write f");
 	close_ok(fd);
@@ -315,7 +289,7 @@ int main(void)
 
 	current = "cleanup";
 	expect_eq(S1(SYS_unlink, at("f")), 0, "unlink f");
-	expect_eq(S1(SYS_rmdir, base), 0, "rmdir base");
+	remove_base();
 	ok();
 
 	out("all ok\n");

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "fs.h"
 
 #define X_STATX_TYPE 0x1U
 #define X_STATX_MODE 0x2U
@@ -56,40 +57,6 @@ struct kstatx {
 	uint8_t rest[256 - 128];
 };
 
-static char base[64];
-
-/* The path of name under base, in one of 8 rotating buffers. */
-static const char *at(const char *name)
-{
-	static char bufs[8][128];
-	static int next;
-	char *b = bufs[next++ & 7];
-	snprintf(b, sizeof bufs[0], "%s/%s", base, name);
-	return b;
-}
-
-static long open_ok(const char *path, int flags, int mode)
-{
-	long fd = S3(SYS_open, path, flags, mode);
-	if (fd < 0)
-		fail("open(%s, 0%o) = %ld (%s)", path, flags, fd, errname(fd));
-	return fd;
-}
-
-static void close_ok(long fd)
-{
-	expect_eq(S1(SYS_close, fd), 0, "close");
-}
-
-static struct stat lstat_ok(const char *path)
-{
-	struct stat st;
-	long r = S2(SYS_lstat, path, &st);
-	if (r != 0)
-		fail("lstat(%s) = %ld (%s)", path, r, errname(r));
-	return st;
-}
-
 static void expect_ts(struct timespec got, long sec, long nsec, const char *what)
 {
 	if (got.tv_sec != sec || got.tv_nsec != nsec)
@@ -103,9 +70,7 @@ int main(void)
 	struct stat st, st2;
 
 	current = "setup";
-	S1(SYS_umask, 022);
-	snprintf(base, sizeof base, "/tmp/tvisor-fs-%ld-meta", S0(SYS_getpid));
-	expect_eq(S2(SYS_mkdir, base, 0700), 0, "mkdir base");
+	make_base("meta");
 	fd = open_ok(at("f"), O_WRONLY | O_CREAT | O_EXCL, 0640);
 	expect_eq(S3(SYS_write, fd, "hello", 5), 5, "write f");
 	close_ok(fd);
@@ -361,7 +326,7 @@ int main(void)
 	expect_eq(S1(SYS_unlink, at("s")), 0, "unlink s");
 	expect_eq(S1(SYS_unlink, at("dang")), 0, "unlink dang");
 	expect_eq(S1(SYS_unlink, at("f")), 0, "unlink f");
-	expect_eq(S1(SYS_rmdir, base), 0, "rmdir base");
+	remove_base();
 	ok();
 
 	out("all ok\n");

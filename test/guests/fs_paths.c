@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "fs.h"
 
 #define X_RESOLVE_NO_SYMLINKS 0x04
 #define X_RESOLVE_BENEATH 0x08
@@ -30,38 +31,6 @@ struct open_how {
 	uint64_t resolve;
 	uint64_t extra;
 };
-
-static char base[64];
-
-/* The path of name under base, in one of 8 rotating buffers. */
-static const char *at(const char *name)
-{
-	static char bufs[8][512];
-	static int next;
-	char *b = bufs[next++ & 7];
-	snprintf(b, sizeof bufs[0], "%s/%s", base, name);
-	return b;
-}
-
-static long open_ok(const char *path, int flags, int mode)
-{
-	long fd = S3(SYS_open, path, flags, mode);
-	if (fd < 0)
-		fail("open(%s, 0%o) = %ld (%s)", path, flags, fd, errname(fd));
-	return fd;
-}
-
-static void close_ok(long fd)
-{
-	expect_eq(S1(SYS_close, fd), 0, "close");
-}
-
-static void write_file(const char *path, const char *text)
-{
-	long fd = open_ok(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	expect_eq(S3(SYS_write, fd, text, strlen(text)), strlen(text), "write the file's text");
-	close_ok(fd);
-}
 
 /* Expect the open file fd to hold exactly text; closes fd. */
 static void expect_fd_text(long fd, const char *text, const char *what)
@@ -101,9 +70,7 @@ int main(void)
 	struct stat st;
 
 	current = "setup";
-	S1(SYS_umask, 022);
-	snprintf(base, sizeof base, "/tmp/tvisor-fs-%ld-paths", S0(SYS_getpid));
-	expect_eq(S2(SYS_mkdir, base, 0700), 0, "mkdir base");
+	make_base("paths");
 	write_file(at("file"), "file");
 	expect_eq(S2(SYS_mkdir, at("sub"), 0755), 0, "mkdir sub");
 	write_file(at("sub/inner"), "inner");
@@ -393,7 +360,7 @@ int main(void)
 		expect_eq(S1(SYS_unlink, at(links[i])), 0, links[i]);
 	expect_eq(S1(SYS_rmdir, at("sub/deep")), 0, "rmdir sub/deep");
 	expect_eq(S1(SYS_rmdir, at("sub")), 0, "rmdir sub");
-	expect_eq(S1(SYS_rmdir, base), 0, "rmdir base");
+	remove_base();
 	ok();
 
 	out("all ok\n");
