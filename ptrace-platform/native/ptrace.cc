@@ -83,11 +83,19 @@ Napi::Value SpawnStub(const Napi::CallbackInfo &info) {
     e.ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (WaitStop(pid, &status, false) < 0) return ThrowErrno(env, "waitpid", errno);
-  if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
+  // The first stop is the SIGTRAP after execve. A signal that reached the
+  // child before it (it is traced from PTRACE_TRACEME on) stops it first:
+  // such a signal is the host's business, not the stub's; drop it.
+  for (int stops = 0;; stops++) {
+    if (WaitStop(pid, &status, false) < 0) return ThrowErrno(env, "waitpid", errno);
+    if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP) break;
+    if (WIFSTOPPED(status) && stops < 16 && Ptrace(PTRACE_CONT, pid, nullptr, nullptr) == 0) continue;
+    int sig = WIFSTOPPED(status) ? WSTOPSIG(status) : WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     kill(pid, SIGKILL);
     waitpid(pid, &status, __WALL);
-    return ThrowErrno(env, "stub start", ECHILD);
+    std::string why = "the stub did not start (" + std::string(sig ? strsignal(sig) : "it exited") + ")";
+    Napi::Error::New(env, why).ThrowAsJavaScriptException();
+    return env.Undefined();
   }
   long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD;
   if (Ptrace(PTRACE_SETOPTIONS, pid, nullptr, reinterpret_cast<void *>(opts)) < 0) {
