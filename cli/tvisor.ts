@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../sentry/native/paths.js';
+import { prestartGofer, setKeepSpare } from '../gofer/client.js';
 import { Sandbox, KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError, UsageError, DEFAULT_PATH, parseSize } from '../sentry/sandbox.js';
 
 const HELP = `Usage: tvisor <command> [options]
@@ -89,6 +90,11 @@ function version(): string {
 }
 
 async function run(args: string[]): Promise<number> {
+  // The Gofer is a Node process of its own: start it now, so that it boots
+  // while this one parses, opens /dev/kvm and loads the program; and keep
+  // no spare, since this process runs one sandbox.
+  setKeepSpare(false);
+  prestartGofer();
   let parsed;
   try {
     parsed = parseArgs({

@@ -393,6 +393,7 @@ export class GoferClient implements Gofer {
   }
 
   async shutdown(): Promise<void> {
+    if (keepSpare) setImmediate(prestartGofer).unref();
     this.shuttingDown = true;
     this.die('shut down');
     // The process and its stdout are unreferenced: reference both so that
@@ -594,10 +595,23 @@ function timeoutFrom(opts: GoferOptions): number {
 }
 
 /**
+ * keepSpare says whether a spare Gofer is kept ready for the next sandbox.
+ * A one-shot user (the CLI) turns it off: it prestarts the one Gofer it
+ * needs as early as it can, and wants no other process.
+ */
+let keepSpare = true;
+
+export function setKeepSpare(on: boolean): void {
+  keepSpare = on;
+}
+
+/**
  * startGofer starts a Gofer serving opts.mounts (index 0 is the root): it
- * takes the spare Gofer process (or spawns one), configures it, and spawns
- * the next spare in the background. It rejects with the errno of a mount
- * the Gofer cannot open.
+ * takes the spare Gofer process (or spawns one) and configures it. The
+ * next spare is started when a Gofer shuts down, when the sandbox's work
+ * is over, rather than now, so that starting Node does not compete with
+ * the program the new sandbox is about to run. It rejects with the errno
+ * of a mount the Gofer cannot open.
  */
 export async function startGofer(opts: GoferOptions): Promise<GoferClient> {
   const timeoutMs = timeoutFrom(opts);
@@ -615,6 +629,5 @@ export async function startGofer(opts: GoferOptions): Promise<GoferClient> {
     proc.kill();
     throw err;
   }
-  setImmediate(prestartGofer).unref();
   return new GoferClient(proc, timeoutMs);
 }
