@@ -641,7 +641,8 @@ test.serial('startGofer takes the spare, a shutdown starts the next one; shutdow
   t.deepEqual(pids.filter((p) => !goferChildren().includes(p)), []);
   await Promise.all([g, ...others].map((o) => o.shutdown()));
   t.deepEqual(pids.filter((p) => !gone(p)), []);
-  await new Promise((r) => setImmediate(r));
+  // The next spare starts a moment after the last shutdown.
+  t.true(await waitUntil(() => spareGoferPid() !== undefined, 2000));
   const next = spareGoferPid();
   t.not(next, undefined);
   t.false(pids.includes(next!));
