@@ -356,7 +356,10 @@ async function buildTree(
   tasks: () => ProcTask[], vfsOf: () => Vfs, memory: number, platform: Platform,
 ): Promise<Vfs> {
   const roRoot = await new GoferMount(gofer, false).root(0);
-  const upper = new Tmpfs('overlay');
+  // What programs write to the overlay and /dev/shm counts against the memory limit.
+  const mem = platform.memoryFile;
+  const budget = { charge: (n: number) => mem.charge(n), uncharge: (n: number) => mem.uncharge(n) };
+  const upper = new Tmpfs('overlay', budget);
   const root = OverlayNode.root(upper, roRoot, await roRoot.attr());
   const vfs = new Vfs(root, { source: 'overlay', fstype: 'overlay', readOnly: false, target: '/' });
   // Mount points exist in the overlay, so they show in listings.
@@ -373,7 +376,7 @@ async function buildTree(
       d = (await vfs.lookupIn(d, name))!;
     }
   };
-  const shm = new Tmpfs('shm').root(0o1777);
+  const shm = new Tmpfs('shm', budget).root(0o1777);
   const startedMs = Date.now();
   for (const dir of ['/dev', '/proc', '/sys']) await ensureDir(dir).catch(() => undefined);
   vfs.mount('/dev', devfs(shm, (c) => {

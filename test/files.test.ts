@@ -237,3 +237,18 @@ test.serial('a dead Gofer ends the run with a clear error and leaves nothing run
   await sb.close();
   for (const pid of gofers) t.false(existsSync(`/proc/${pid}/status`) && readFileSync(`/proc/${pid}/status`, 'utf8').includes('State:\tZ'), `gofer ${pid} is a zombie`);
 });
+
+for (const platform of platforms) {
+  sandboxTest(platform)(`${platform}: files written to the overlay count against --memory: past it, ENOSPC, and the Sentry lives on`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '64M' });
+    try {
+      const full = await sb.run([BUSYBOX, 'dd', 'if=/dev/zero', 'of=/tmp/big', 'bs=1M', 'count=200'], { env: ENV });
+      t.is(full.exitCode, 1);
+      t.regex(full.stderr, /^dd: error writing '\/tmp\/big': No space left on device\n/);
+      const after = await sb.run([BUSYBOX, 'echo', 'alive'], { env: ENV });
+      t.deepEqual([after.exitCode, after.stdout], [0, 'alive\n']);
+    } finally {
+      await sb.close();
+    }
+  });
+}

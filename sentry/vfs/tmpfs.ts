@@ -2,7 +2,7 @@
 // upper layer (the program's writes to the root), /dev/shm, and the
 // skeleton of devfs. A directory also keeps whiteouts and an opaque flag,
 // which only the overlay uses.
-import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EXDEV } from '../errno.js';
+import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, EXDEV } from '../errno.js';
 import { RegularFile, Directory, PathFile, type FileData } from './open-file.js';
 import { O_ACCMODE, O_PATH, O_RDONLY, O_TRUNC, type FileDescription } from './file.js';
 import {
@@ -17,11 +17,21 @@ const MAX_TMP_FILE = 2 ** 31;
 
 let nextDev = 0x100;
 
+/**
+ * Budget is what a tmpfs's file contents are charged to: the sandbox's
+ * memory limit, as Linux charges tmpfs pages to memory. A write past it
+ * fails with ENOSPC instead of growing the Sentry without bound.
+ */
+export interface Budget {
+  charge(bytes: number): boolean;
+  uncharge(bytes: number): void;
+}
+
 /** Tmpfs is one instance: its device number and inode numbers. */
 export class Tmpfs {
   readonly dev = nextDev++;
   private nextIno = 1;
-  constructor(readonly name = 'tmpfs') {}
+  constructor(readonly name = 'tmpfs', readonly budget?: Budget) {}
   ino(): number {
     return this.nextIno++;
   }
@@ -128,7 +138,10 @@ export class TmpFile extends TmpNode implements FileData {
 
   private reserve(n: number): void {
     if (n <= this.bytes.length) return;
-    const grown = new Uint8Array(Math.max(n, Math.min(this.bytes.length * 2, MAX_TMP_FILE)));
+    const size = Math.max(n, Math.min(this.bytes.length * 2, MAX_TMP_FILE));
+    const budget = this.fs.budget;
+    if (budget && !budget.charge(size - this.bytes.length)) throw ENOSPC;
+    const grown = new Uint8Array(size);
     grown.set(this.bytes.subarray(0, this.a.size));
     this.bytes = grown;
   }
