@@ -159,7 +159,7 @@ export class Sandbox {
   private procTasks(): ProcTask[] {
     return [...this.tasks].map((t) => ({
       pid: t.tid, ppid: 0, comm: t.exe.split('/').pop()!.slice(0, 15), exe: t.exe, cwd: () => t.cwd.path,
-      cmdline: t.cmdline, environ: t.environ, uid: t.creds.uid, gid: t.creds.gid,
+      cmdline: t.cmdline, environ: t.environ, auxv: t.auxv, uid: t.creds.uid, gid: t.creds.gid,
       fds: () => t.fds.entries().map(([n, e]) => [n, e.file]), fd: (n: number) => t.fds.entries().find(([fd]) => fd === n)?.[1].file,
       maps: () => t.mm.vmas.map((v) => `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ` +
         `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} 00000000 00:00 0 ${v.name}\n`).join(''),
@@ -252,6 +252,7 @@ export class Sandbox {
       task = new Task(this.nextTid++, ctx, mm, fds, creds, path, this.vfs, cwd);
       task.cmdline = Buffer.from(argv.map((x) => x + '\0').join(''));
       task.environ = Buffer.from(env.map((x) => x + '\0').join(''));
+      task.auxv = readAuxv(mm, loaded.stackPointer, argv.length, env.length);
       this.tasks.add(task);
       for (const sig of early) sendSignal(task, sig);
       const regs = ctx.regs;
@@ -395,4 +396,17 @@ async function buildTree(
     vfs.mount(m.target, node, { source: m.source, fstype: 'gofer', readOnly: !m.writable });
   }
   return vfs;
+}
+
+/**
+ * readAuxv reads back the auxiliary vector the loader put on the initial
+ * stack, above argc, argv and envp, up to and including AT_NULL.
+ */
+function readAuxv(mm: MM, sp: number, argc: number, envc: number): Uint8Array {
+  const start = sp + 8 * (argc + envc + 3);
+  for (let n = 1; n <= 64; n++) {
+    const pairs = mm.peek(start, 16 * n);
+    if (new DataView(pairs.buffer).getBigUint64(16 * (n - 1), true) === 0n) return pairs;
+  }
+  return new Uint8Array(0);
 }

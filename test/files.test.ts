@@ -252,3 +252,14 @@ for (const platform of platforms) {
     }
   });
 }
+
+for (const platform of platforms) {
+  sandboxTest(platform)(`${platform}: /proc/self/auxv is the vector the program started with`, async (t) => {
+    const r = await inSandbox(platform, [BUSYBOX, 'od', '-An', '-tx8', '/proc/self/auxv']);
+    const pairs = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    t.is(r.exitCode, 0);
+    t.deepEqual(pairs.find(([k]) => k === '0000000000000006'), ['0000000000000006', '0000000000001000']); // AT_PAGESZ
+    t.deepEqual(pairs.find(([k]) => k === '000000000000000b'), ['000000000000000b', (process.getuid?.() ?? 0).toString(16).padStart(16, '0')]); // AT_UID
+    t.deepEqual(pairs[pairs.length - 1], ['0000000000000000', '0000000000000000']); // AT_NULL
+  });
+}

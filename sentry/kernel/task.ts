@@ -52,6 +52,8 @@ export class Task {
   /** cmdline and environ are the program's argv and envp as /proc shows them (NUL-terminated strings). */
   cmdline: Uint8Array = new Uint8Array(0);
   environ: Uint8Array = new Uint8Array(0);
+  /** auxv is the auxiliary vector the program started with, AT_NULL included (/proc/PID/auxv). */
+  auxv: Uint8Array = new Uint8Array(0);
 
   constructor(
     readonly tid: number,

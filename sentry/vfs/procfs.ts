@@ -19,6 +19,7 @@ export interface ProcTask {
   cwd(): string;
   cmdline: Uint8Array;
   environ: Uint8Array;
+  auxv: Uint8Array;
   uid: number;
   gid: number;
   fds(): [number, FileDescription][];
@@ -61,6 +62,7 @@ export function procfs(src: ProcSource): VNode {
       ['fd', fdDir],
       ['cmdline', f(() => t.cmdline)],
       ['environ', f(() => t.environ)],
+      ['auxv', f(() => t.auxv)],
       ['comm', f(() => `${t.comm}\n`)],
       ['maps', f(() => t.maps())],
       ['mounts', f(mountsText)],
