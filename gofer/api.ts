@@ -97,6 +97,13 @@ export interface Gofer {
   utimens(h: Handle, atimeNs: bigint | null, mtimeNs: bigint | null): Promise<void>;
   statfs(h: Handle): Promise<StatFs>;
   fsync(h: Handle): Promise<void>;
+  /**
+   * takeFd gives the Sentry a descriptor of its own for a file opened with
+   * `open` (duplicated from the Gofer with pidfd_getfd), so that reads need
+   * no round trip; undefined when it cannot. The Gofer opened the file: the
+   * Sentry still opens no host file itself.
+   */
+  takeFd?(h: Handle): number | undefined;
   /** close forgets a handle; closing an unknown handle is harmless. */
   close(h: Handle): Promise<void>;
   /** shutdown ends the Gofer process and rejects what is pending with EIO. */

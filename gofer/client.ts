@@ -248,7 +248,24 @@ export class GoferClient implements Gofer {
   }
 
   open(h: Handle, flags: number): Promise<Handle> {
-    return this.call(Op.Open, [h, flags], (r) => r[1] as number);
+    return this.call(Op.Open, [h, flags], (r) => {
+      this.hostFds.set(r[1] as number, r[2] as number);
+      return r[1] as number;
+    });
+  }
+
+  /** hostFds maps an open file's handle to the descriptor number it has in the Gofer. */
+  private readonly hostFds = new Map<Handle, number>();
+
+  /**
+   * takeFd gives this process its own descriptor for an open file of the
+   * Gofer's (pidfd_getfd), or undefined when that fails (an old kernel).
+   */
+  takeFd(h: Handle): number | undefined {
+    const remote = this.hostFds.get(h);
+    if (remote === undefined || this.dead !== undefined) return undefined;
+    const fd = host.pidfdGetfd(this.pid, remote);
+    return fd >= 0 ? fd : undefined;
   }
 
   create(dir: Handle, name: string, flags: number, mode: number): Promise<Walked> {
@@ -389,6 +406,7 @@ export class GoferClient implements Gofer {
   }
 
   close(h: Handle): Promise<void> {
+    this.hostFds.delete(h);
     return this.call(Op.Close, [h], nothing);
   }
 

@@ -173,7 +173,7 @@ export const MESSAGES: Record<Op, { request: Kind[]; reply: Kind[] }> = {
   [Op.Attach]: { request: ['u32'], reply: WALKED },
   [Op.Lookup]: { request: ['handle', 'string'], reply: WALKED },
   [Op.Stat]: { request: ['handle'], reply: ['stat'] },
-  [Op.Open]: { request: ['handle', 'u32'], reply: ['handle'] },
+  [Op.Open]: { request: ['handle', 'u32'], reply: ['handle', 'u32'] },
   [Op.Create]: { request: ['handle', 'string', 'u32', 'u32'], reply: WALKED },
   // Read and Write move [offset, offset+length) through the data area; length <= DATA_SIZE.
   [Op.Read]: { request: ['handle', 'size', 'size'], reply: ['size'] },

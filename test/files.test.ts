@@ -263,3 +263,20 @@ for (const platform of platforms) {
     t.deepEqual(pairs[pairs.length - 1], ['0000000000000000', '0000000000000000']); // AT_NULL
   });
 }
+
+for (const platform of platforms) {
+  sandboxTest(platform)(`${platform}: large reads of host files go straight into the program's memory, byte for byte`, async (t) => {
+    const sb = await Sandbox.create({ platform });
+    const results = [];
+    try {
+      for (const args of [['dd', 'if=/bin/busybox', 'of=/tmp/copy', 'bs=1M'], ['cmp', '/bin/busybox', '/tmp/copy'], ['sha256sum', '/tmp/copy']]) {
+        const r = await sb.run([BUSYBOX, ...args], { env: ENV });
+        results.push([r.exitCode, args[0] === 'dd' ? '' : r.stdout]);
+      }
+    } finally {
+      await sb.close();
+    }
+    const digest = createHash('sha256').update(readFileSync(BUSYBOX)).digest('hex');
+    t.deepEqual(results, [[0, ''], [0, ''], [0, `${digest}  /tmp/copy\n`]]);
+  });
+}

@@ -239,6 +239,33 @@ export class MM {
     Atomics.store(q, 0, v.getBigUint64(0, true));
   }
 
+  /**
+   * views returns the program's memory at [addr, addr+len) as views of the
+   * memory file, one per run of physically contiguous pages, after the
+   * same access checks (and faults) a copy would make: host calls can then
+   * read straight into the program's memory. EFAULT as copyOut would.
+   */
+  views(addr: number, len: number, access: Perm): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let last: Uint8Array | undefined;
+    for (let done = 0; done < len;) {
+      const a = addr + done;
+      const phys = this.physFor(a, access);
+      const n = Math.min(len - done, PAGE_SIZE - (a % PAGE_SIZE));
+      const bytes = this.mem.bytesAt(phys);
+      const off = this.mem.offsetOf(phys);
+      if (last && last.buffer === bytes.buffer && last.byteOffset + last.length === bytes.byteOffset + off) {
+        last = new Uint8Array(last.buffer, last.byteOffset, last.length + n);
+        out[out.length - 1] = last;
+      } else {
+        last = bytes.subarray(off, off + n);
+        out.push(last);
+      }
+      done += n;
+    }
+    return out;
+  }
+
   /** changing tells the patched sites that [start, end) is about to change. */
   private changing(start: number, end: number): void {
     this.patches?.changing(this, start, end);

@@ -6,6 +6,8 @@ export interface HostAddon {
   view(address: bigint, offset: number, length: number): ArrayBuffer;
   unmap(address: bigint, size: number, buffers: ArrayBuffer[]): void;
   bufferAddress(buffer: ArrayBuffer): bigint;
+  /** pidfdGetfd duplicates process pid's descriptor targetFd into this process; the new fd, or -errno. */
+  pidfdGetfd(pid: number, targetFd: number): number;
   punchHole(fd: number, offset: number, length: number): void;
   dropMappings(address: bigint, length: number): void;
   preemptInit(signal: number): void;

@@ -15,6 +15,18 @@
 
 namespace {
 
+// PidfdGetfd(pid, targetFd) duplicates another process's descriptor into
+// this one (pidfd_open, then pidfd_getfd; the caller may ptrace it, as a
+// parent may its own child). It returns the new fd, or -errno.
+Napi::Value PidfdGetfd(const Napi::CallbackInfo &info) {
+  int pidfd = static_cast<int>(syscall(434 /* pidfd_open */, ArgInt(info, 0), 0));
+  if (pidfd < 0) return Napi::Number::New(info.Env(), -errno);
+  int fd = static_cast<int>(syscall(438 /* pidfd_getfd */, pidfd, ArgInt(info, 1), 0));
+  int err = errno;
+  close(pidfd);
+  return Napi::Number::New(info.Env(), fd < 0 ? -err : fd);
+}
+
 Napi::Value Close(const Napi::CallbackInfo &info) {
   if (close(ArgInt(info, 0)) < 0) return ThrowErrno(info.Env(), "close", errno);
   return info.Env().Undefined();
@@ -203,6 +215,7 @@ Napi::Value Getrandom(const Napi::CallbackInfo &info) {
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));
   exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate));
   exports.Set("mapShared", Napi::Function::New(env, MapShared));
   exports.Set("view", Napi::Function::New(env, View));

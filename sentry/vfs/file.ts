@@ -52,6 +52,10 @@ export abstract class FileDescription {
   get positional(): boolean {
     return false;
   }
+  /** readInto reads straight into the program's memory (views of it), where the file allows; undefined where not. */
+  readInto(_targets: Uint8Array[]): Promise<number> | undefined {
+    return undefined;
+  }
   /** pread and pwrite act at an offset, leaving the file offset alone. */
   pread(_offset: number, _max: number): Uint8Array | Promise<Uint8Array> {
     throw ESPIPE;

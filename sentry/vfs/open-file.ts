@@ -14,6 +14,8 @@ export interface FileData {
   write(offset: number, data: Uint8Array, append: boolean): number | Promise<number>;
   size(): number | Promise<number>;
   truncate(size: number): void | Promise<void>;
+  /** readInto reads at offset straight into `targets` (in order), where the data allows it. */
+  readInto?(offset: number, targets: Uint8Array[]): Promise<number> | undefined;
   sync?(): void | Promise<void>;
   close?(): void;
 }
@@ -38,6 +40,15 @@ export class RegularFile extends FileDescription {
       return d;
     };
     return got instanceof Promise ? got.then(advance) : advance(got);
+  }
+
+  /** readInto reads at the file offset into targets, when the file's data can; undefined when not. */
+  override readInto(targets: Uint8Array[]): Promise<number> | undefined {
+    const r = this.data.readInto?.(this.offset, targets);
+    return r?.then((n) => {
+      this.offset += n;
+      return n;
+    });
   }
 
   override write(data: Uint8Array): number | Promise<number> {
