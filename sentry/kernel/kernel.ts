@@ -62,38 +62,32 @@ export class Kernel {
   async run(t: Task): Promise<void> {
     const { platform } = this;
     const clock = this.opts.clock;
+    let lastYield = 0;
+    /** wait lets Node's event loop run until p settles, the tick off, and takes the clock again after. */
+    const wait = async <T>(p: Promise<T>): Promise<T> => {
+      platform.preempt(false);
+      try {
+        return await p;
+      } finally {
+        clock.refresh();
+        platform.preempt(true);
+        lastYield = performance.now();
+      }
+    };
     clock.refresh();
     platform.preempt(true);
-    let lastYield = performance.now();
+    lastYield = performance.now();
     try {
       while (!t.exited) {
         let outcome = t.ctx.switch(t.mm.as);
-        if (typeof outcome !== 'number') {
-          platform.preempt(false);
-          outcome = await outcome;
-          clock.refresh();
-          platform.preempt(true);
-          lastYield = performance.now();
-        }
+        if (typeof outcome !== 'number') outcome = await wait(outcome);
         if (outcome === Outcome.Syscall) {
           const pending = this.syscall(t);
-          if (pending) {
-            platform.preempt(false);
-            await pending;
-            clock.refresh();
-            platform.preempt(true);
-            lastYield = performance.now();
-          }
+          if (pending) await wait(pending);
         } else if (outcome === Outcome.Fault) {
           this.fault(t);
         }
-        if (outcome === Outcome.Interrupted || performance.now() - lastYield > YIELD_MS) {
-          platform.preempt(false);
-          await yieldToEventLoop();
-          clock.refresh();
-          platform.preempt(true);
-          lastYield = performance.now();
-        }
+        if (outcome === Outcome.Interrupted || performance.now() - lastYield > YIELD_MS) await wait(yieldToEventLoop());
         if (!t.exited && !t.pending.isEmpty()) this.deliverSignals(t);
       }
     } finally {

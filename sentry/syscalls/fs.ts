@@ -56,6 +56,16 @@ function startOf(t: Task, dirfd: number, path: string): Dentry {
   return f.dentry;
 }
 
+/**
+ * startAt is startOf for a path that is walked: a relative path from a
+ * dirfd that is not a directory fails with ENOTDIR, as Linux's does.
+ */
+async function startAt(t: Task, dirfd: number, path: string): Promise<Dentry> {
+  const start = startOf(t, dirfd, path);
+  if (dirfd !== AT_FDCWD && !path.startsWith('/') && ((await start.node.attr()).mode & S_IFMT) !== S_IFDIR) throw ENOTDIR;
+  return start;
+}
+
 /** at resolves (dirfd, path) as the *at calls do, honouring AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW. */
 async function at(t: Task, dirfd: number, path: string, flags: number, follow = !(flags & AT_SYMLINK_NOFOLLOW)): Promise<Dentry> {
   if (path === '' && flags & AT_EMPTY_PATH) {
@@ -65,20 +75,12 @@ async function at(t: Task, dirfd: number, path: string, flags: number, follow = 
     return f.dentry;
   }
   if (path === '') throw ENOENT;
-  if (dirfd !== AT_FDCWD && !path.startsWith('/')) {
-    const f = t.fds.get(dirfd);
-    if (f.dentry && ((await f.dentry.node.attr()).mode & S_IFMT) !== S_IFDIR) throw ENOTDIR;
-  }
-  return t.vfs.resolve(startOf(t, dirfd, path), path, { follow }, callerOf(t));
+  return t.vfs.resolve(await startAt(t, dirfd, path), path, { follow }, callerOf(t));
 }
 
 async function parentAt(t: Task, dirfd: number, path: string) {
   if (path === '') throw ENOENT;
-  if (dirfd !== AT_FDCWD && !path.startsWith('/')) {
-    const f = t.fds.get(dirfd);
-    if (f.dentry && ((await f.dentry.node.attr()).mode & S_IFMT) !== S_IFDIR) throw ENOTDIR;
-  }
-  return t.vfs.resolveParent(startOf(t, dirfd, path), path, callerOf(t));
+  return t.vfs.resolveParent(await startAt(t, dirfd, path), path, callerOf(t));
 }
 
 // ---- stat ----
@@ -199,12 +201,8 @@ async function doOpen(t: Task, dirfd: number, path: string, flags: number, mode:
   // O_TMPFILE needs unnamed files, which no filesystem here offers yet.
   if ((flags & O_TMPFILE) === O_TMPFILE) throw EOPNOTSUPP;
   if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-  const start = path === '' ? t.cwd : startOf(t, dirfd, path);
   if (path === '') throw ENOENT;
-  if (dirfd !== AT_FDCWD && !path.startsWith('/')) {
-    const f = t.fds.get(dirfd);
-    if (f.dentry && ((await f.dentry.node.attr()).mode & S_IFMT) !== S_IFDIR) throw ENOTDIR;
-  }
+  const start = await startAt(t, dirfd, path);
   const { file } = await t.vfs.open(start, path, flags, (mode & 0o7777) & ~t.umask, t.creds, callerOf(t));
   return t.fds.install(file, (flags & O_CLOEXEC) !== 0);
 }

@@ -3,7 +3,7 @@
 // call, and a Gofer error comes back as the same errno.
 import { close as fsClose, read as fsRead, readv as fsReadv } from 'node:fs';
 import { EISDIR, ELOOP, EROFS, fromErrno, type SyscallError } from '../errno.js';
-import { GoferError, type Gofer, type GoferStat, type Handle } from '../../gofer/api.js';
+import { GoferError, type Gofer, type Handle } from '../../gofer/api.js';
 import { Directory, PathFile, RegularFile, type FileData } from './open-file.js';
 import { O_ACCMODE, O_PATH, O_RDONLY, type FileDescription } from './file.js';
 import {
@@ -26,20 +26,13 @@ async function call<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-function toAttr(s: GoferStat): Attr {
-  return {
-    dev: s.dev, ino: s.ino, mode: s.mode, nlink: s.nlink, uid: s.uid, gid: s.gid, rdev: s.rdev,
-    size: s.size, blksize: s.blksize, blocks: s.blocks, atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs,
-  };
-}
-
 /** GoferMount is one tree the Gofer serves, with its parent-less root. */
 export class GoferMount {
   constructor(readonly gofer: Gofer, readonly writable: boolean) {}
 
   async root(index: number): Promise<GoferNode> {
     const w = await call(this.gofer.attach(index));
-    return new GoferNode(this, w.handle, toAttr(w.stat));
+    return new GoferNode(this, w.handle, w.stat);
   }
 }
 
@@ -59,7 +52,7 @@ export class GoferNode extends VNode {
 
   async attr(): Promise<Attr> {
     // A read-only tree does not change under the sandbox: the walk's stat holds.
-    if (this.mount.writable) this.cached = toAttr(await call(this.gofer.stat(this.handle)));
+    if (this.mount.writable) this.cached = await call(this.gofer.stat(this.handle));
     return { ...this.cached };
   }
 
@@ -70,7 +63,7 @@ export class GoferNode extends VNode {
   override async lookup(name: string): Promise<VNode | undefined> {
     try {
       const w = await this.gofer.lookup(this.handle, name);
-      return new GoferNode(this.mount, w.handle, toAttr(w.stat));
+      return new GoferNode(this.mount, w.handle, w.stat);
     } catch (err) {
       const e = errno(err);
       if (e.errno === 2) return undefined;
@@ -86,19 +79,19 @@ export class GoferNode extends VNode {
   override async create(name: string, mode: number, _creds: Creds): Promise<VNode> {
     this.writeCheck();
     const w = await call(this.gofer.create(this.handle, name, 2, mode));
-    return new GoferNode(this.mount, w.handle, toAttr(w.stat));
+    return new GoferNode(this.mount, w.handle, w.stat);
   }
 
   override async mkdir(name: string, mode: number): Promise<VNode> {
     this.writeCheck();
     const w = await call(this.gofer.mkdir(this.handle, name, mode));
-    return new GoferNode(this.mount, w.handle, toAttr(w.stat));
+    return new GoferNode(this.mount, w.handle, w.stat);
   }
 
   override async symlink(name: string, target: string): Promise<VNode> {
     this.writeCheck();
     const w = await call(this.gofer.symlink(this.handle, name, target));
-    return new GoferNode(this.mount, w.handle, toAttr(w.stat));
+    return new GoferNode(this.mount, w.handle, w.stat);
   }
 
   override async link(name: string, target: VNode): Promise<void> {

@@ -23,22 +23,11 @@ export function dtype(mode: number): number {
   }
 }
 
-/** Attr is a node's attributes, the whole of a struct stat; times in nanoseconds. */
-export interface Attr {
-  dev: number;
-  ino: number;
-  mode: number;
-  nlink: number;
-  uid: number;
-  gid: number;
-  rdev: number;
-  size: number;
-  blksize: number;
-  blocks: number;
-  atimeNs: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-}
+/**
+ * Attr is a node's attributes, the whole of a struct stat, times in
+ * nanoseconds: the same record the Gofer's contract defines for a host file.
+ */
+export type Attr = GoferStat;
 
 /** SetAttr is a change of attributes; absent fields stay as they are. */
 export interface SetAttr {
@@ -53,7 +42,7 @@ export interface SetAttr {
 // A directory entry and statfs's answer are the same whoever serves them:
 // the Gofer's contract defines them once.
 export type { DirEntry, StatFs } from '../../gofer/api.js';
-import type { DirEntry, StatFs } from '../../gofer/api.js';
+import type { DirEntry, GoferStat, StatFs } from '../../gofer/api.js';
 
 /** Caller is the task a path is resolved for: procfs's "self" and its fds. */
 export interface Caller {
