@@ -48,9 +48,9 @@ unexpected_entry:
 # clobber). GS points at this vCPU's slot. The trampoline saves the
 # program's registers in the slot, posts the call, and spins until the
 # Sentry answers (DONE: it loads the registers the Sentry left and returns
-# to the program) or until it must exit (WITHDRAWN, by itself after
-# SLOT_SPIN_TICKS or when the Sentry stops polling, or by the Sentry's
-# choice): then it restores the program's registers and executes a real
+# to the program) or until it must exit (WITHDRAWN, by itself when the
+# Sentry stops polling, or after SLOT_SPIN_TICKS, or SLOT_BUSY_TICKS for
+# a call the Sentry took and works on; or by the Sentry's choice): then it restores the program's registers and executes a real
 # `syscall`, whose exit the host recognizes by its address. It never
 # touches the program's stack: it runs on a small stack in the slot.
 # Flags are the program's again when it leaves, by either way.
@@ -118,12 +118,17 @@ trampoline:
     # As after a real syscall, R11 reads back as the flags.
     mov %gs:R_RFLAGS, %rax
     mov %rax, %gs:R_R11
+    movl $0, %gs:SLOT_HURRY
     movl $STATE_POSTED, %gs:SLOT_STATE
+    # R8: until when to wait for the Sentry to take the call; R9: for its
+    # answer once taken, unless the Sentry says the call waits (HURRY).
     rdtsc
     shl $32, %rdx
     or %rdx, %rax
+    mov %rax, %r9
     add %gs:SLOT_SPIN_TICKS, %rax
     mov %rax, %r8
+    add %gs:SLOT_BUSY_TICKS, %r9
 1:  mov %gs:SLOT_STATE, %eax
     cmp $STATE_DONE, %eax
     je 3f
@@ -131,12 +136,19 @@ trampoline:
     je 2f
     cmpl $0, %gs:SLOT_POLLING
     je 4f
+    mov %eax, %ecx
     rdtsc
     shl $32, %rdx
     or %rdx, %rax
     cmp %r8, %rax
+    jb 6f
+    cmp $STATE_TAKEN, %ecx
+    jne 4f
+    cmpl $0, %gs:SLOT_HURRY
+    jne 4f
+    cmp %r9, %rax
     jae 4f
-    pause
+6:  pause
     jmp 1b
     # Give up waiting: POSTED or TAKEN becomes WITHDRAWN, unless the
     # Sentry changed the state meanwhile.

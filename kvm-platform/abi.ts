@@ -94,12 +94,20 @@ export const SLOT_PD_FIRST = 1;
 export const SLOT_STATE = 0x0;
 /** SLOT_POLLING is 1 while the Sentry polls this slot; the guest waits only then. */
 export const SLOT_POLLING = 0x4;
-/** SLOT_SPIN_TICKS is how long (TSC ticks) the guest waits for an answer before it exits. */
+/** SLOT_SPIN_TICKS is how long (TSC ticks) the guest waits for the Sentry to take a call before it exits. */
 export const SLOT_SPIN_TICKS = 0x8;
 /** SLOT_REGS holds the registers in struct kvm_regs order (rax ... r15, rip, rflags). */
 export const SLOT_REGS = 0x10;
 /** SLOT_SELF is the slot's own address, from which the trampoline finds its stack. */
 export const SLOT_SELF = 0xa0;
+/**
+ * SLOT_BUSY_TICKS is how long (TSC ticks, from the post) the guest waits
+ * for the answer to a call the Sentry took and is working on; SLOT_HURRY,
+ * set by the Sentry when the call has to wait for something, shortens
+ * that to SLOT_SPIN_TICKS again. The guest clears SLOT_HURRY as it posts.
+ */
+export const SLOT_BUSY_TICKS = 0xa8;
+export const SLOT_HURRY = 0xb0;
 /** SLOT_STACK_TOP is the top of the trampoline's stack, inside the slot page. */
 export const SLOT_STACK_TOP = 0x1000;
 // Slot states. The guest moves IDLE->POSTED, POSTED|TAKEN->WITHDRAWN and

@@ -315,6 +315,11 @@ export class KvmContext implements PlatformContext {
     return Outcome.Fault;
   }
 
+  /** waits lets the guest spinning for the call just taken give up at its shorter limit. */
+  waits(): void {
+    if (this.taken) Atomics.store(this.slot, abi.SLOT_HURRY / 4, 1);
+  }
+
   /** interrupt makes a running vCPU stop soon with Outcome.Interrupted (a signal arrived). */
   interrupt(): void {
     if (this.running) this.vcpu.thread.kick();

@@ -157,6 +157,12 @@ export interface PlatformContext {
    * patched call sites), and false when it came by an exit.
    */
   readonly exitless: boolean;
+  /**
+   * waits says that the system call just taken has to wait for something
+   * (its handler returned a promise): a program spinning for the answer
+   * (kvm's exitless calls) should stop soon and leave through an exit.
+   */
+  waits?(): void;
   /** interrupt makes a running `switch` end soon with Interrupted (a signal is pending). */
   interrupt(): void;
   /** release gives the context back; it is not used afterwards. */

@@ -124,6 +124,7 @@ export class Kernel {
         finish(r);
         return undefined;
       }
+      if (t.ctx.exitless) t.ctx.waits?.();
       return r.then(finish, (err) => finish(this.errorResult(t, nr, err)));
     } catch (err) {
       finish(this.errorResult(t, nr, err));

@@ -16,33 +16,71 @@
 // the program's code pages are written in memory only, never in a file.
 // If the program unmaps, remaps or reprotects those mappings, every site
 // is put back as it was and patching stops for that address space.
+//
+// Compilers often place argument moves between the `mov` and the
+// `syscall` (musl's fstatat: `mov $0x106, %eax; mov %r9, %rsi; syscall`),
+// and libc's generic call functions take the number in a register (musl's
+// __syscall_cp_c, which every read, write, open and close goes through,
+// starts `mov %rdi, %rax` and runs moves up to its `syscall`). Such a run
+// of relocatable instructions (relocatable.ts) is copied into the site's
+// stub, and only its first five bytes become `jmp rel32` to the stub: the
+// run's other instructions and the `syscall` stay where they were, so a
+// jump into the middle of the run still reaches a real `syscall`. The run
+// starts either at a `mov $N, %eax` for the very N called (the five bytes
+// rewritten are that instruction exactly), or at a function entry that the
+// caller's return address proves to be one: the instruction before it is
+// a `call` to that entry (directly or through one `jmp`). There the five
+// bytes may cover the start of a second instruction, which must then not
+// be a branch target of its own: true of straight-line code that begins a
+// function, which compilers do not jump into (a loop back to the function's
+// first instruction is fine). A run whose stub a `jmp rel32` cannot reach
+// is left alone.
 import { Perm, Reg } from '../platform.js';
 import type { MM } from '../mm/mm.js';
 import type { Task } from './task.js';
+import { straightRun } from './relocatable.js';
 
 /** TABLE_BASE is the table's address: its entries' top two bytes read `0f 05` (syscall). */
 export const TABLE_BASE = 0x050f0000;
 const TABLE_SIZE = 0x10000;
 /** STUBS_BASE is where the per-site stubs start; STUB_SIZE apart. */
 export const STUBS_BASE = 0x05100000;
-const STUB_SIZE = 32;
+const STUB_SIZE = 64;
 const MAX_SITES = TABLE_SIZE / 8;
 const STUBS_SIZE = MAX_SITES * STUB_SIZE;
 const SITE_LEN = 7;
+/** JUMP_LEN is the length of the `jmp rel32` that starts a run. */
+const JUMP_LEN = 5;
+/** MAX_RUN bounds a run copied into a stub, which also holds 23 bytes of its own. */
+const MAX_RUN = STUB_SIZE - 23;
 
 /** PREFIXES are bytes that, just before a site, could make its `b8` part of another instruction. */
 const PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3,
   0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f]);
 
+/** Found is a call site to patch: where its bytes are rewritten, and how. */
+interface Found {
+  /** at is the address of the bytes rewritten. */
+  at: number;
+  /** run holds the instructions the stub runs before the trampoline (empty: an exact site, through the table). */
+  run: Uint8Array;
+}
+
+/** Site is a patched call site: where it was rewritten, and the bytes it held. */
+interface Site {
+  at: number;
+  original: Uint8Array;
+}
+
 /** SyscallPatches is one address space's patched sites. */
 export class SyscallPatches {
-  /** sites maps each patched site's address to its system call number. */
-  private readonly sites = new Map<number, number>();
-  /** rejected holds sites already looked at that do not match. */
+  /** sites maps each patched site's return address (just after its `syscall`) to where it was rewritten. */
+  private readonly sites = new Map<number, Site>();
+  /** rejected holds the return addresses of sites already looked at that do not match. */
   private readonly rejected = new Set<number>();
   /** disabled is set when the table could not be placed or was lost. */
   private disabled = false;
-  /** next is the next free table entry; entries of forgotten sites are not reused. */
+  /** next is the next free stub (and table entry); those of forgotten sites are not reused. */
   private next = 0;
   private placed = false;
 
@@ -55,69 +93,109 @@ export class SyscallPatches {
 
   /**
    * consider looks at the call site of the system call `nr` that task t
-   * just made through an exit, and patches it when it is an exact match;
-   * it returns the site's address when it did.
+   * just made through an exit, and patches it when it can; it returns the
+   * address it rewrote when it did.
    */
   consider(t: Task, nr: number): number | undefined {
     if (this.disabled) return undefined;
     const ret = t.ctx.regs.get(Reg.RIP);
-    const site = ret - SITE_LEN;
-    if (this.sites.has(site) || this.rejected.has(site)) return undefined;
-    if (this.next >= MAX_SITES || !this.matches(t.mm, site, nr)) {
-      this.rejected.add(site);
+    if (this.sites.has(ret) || this.rejected.has(ret)) return undefined;
+    const found = this.next < MAX_SITES ? this.find(t, ret, nr) : undefined;
+    if (!found) {
+      this.rejected.add(ret);
       return undefined;
     }
     if (!this.placed && !this.placeTable(t.mm)) return undefined;
     const k = this.next++;
-    const entry = TABLE_BASE + 8 * k;
     const stub = STUBS_BASE + STUB_SIZE * k;
-    const code = new Uint8Array(STUB_SIZE);
+    const code = new Uint8Array(STUB_SIZE).fill(0xcc); // int3 padding
     const v = new DataView(code.buffer);
-    code[0] = 0xb8; // mov $nr, %eax
-    v.setUint32(1, nr, true);
-    code[5] = 0x48; code[6] = 0xb9; // movabs $ret, %rcx
-    v.setBigUint64(7, BigInt(ret), true);
-    code[15] = 0x49; code[16] = 0xbb; // movabs $trampoline, %r11
-    v.setBigUint64(17, BigInt(this.trampoline), true);
-    code[25] = 0x41; code[26] = 0xff; code[27] = 0xe3; // jmp *%r11
-    code.fill(0xcc, 28); // int3 padding
+    let n = found.run.length;
+    if (n === 0) {
+      code[0] = 0xb8; // mov $nr, %eax
+      v.setUint32(1, nr, true);
+      n = 5;
+    } else {
+      code.set(found.run);
+    }
+    code[n] = 0x48; code[n + 1] = 0xb9; // movabs $ret, %rcx
+    v.setBigUint64(n + 2, BigInt(ret), true);
+    code[n + 10] = 0x49; code[n + 11] = 0xbb; // movabs $trampoline, %r11
+    v.setBigUint64(n + 12, BigInt(this.trampoline), true);
+    code[n + 20] = 0x41; code[n + 21] = 0xff; code[n + 22] = 0xe3; // jmp *%r11
     const mm = t.mm;
     mm.poke(stub, code);
-    const ptr = new Uint8Array(8);
-    new DataView(ptr.buffer).setBigUint64(0, BigInt(stub), true);
-    mm.poke(entry, ptr);
-    // ff 24 25 <entry>: jmp *entry. Bytes 5 and 6 (0f 05) do not change.
-    const jump = Uint8Array.of(0xff, 0x24, 0x25, entry & 0xff, (entry >>> 8) & 0xff);
-    mm.pokeCode(site, jump);
-    this.sites.set(site, nr);
-    return site;
+    let jump: Uint8Array;
+    if (found.run.length === 0) {
+      const entry = TABLE_BASE + 8 * k;
+      const ptr = new Uint8Array(8);
+      new DataView(ptr.buffer).setBigUint64(0, BigInt(stub), true);
+      mm.poke(entry, ptr);
+      // ff 24 25 <entry>: jmp *entry. Bytes 5 and 6 (0f 05) do not change.
+      jump = Uint8Array.of(0xff, 0x24, 0x25, entry & 0xff, (entry >>> 8) & 0xff);
+    } else {
+      jump = new Uint8Array(JUMP_LEN);
+      jump[0] = 0xe9; // jmp rel32
+      new DataView(jump.buffer).setInt32(1, stub - (found.at + JUMP_LEN), true);
+    }
+    const original = mm.peek(found.at, jump.length);
+    mm.pokeCode(found.at, jump);
+    this.sites.set(ret, { at: found.at, original });
+    return found.at;
   }
 
   /**
-   * matches is true for an exact `mov $nr, %eax; syscall` that does not
-   * cross a page, in private executable memory, not preceded by a byte
-   * that could be a prefix of it.
+   * find looks for something to patch before the `syscall` that returns to
+   * ret: an exact `mov $nr, %eax; syscall`, or a run of relocatable
+   * instructions that starts at a `mov $nr, %eax` or at a proven function
+   * entry. It must lie in private executable memory, and the bytes it
+   * rewrites must not cross a page.
    */
-  private matches(mm: MM, site: number, nr: number): boolean {
-    if (site <= 0 || Math.floor(site / 4096) !== Math.floor((site + SITE_LEN - 1) / 4096)) return false;
-    const vma = mm.findVma(site);
-    if (!vma || vma.shm || !(vma.perm & Perm.Exec) || site + SITE_LEN > vma.end) return false;
-    let bytes: Uint8Array;
+  private find(t: Task, ret: number, nr: number): Found | undefined {
+    const mm = t.mm;
+    const call = ret - 2;
+    const vma = mm.findVma(call);
+    if (!vma || vma.shm || !(vma.perm & Perm.Exec) || ret > vma.end) return undefined;
+    const lo = Math.max(vma.start, call - MAX_RUN);
+    let code: Uint8Array;
     try {
-      bytes = mm.peek(site, SITE_LEN);
+      code = mm.peek(lo, ret - lo);
     } catch {
-      return false;
+      return undefined;
     }
-    if (bytes[0] !== 0xb8 || bytes[5] !== 0x0f || bytes[6] !== 0x05) return false;
-    if (new DataView(bytes.buffer).getUint32(1, true) !== nr) return false;
-    if (site % 4096 !== 0 || mm.findVma(site - 1)) {
-      try {
-        if (PREFIXES.has(mm.peek(site - 1, 1)[0])) return false;
-      } catch {
-        // The byte before is not mapped: nothing can prefix the site.
-      }
+    const end = call - lo;
+    if (code[end] !== 0x0f || code[end + 1] !== 0x05) return undefined;
+    const view = new DataView(code.buffer);
+    for (let s = end - 5; s >= 0; s--) {
+      if (code[s] !== 0xb8 || view.getUint32(s + 1, true) !== nr) continue;
+      const at = lo + s;
+      if (this.prefixed(mm, at)) continue;
+      if (s === end - 5) return samePage(at, SITE_LEN) ? { at, run: new Uint8Array(0) } : undefined;
+      const run = straightRun(code, s, end);
+      if (run && !run.raxAfterFirst) return this.runAt(at, code.subarray(s, end));
     }
-    return true;
+    const entry = callTarget(t);
+    if (entry === undefined || entry < lo || entry > call - JUMP_LEN) return undefined;
+    if (!straightRun(code, entry - lo, end)) return undefined;
+    return this.runAt(entry, code.subarray(entry - lo, end));
+  }
+
+  /** runAt is a run at `at` when a `jmp rel32` there can reach every stub, and it does not cross a page. */
+  private runAt(at: number, run: Uint8Array): Found | undefined {
+    if (!samePage(at, JUMP_LEN)) return undefined;
+    const far = Math.max(Math.abs(STUBS_BASE - at), Math.abs(STUBS_BASE + STUBS_SIZE - at));
+    if (far >= 2 ** 31 - JUMP_LEN) return undefined;
+    return { at, run: run.slice() };
+  }
+
+  /** prefixed is true when the byte before `at` could make its `b8` part of another instruction. */
+  private prefixed(mm: MM, at: number): boolean {
+    if (at % 4096 === 0 && !mm.findVma(at - 1)) return false;
+    try {
+      return PREFIXES.has(mm.peek(at - 1, 1)[0]);
+    } catch {
+      return false; // The byte before is not mapped: nothing can prefix the site.
+    }
   }
 
   /** placeTable maps the table and the stubs, if their range is free. */
@@ -144,23 +222,49 @@ export class SyscallPatches {
       this.revert(mm);
       return;
     }
-    for (const site of this.sites.keys()) if (site + SITE_LEN > start && site < end) this.sites.delete(site);
-    for (const site of this.rejected) if (site + SITE_LEN > start && site < end) this.rejected.delete(site);
+    for (const [ret, site] of this.sites) if (ret > start && site.at < end) this.sites.delete(ret);
+    for (const ret of this.rejected) if (ret > start && ret - 2 - MAX_RUN < end) this.rejected.delete(ret);
   }
 
   /** revert puts every site back as it was and stops patching. */
   revert(mm: MM): void {
-    for (const [site, nr] of this.sites) {
-      const original = new Uint8Array(5);
-      original[0] = 0xb8;
-      new DataView(original.buffer).setUint32(1, nr, true);
+    for (const site of this.sites.values()) {
       try {
-        mm.pokeCode(site, original);
+        mm.pokeCode(site.at, site.original);
       } catch {
         // The site's page is gone: nothing to put back.
       }
     }
     this.sites.clear();
     this.disabled = true;
+  }
+}
+
+/** samePage is true when [at, at+len) lies in one page. */
+function samePage(at: number, len: number): boolean {
+  return at > 0 && Math.floor(at / 4096) === Math.floor((at + len - 1) / 4096);
+}
+
+/**
+ * callTarget is the function task t is in, as proven by its return
+ * address on top of the stack: the instruction before it must be a
+ * `call rel32`, whose target is the answer, or, when that target is a
+ * `jmp rel32` or `jmp rel8`, where that jumps. Undefined otherwise.
+ */
+function callTarget(t: Task): number | undefined {
+  const mm = t.mm;
+  try {
+    const back = Number(new DataView(mm.peek(t.ctx.regs.get(Reg.RSP), 8).buffer).getBigUint64(0, true));
+    const vma = mm.findVma(back - 5);
+    if (!vma || !(vma.perm & Perm.Exec)) return undefined;
+    const call = mm.peek(back - 5, 5);
+    if (call[0] !== 0xe8) return undefined;
+    let target = back + new DataView(call.buffer).getInt32(1, true);
+    const head = mm.peek(target, 5);
+    if (head[0] === 0xe9) target += 5 + new DataView(head.buffer).getInt32(1, true);
+    else if (head[0] === 0xeb) target += 2 + new DataView(head.buffer).getInt8(1);
+    return target;
+  } catch {
+    return undefined;
   }
 }

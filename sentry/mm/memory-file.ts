@@ -128,7 +128,10 @@ export class MemoryFile {
   flushFreed(): void {
     if (this.freed.length === 0) return;
     forEachRun(this.freed, (start, end) => host.punchHole(this.fd, start, end - start));
-    for (const phys of this.freed) this.free.push(phys);
+    // forEachRun sorted them: stacked from the top down, they are handed
+    // out again in rising order, so a program's buffer gets runs of
+    // contiguous frames, which host calls read into with few iovecs.
+    for (let i = this.freed.length - 1; i >= 0; i--) this.free.push(this.freed[i]);
     this.freed.length = 0;
   }
 

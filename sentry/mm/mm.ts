@@ -240,30 +240,23 @@ export class MM {
   }
 
   /**
-   * views returns the program's memory at [addr, addr+len) as views of the
-   * memory file, one per run of physically contiguous pages, after the
+   * runs returns the program's memory at [addr, addr+len) as runs of the
+   * memory file, one per stretch of physically contiguous pages, after the
    * same access checks (and faults) a copy would make: host calls can then
    * read straight into the program's memory. EFAULT as copyOut would.
    */
-  views(addr: number, len: number, access: Perm): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    let last: Uint8Array | undefined;
+  runs(addr: number, len: number, access: Perm): MemoryRuns {
+    const pairs: number[] = [];
     for (let done = 0; done < len;) {
       const a = addr + done;
       const phys = this.physFor(a, access);
       const n = Math.min(len - done, PAGE_SIZE - (a % PAGE_SIZE));
-      const bytes = this.mem.bytesAt(phys);
-      const off = this.mem.offsetOf(phys);
-      if (last && last.buffer === bytes.buffer && last.byteOffset + last.length === bytes.byteOffset + off) {
-        last = new Uint8Array(last.buffer, last.byteOffset, last.length + n);
-        out[out.length - 1] = last;
-      } else {
-        last = bytes.subarray(off, off + n);
-        out.push(last);
-      }
+      const last = pairs.length - 2;
+      if (last >= 0 && pairs[last] + pairs[last + 1] === phys) pairs[last + 1] += n;
+      else pairs.push(phys, n);
       done += n;
     }
-    return out;
+    return new MemoryRuns(this.mem, Float64Array.from(pairs), len);
   }
 
   /** changing tells the patched sites that [start, end) is about to change. */
@@ -613,3 +606,41 @@ export class MM {
 }
 
 export { SyscallError };
+
+/**
+ * MemoryRuns is program memory handed to a host call: (offset, length)
+ * pairs of the memory file, in the program's order.
+ */
+export class MemoryRuns {
+  constructor(private readonly mem: MemoryFile, readonly pairs: Float64Array, readonly length: number) {}
+
+  /** address is the Sentry's address of the memory file, which the pairs' offsets are from. */
+  get address(): bigint {
+    return this.mem.address;
+  }
+
+  /** views are the runs as views of the memory file, without their first `skip` bytes. */
+  views(skip = 0): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < this.pairs.length; i += 2) {
+      let [phys, n] = [this.pairs[i], this.pairs[i + 1]];
+      if (skip >= n) {
+        skip -= n;
+        continue;
+      }
+      phys += skip;
+      n -= skip;
+      skip = 0;
+      // A run may cross the memory file's views: split it where they end.
+      while (n > 0) {
+        const off = this.mem.offsetOf(phys);
+        const bytes = this.mem.bytesAt(phys);
+        const m = Math.min(n, bytes.length - off);
+        out.push(bytes.subarray(off, off + m));
+        phys += m;
+        n -= m;
+      }
+    }
+    return out;
+  }
+}

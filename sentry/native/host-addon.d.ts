@@ -8,6 +8,11 @@ export interface HostAddon {
   bufferAddress(buffer: ArrayBuffer): bigint;
   /** pidfdGetfd duplicates process pid's descriptor targetFd into this process; the new fd, or -errno. */
   pidfdGetfd(pid: number, targetFd: number): number;
+  /**
+   * preadvNowait reads at offset into base + pairs[2i] (pairs[2i+1] bytes), in order, only as far as
+   * the page cache holds the data; bytes read, or -errno (-EAGAIN: none cached).
+   */
+  preadvNowait(fd: number, base: bigint, pairs: Float64Array, offset: number): number;
   punchHole(fd: number, offset: number, length: number): void;
   dropMappings(address: bigint, length: number): void;
   preemptInit(signal: number): void;

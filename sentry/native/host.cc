@@ -4,14 +4,19 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <vector>
 
 namespace {
 
@@ -198,6 +203,30 @@ Napi::Value ClockSample(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// PreadvNowait(fd, base, pairs, offset) reads at offset into the memory at
+// base + pairs[2i], pairs[2i+1] bytes long, in order (the Sentry's runs of
+// its memory file), only as far as the host's page cache holds the data
+// (preadv2 with RWF_NOWAIT): it never waits for a disk, so the Sentry may
+// call it on the event loop. It returns the bytes read, or -errno
+// (-EAGAIN when nothing was cached; -EOPNOTSUPP where the file does not
+// support RWF_NOWAIT).
+Napi::Value PreadvNowait(const Napi::CallbackInfo &info) {
+  bool lossless = false;
+  uint64_t base = info[1].As<Napi::BigInt>().Uint64Value(&lossless);
+  Napi::Float64Array pairs = info[2].As<Napi::Float64Array>();
+  size_t count = std::min<size_t>(pairs.ElementLength() / 2, IOV_MAX);
+  std::vector<iovec> iov(count);
+  for (size_t i = 0; i < count; i++) {
+    iov[i].iov_base = reinterpret_cast<void *>(base + static_cast<uint64_t>(pairs[2 * i]));
+    iov[i].iov_len = static_cast<size_t>(pairs[2 * i + 1]);
+  }
+  ssize_t n;
+  do {
+    n = preadv2(ArgInt(info, 0), iov.data(), static_cast<int>(count), static_cast<off_t>(ArgU64(info, 3)), RWF_NOWAIT);
+  } while (n < 0 && errno == EINTR);
+  return Napi::Number::New(info.Env(), n < 0 ? -errno : static_cast<double>(n));
+}
+
 // Getrandom(buffer) fills buffer from the host's CSPRNG (getrandom(2)).
 Napi::Value Getrandom(const Napi::CallbackInfo &info) {
   Napi::Uint8Array buf = info[0].As<Napi::Uint8Array>();
@@ -216,6 +245,7 @@ Napi::Value Getrandom(const Napi::CallbackInfo &info) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));
+  exports.Set("preadvNowait", Napi::Function::New(env, PreadvNowait));
   exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate));
   exports.Set("mapShared", Napi::Function::New(env, MapShared));
   exports.Set("view", Napi::Function::New(env, View));

@@ -23,8 +23,8 @@ function readFile(t: Task, f: FileDescription, addr: number, len: number): numbe
   if (len === 0) return 0;
   // A host file the Sentry holds a descriptor for is read straight into
   // the program's memory, in one readv of its contiguous runs.
-  const direct = len >= DIRECT_READ_MIN && f.positional ? f.readInto(t.mm.views(addr, Math.min(len, DIRECT_READ_MAX), Perm.Write)) : undefined;
-  if (direct) return direct;
+  const direct = len >= DIRECT_READ_MIN && f.positional ? f.readInto(t.mm.runs(addr, Math.min(len, DIRECT_READ_MAX), Perm.Write)) : undefined;
+  if (direct !== undefined) return direct;
   // Check the buffer before reading, so a bad pointer loses no data.
   t.mm.physFor(addr, Perm.Write);
   const got = f.read(Math.min(len, MAX_RW));

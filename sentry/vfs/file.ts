@@ -1,6 +1,7 @@
 // file.ts: file descriptions (what an fd refers to) and the fd table: the
 // standard streams a sandbox is given, and the base every open file of the
 // VFS extends.
+import type { MemoryRuns } from '../mm/mm.js';
 import { fstatSync, read as fsRead, write as fsWrite } from 'node:fs';
 import { isatty } from 'node:tty';
 import { EBADF, EINVAL, EIO, EMFILE, ENOTDIR, EPIPE, ESPIPE } from '../errno.js';
@@ -52,8 +53,8 @@ export abstract class FileDescription {
   get positional(): boolean {
     return false;
   }
-  /** readInto reads straight into the program's memory (views of it), where the file allows; undefined where not. */
-  readInto(_targets: Uint8Array[]): Promise<number> | undefined {
+  /** readInto reads straight into the program's memory (runs of the memory file), where the file allows; undefined where not. */
+  readInto(_target: MemoryRuns): number | Promise<number> | undefined {
     return undefined;
   }
   /** pread and pwrite act at an offset, leaving the file offset alone. */

@@ -2,7 +2,9 @@
 // Sentry holds a handle per node it walked to; every operation is a Gofer
 // call, and a Gofer error comes back as the same errno.
 import { close as fsClose, read as fsRead, readv as fsReadv } from 'node:fs';
-import { EISDIR, ELOOP, EROFS, fromErrno, type SyscallError } from '../errno.js';
+import { EAGAIN, EISDIR, ELOOP, EOPNOTSUPP, EROFS, fromErrno, type SyscallError } from '../errno.js';
+import { host } from '../native/host.js';
+import type { MemoryRuns } from '../mm/mm.js';
 import { GoferError, type Gofer, type Handle } from '../../gofer/api.js';
 import { Directory, PathFile, RegularFile, type FileData } from './open-file.js';
 import { O_ACCMODE, O_PATH, O_RDONLY, type FileDescription } from './file.js';
@@ -150,6 +152,9 @@ export class GoferNode extends VNode {
   }
 }
 
+/** IOV_MAX is the most views one host readv takes. */
+const IOV_MAX = 1024;
+
 /** LOCAL_READ_MAX bounds one read through a taken descriptor (a longer read returns short, as Linux may). */
 const LOCAL_READ_MAX = 16 << 20;
 
@@ -174,11 +179,20 @@ class GoferData implements FileData {
     return call(this.gofer.write(this.h, offset, data));
   }
 
-  readInto(offset: number, targets: Uint8Array[]): Promise<number> | undefined {
+  /**
+   * readInto reads what the host's page cache holds at once, on the event
+   * loop (preadv2 with RWF_NOWAIT never waits for a disk), and the rest,
+   * if any, on the thread pool.
+   */
+  readInto(offset: number, target: MemoryRuns): number | Promise<number> | undefined {
     const fd = this.local;
     if (fd === undefined) return undefined;
+    const n = target.pairs.length <= 2 * IOV_MAX ? host.preadvNowait(fd, target.address, target.pairs, offset) : -EAGAIN.errno;
+    if (n === target.length || n === 0) return n;
+    if (n < 0 && n !== -EAGAIN.errno && n !== -EOPNOTSUPP.errno) return Promise.reject(fromErrno(-n));
+    const done = Math.max(n, 0);
     return new Promise((resolve, reject) => {
-      fsReadv(fd, targets, offset, (err, n) => (err ? reject(fromErrno(Math.abs(err.errno ?? 5))) : resolve(n)));
+      fsReadv(fd, target.views(done), offset + done, (err, m) => (err ? reject(fromErrno(Math.abs(err.errno ?? 5))) : resolve(done + m)));
     });
   }
 

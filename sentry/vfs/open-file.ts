@@ -1,5 +1,6 @@
 // open-file.ts: the file descriptions of the VFS's regular files and
 // directories, over any filesystem's data.
+import type { MemoryRuns } from '../mm/mm.js';
 import { EBADF, EINVAL, EISDIR, ENXIO, EOVERFLOW } from '../errno.js';
 import {
   FileDescription, O_ACCMODE, O_APPEND, O_PATH, O_RDONLY,
@@ -14,8 +15,8 @@ export interface FileData {
   write(offset: number, data: Uint8Array, append: boolean): number | Promise<number>;
   size(): number | Promise<number>;
   truncate(size: number): void | Promise<void>;
-  /** readInto reads at offset straight into `targets` (in order), where the data allows it. */
-  readInto?(offset: number, targets: Uint8Array[]): Promise<number> | undefined;
+  /** readInto reads at offset straight into the program's memory, where the data allows it. */
+  readInto?(offset: number, target: MemoryRuns): number | Promise<number> | undefined;
   sync?(): void | Promise<void>;
   close?(): void;
 }
@@ -42,13 +43,14 @@ export class RegularFile extends FileDescription {
     return got instanceof Promise ? got.then(advance) : advance(got);
   }
 
-  /** readInto reads at the file offset into targets, when the file's data can; undefined when not. */
-  override readInto(targets: Uint8Array[]): Promise<number> | undefined {
-    const r = this.data.readInto?.(this.offset, targets);
-    return r?.then((n) => {
+  /** readInto reads at the file offset into target, when the file's data can; undefined when not. */
+  override readInto(target: MemoryRuns): number | Promise<number> | undefined {
+    const r = this.data.readInto?.(this.offset, target);
+    const advance = (n: number): number => {
       this.offset += n;
       return n;
-    });
+    };
+    return r instanceof Promise ? r.then(advance) : r === undefined ? undefined : advance(r);
   }
 
   override write(data: Uint8Array): number | Promise<number> {

@@ -5,9 +5,19 @@
  *   - a jump straight to the site's `syscall` instruction, with another
  *     number in EAX, still makes that other call once the site is patched;
  *   - every other register survives;
+ *   - a site with moves between the `mov $N, %eax` and the `syscall`
+ *     (patched as a run copied into a stub) makes the right call, and so
+ *     does a jump into the middle of that run with another number;
+ *   - a function that takes the number in a register and moves its
+ *     arguments before its `syscall` (as musl's __syscall_cp_c does;
+ *     patched at its entry) makes whichever call it is given, and a call
+ *     to its third instruction, past the five patched bytes, still works;
  *   - after the program unmaps the range where tvisor keeps its call table
- *     (0x050f0000-0x05140000), patched sites still work (tvisor puts them
+ *     (0x050f0000-0x05180000), patched sites still work (tvisor puts them
  *     back).
+ * With the argument "runs", it only calls the two run-shaped sites, 1000
+ * times each, and with "runs none" neither (the test counts the sites
+ * tvisor patched).
  * Each check prints "ok NAME" or "FAIL: NAME: ..." and the exit status is
  * the number of failures. */
 #define _GNU_SOURCE
@@ -16,24 +26,59 @@
 #include <unistd.h>
 #include "guest.h"
 
-/* site(nr_for_jump, jump) is one call site: with jump == 0 it runs
- * `mov $39, %eax; syscall` (getpid); otherwise it loads EAX with
- * nr_for_jump and jumps straight to the `syscall` instruction. */
+/* SITE(BETWEEN) is the body of a call site: with jump == 0 it runs
+ * `mov $39, %eax`, then BETWEEN (instructions or nothing), then `syscall`
+ * (getpid); otherwise it loads EAX with nr_for_jump and jumps straight
+ * past the `mov`. RSI is the site's to clobber. */
+#define SITE(BETWEEN)                                                  \
+	long ret;                                                      \
+	__asm__ volatile("test %2, %2\n\t"                              \
+			 "jnz 1f\n\t"                                     \
+			 "mov $39, %%eax\n\t"                             \
+			 "2: " BETWEEN "syscall\n\t"                      \
+			 "jmp 3f\n\t"                                     \
+			 "1: mov %1, %%rax\n\t"                           \
+			 "jmp 2b\n\t"                                     \
+			 "3:\n\t"                                         \
+			 : "=&a"(ret)                                      \
+			 : "r"(nr_for_jump), "r"(jump)                     \
+			 : "rcx", "rsi", "r11", "memory", "cc");           \
+	return ret
+
+/* site is an exact `mov $39, %eax; syscall`. */
 static long site(long nr_for_jump, long jump)
 {
+	SITE("");
+}
+
+/* moves_site has a move between its `mov` and its `syscall`. */
+static long moves_site(long nr_for_jump, long jump)
+{
+	SITE("mov %%rdx, %%rsi\n\t");
+}
+
+/* relay(nr, a, b) makes system call nr with arguments a and b, as libc's
+ * generic call functions do; relay_third is its third instruction, the
+ * first past the five bytes patched at its entry, entered with the number
+ * in RAX and the first argument in RDI. */
+long relay(long nr, long a, long b);
+__asm__(".text\n"
+	".balign 16\n"
+	".globl relay\n"
+	"relay:\n\t"
+	"mov %rdi, %rax\n\t"
+	"mov %rsi, %rdi\n"
+	".globl relay_third\n"
+	"relay_third:\n\t"
+	"mov %rdx, %rsi\n\t"
+	"syscall\n\t"
+	"ret\n");
+
+/* third(nr) calls relay_third with RAX = nr. */
+static long third(long nr)
+{
 	long ret;
-	__asm__ volatile(
-		"test %2, %2\n\t"
-		"jnz 1f\n\t"
-		"mov $39, %%eax\n\t"
-		"2: syscall\n\t"
-		"jmp 3f\n\t"
-		"1: mov %1, %%rax\n\t"
-		"jmp 2b\n\t"
-		"3:\n\t"
-		: "=&a"(ret)
-		: "r"(nr_for_jump), "r"(jump)
-		: "rcx", "r11", "memory", "cc");
+	__asm__ volatile("call relay_third" : "=a"(ret) : "a"(nr) : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
 	return ret;
 }
 
@@ -69,9 +114,17 @@ static void flags_site(struct after *a)
 		: "rax", "rbx", "rcx", "r11", "r12", "r15", "memory", "cc");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	long pid = getpid();
+	if (argc > 1) {
+		/* "runs": each run-shaped site a few times, nothing else
+		 * ("runs none": not even those). */
+		for (int i = 0; i < (argc > 2 ? 0 : 1000); i++) {
+			if (moves_site(0, 0) != pid || relay(SYS_getpid, 0, 0) != pid) return 1;
+		}
+		return 0;
+	}
 	/* The site runs by exit once (and is patched under kvm), then again. */
 	current = "site";
 	for (int i = 0; i < 3; i++) expect_eq(site(0, 0), pid, "getpid");
@@ -100,10 +153,30 @@ int main(void)
 	current = "flags, rcx, r11 and the other registers";
 	ok();
 
+	current = "moves between mov and syscall";
+	for (int i = 0; i < 3; i++) expect_eq(moves_site(0, 0), pid, "getpid");
+	expect_eq(moves_site(110, 1), getppid(), "getppid by a jump into the run");
+	expect_eq(moves_site(0, 0), pid, "getpid after the jump");
+	ok();
+
+	current = "number in a register";
+	for (int i = 0; i < 3; i++) {
+		expect_eq(relay(SYS_getpid, 0, 0), pid, "getpid");
+		expect_eq(relay(SYS_getppid, 0, 0), getppid(), "getppid");
+		/* kill(pid, 0): two arguments moved into place. */
+		expect_eq(relay(SYS_kill, pid, 0), 0, "kill(pid, 0)");
+		expect_eq(relay(SYS_kill, -1 & 0x7fffffff, 0), -ESRCH, "kill of no such pid");
+	}
+	expect_eq(third(SYS_getppid), getppid(), "getppid through the third instruction");
+	expect_eq(relay(SYS_getpid, 0, 0), pid, "getpid after that");
+	ok();
+
 	/* Unmapping tvisor's table range: nothing is mapped there natively. */
 	current = "munmap of the table range";
-	expect_eq(S2(SYS_munmap, 0x050f0000, 0x50000), 0, "munmap");
+	expect_eq(S2(SYS_munmap, 0x050f0000, 0x90000), 0, "munmap");
 	for (int i = 0; i < 3; i++) expect_eq(site(0, 0), pid, "getpid after munmap");
+	for (int i = 0; i < 3; i++) expect_eq(moves_site(0, 0), pid, "moves site after munmap");
+	for (int i = 0; i < 3; i++) expect_eq(relay(SYS_getppid, 0, 0), getppid(), "relay after munmap");
 	ok();
 	return 0;
 }
