@@ -5,10 +5,12 @@ import { closeSync, openSync } from 'node:fs';
 import { PtracePlatform, PtraceUnavailableError } from '../ptrace-platform/platform.js';
 import { KvmPlatform, KvmUnavailableError, MAX_MEMORY_FILE } from '../kvm-platform/platform.js';
 import { Kernel } from './kernel/kernel.js';
-import { Task } from './kernel/task.js';
+import { Task, type TaskHost } from './kernel/task.js';
+import { PidNamespace, Process, exited } from './kernel/process.js';
+import { ignoresChildren } from './syscalls/fork.js';
 import { signalName, SIGKILL, signalNumber } from './kernel/signals.js';
 import { MM } from './mm/mm.js';
-import { load } from './loader/elf.js';
+import { load, readAuxv } from './loader/elf.js';
 import { LoadError, findProgram, readProgram } from './loader/program.js';
 import { startGofer } from '../gofer/client.js';
 import type { Gofer } from '../gofer/api.js';
@@ -37,6 +39,8 @@ export class UsageError extends Error {
 export interface SandboxOptions {
   /** platform runs programs in a KVM micro-VM ('kvm', the default) or under ptrace ('ptrace'). */
   platform?: 'kvm' | 'ptrace';
+  /** pidsLimit bounds how many processes may exist at once: past it fork fails with EAGAIN. Default 512. */
+  pidsLimit?: number;
   /** memory is the most the programs may commit: bytes, or a size like '256M' or '2G'. Default 2G. */
   memory?: number | string;
   /** strace prints every system call to stderr as strace would. */
@@ -101,6 +105,8 @@ export interface RunResult {
   stats: RunStats;
 }
 
+/** DEFAULT_PIDS_LIMIT is how many processes a sandbox may hold at once unless told otherwise. */
+export const DEFAULT_PIDS_LIMIT = 512;
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MEMORY = 2 * 2 ** 30;
 const MIN_MEMORY = 16 << 20;
@@ -129,7 +135,6 @@ function envList(env: RunOptions['env']): string[] {
 export class Sandbox {
   private closed = false;
   private running = 0;
-  private nextTid = 1;
   private readonly tasks = new Set<Task>();
   /** starting holds, for each run still looking up its program, the signals sent to it meanwhile. */
   private readonly starting = new Set<number[]>();
@@ -146,6 +151,7 @@ export class Sandbox {
     private readonly patch: boolean,
     private readonly gofer: Gofer,
     readonly vfs: Vfs,
+    private readonly pids: PidNamespace,
   ) {
     this.vdso = new Vdso(platform.memoryFile, platform.tscOffset);
     gofer.onDeath = (why) => {
@@ -158,7 +164,7 @@ export class Sandbox {
   /** procTasks is what /proc shows: the sandbox's running tasks. */
   private procTasks(): ProcTask[] {
     return [...this.tasks].map((t) => ({
-      pid: t.tid, ppid: 0, comm: t.exe.split('/').pop()!.slice(0, 15), exe: t.exe, cwd: () => t.cwd.path,
+      pid: t.tid, ppid: t.proc?.parent?.pid ?? 0, comm: t.exe.split('/').pop()!.slice(0, 15), exe: t.exe, cwd: () => t.cwd.path,
       cmdline: t.cmdline, environ: t.environ, auxv: t.auxv, uid: t.creds.uid, gid: t.creds.gid,
       fds: () => t.fds.entries().map(([n, e]) => [n, e.file]), fd: (n: number) => t.fds.entries().find(([fd]) => fd === n)?.[1].file,
       maps: () => t.mm.vmas.map((v) => `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ` +
@@ -196,7 +202,9 @@ export class Sandbox {
       const g = await startGofer({ mounts: [{ hostPath: rootDir, writable: false }, ...mounts.map((m) => ({ hostPath: m.source, writable: m.writable }))] });
       gofer = g;
       const vfs = await buildTree(g, mounts, () => sb.procTasks(), () => sb.vfs, memory, platform);
-      const sb: Sandbox = new Sandbox(platform, log, strace, !(opts.noPatch ?? process.env.TVISOR_NO_PATCH === '1'), g, vfs);
+      const pidsLimit = opts.pidsLimit ?? DEFAULT_PIDS_LIMIT;
+      if (!Number.isSafeInteger(pidsLimit) || pidsLimit < 1) throw new UsageError(`invalid pids limit: ${opts.pidsLimit} (use a whole number of at least 1)`);
+      const sb: Sandbox = new Sandbox(platform, log, strace, !(opts.noPatch ?? process.env.TVISOR_NO_PATCH === '1'), g, vfs, new PidNamespace(pidsLimit));
       return sb;
     } catch (err) {
       await gofer?.shutdown();
@@ -240,20 +248,48 @@ export class Sandbox {
     fds.installAt(2, stderr, false);
 
     const creds = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    const pid = this.pids.alloc();
+    if (pid < 0) throw new UsageError(`the sandbox holds ${this.pids.limit} processes already (its pids limit)`);
     const mm = new MM(this.platform.memoryFile, this.platform.newAddressSpace());
     let task: Task | undefined;
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     const onAbort = () => task?.post(SIGKILL);
+    const kernel = new Kernel(this.platform, { log: this.log, strace: this.strace, clock: this.vdso.timePage, patch: this.patch });
+    // Every task of this run's tree, and their kernel loops.
+    const tree = new Set<Task>();
+    const loops = new Set<Promise<void>>();
+    const totals = { syscalls: 0, exitless: 0, faults: 0 };
+    let failure: unknown;
+    const host: TaskHost = {
+      newContext: () => this.platform.newContext(),
+      newAddressSpace: () => this.platform.newAddressSpace(),
+      vdso: this.vdso,
+      start: (t) => {
+        const loop = this.runTask(kernel, t, tree, totals).catch((err) => {
+          failure ??= err;
+          for (const other of tree) other.post(SIGKILL);
+        });
+        loops.add(loop);
+        void loop.finally(() => loops.delete(loop));
+      },
+    };
     this.running++;
     try {
-      const loaded = load(mm, path, image, argv, env, creds, this.vdso);
+      let loaded;
+      try {
+        loaded = load(mm, path, image, argv, env, creds, this.vdso);
+      } catch (err) {
+        mm.release();
+        throw err;
+      }
       const ctx = this.platform.newContext();
-      task = new Task(this.nextTid++, ctx, mm, fds, creds, path, this.vfs, cwd);
+      task = new Task(pid, ctx, mm, fds, creds, path, this.vfs, cwd, host);
+      task.proc = new Process(pid, task, this.pids);
+      this.pids.processes.set(pid, task.proc);
       task.cmdline = Buffer.from(argv.map((x) => x + '\0').join(''));
       task.environ = Buffer.from(env.map((x) => x + '\0').join(''));
       task.auxv = readAuxv(mm, loaded.stackPointer, argv.length, env.length);
-      this.tasks.add(task);
       for (const sig of early) sendSignal(task, sig);
       const regs = ctx.regs;
       regs.set(Reg.RIP, loaded.entry);
@@ -262,25 +298,26 @@ export class Sandbox {
       if (opts.timeoutMs !== undefined) {
         timer = setTimeout(() => {
           timedOut = true;
-          task?.post(SIGKILL);
+          for (const t of tree) t.post(SIGKILL);
         }, opts.timeoutMs);
       }
       opts.signal?.addEventListener('abort', onAbort);
       if (opts.signal?.aborted) task.post(SIGKILL);
-      const kernel = new Kernel(this.platform, { log: this.log, strace: this.strace, clock: this.vdso.timePage, patch: this.patch });
-      try {
-        await kernel.run(task);
-      } finally {
-        ctx.release();
-      }
-      fds.closeAll();
+      const patchedSites = { count: 0 };
+      const init = task;
+      await this.runTask(kernel, init, tree, totals, patchedSites).catch((err) => {
+        failure ??= err;
+      });
+      // The init of the tree is gone: so is everything it leaves.
+      for (const t of tree) t.post(SIGKILL);
+      while (loops.size > 0) await Promise.allSettled([...loops]);
+      if (failure) throw failure;
       if (this.goferDead) throw new PlatformError(`the file server (Gofer) ${this.goferDead}`);
-      const exit = task.exit!;
+      const exit = init.exit!;
       const sig = exit.signal;
-      const st = task.stats;
       const stats: RunStats = {
-        syscalls: st.syscalls, exitless: st.exitless, byExit: st.syscalls - st.exitless,
-        patchedSites: mm.patches?.count ?? 0, faults: st.faults,
+        syscalls: totals.syscalls, exitless: totals.exitless, byExit: totals.syscalls - totals.exitless,
+        patchedSites: patchedSites.count, faults: totals.faults,
       };
       this.log.info(`exit ${sig ? signalName(sig) : exit.code}; ${stats.syscalls} syscalls (${stats.exitless} exitless, ${stats.byExit} by exit), ${stats.patchedSites} call sites patched, ${stats.faults} faults`);
       return {
@@ -292,11 +329,45 @@ export class Sandbox {
         stats,
       };
     } finally {
-      if (task) this.tasks.delete(task);
+      if (!task) this.pids.processes.delete(pid);
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      mm.release();
       this.running--;
+    }
+  }
+
+  /**
+   * runTask runs t until it exits, then ends it as Linux does: the
+   * CLONE_CHILD_CLEARTID word is cleared, a vfork parent runs on, its
+   * files and memory go when no other task shares them, and its process
+   * becomes a zombie for its parent (process.ts).
+   */
+  private async runTask(kernel: Kernel, t: Task, tree: Set<Task>, totals: { syscalls: number; exitless: number; faults: number }, patched?: { count: number }): Promise<void> {
+    tree.add(t);
+    this.tasks.add(t);
+    try {
+      await kernel.run(t);
+    } finally {
+      this.tasks.delete(t);
+      tree.delete(t);
+      t.ctx.release();
+      t.exit ??= { code: 0, signal: SIGKILL };
+      totals.syscalls += t.stats.syscalls;
+      totals.exitless += t.stats.exitless;
+      totals.faults += t.stats.faults;
+      if (patched) patched.count = t.mm.patches?.count ?? 0;
+      if (t.clearTid) {
+        try {
+          t.mm.writeU32(t.clearTid, 0);
+        } catch {
+          // Linux ignores a bad address here.
+        }
+      }
+      t.vforkDone?.();
+      t.vforkDone = undefined;
+      if (--t.fds.users === 0) t.fds.closeAll();
+      if (--t.mm.users === 0) t.mm.release();
+      exited(t.proc, t.exit, ignoresChildren);
     }
   }
 
@@ -396,17 +467,4 @@ async function buildTree(
     vfs.mount(m.target, node, { source: m.source, fstype: 'gofer', readOnly: !m.writable });
   }
   return vfs;
-}
-
-/**
- * readAuxv reads back the auxiliary vector the loader put on the initial
- * stack, above argc, argv and envp, up to and including AT_NULL.
- */
-function readAuxv(mm: MM, sp: number, argc: number, envc: number): Uint8Array {
-  const start = sp + 8 * (argc + envc + 3);
-  for (let n = 1; n <= 64; n++) {
-    const pairs = mm.peek(start, 16 * n);
-    if (new DataView(pairs.buffer).getBigUint64(16 * (n - 1), true) === 0n) return pairs;
-  }
-  return new Uint8Array(0);
 }

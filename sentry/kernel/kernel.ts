@@ -152,8 +152,11 @@ export class Kernel {
     const f = t.ctx.fault;
     t.stats.faults++;
     if (f.vector === 14) {
-      const access = f.errorCode & 0x10 ? Perm.Exec : f.errorCode & 2 ? Perm.Write : Perm.Read;
-      const violation = f.exact && (f.errorCode & 1) !== 0;
+      // A protection fault on a page kept read-only until it is copied
+      // (after a fork) is a write, even where the platform does not say so.
+      const cow = (f.errorCode & 0x11) === 1 && t.mm.isCow(f.addr);
+      const access = cow || f.errorCode & 2 ? Perm.Write : f.errorCode & 0x10 ? Perm.Exec : Perm.Read;
+      const violation = f.exact && (f.errorCode & 1) !== 0 && !cow;
       const r = violation ? FaultResult.Denied : f.addr < USER_ADDRESS_LIMIT ? t.mm.fault(f.addr, access) : FaultResult.NoMapping;
       if (r === FaultResult.Mapped) return;
       this.opts.log.debug(`task ${t.tid}: page fault at 0x${f.addr.toString(16)} (${r === FaultResult.OutOfMemory ? 'out of memory' : 'no access'}) rip 0x${t.ctx.regs.get(Reg.RIP).toString(16)}`);

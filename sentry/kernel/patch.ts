@@ -86,6 +86,17 @@ export class SyscallPatches {
 
   constructor(private readonly trampoline: number) {}
 
+  /** copy is the same patches, for a forked address space (whose code holds the same rewritten bytes). */
+  copy(): SyscallPatches {
+    const c = new SyscallPatches(this.trampoline);
+    for (const [ret, site] of this.sites) c.sites.set(ret, site);
+    for (const ret of this.rejected) c.rejected.add(ret);
+    c.disabled = this.disabled;
+    c.next = this.next;
+    c.placed = this.placed;
+    return c;
+  }
+
   /** count is how many sites were patched, including any put back since. */
   get count(): number {
     return this.next;

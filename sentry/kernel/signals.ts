@@ -60,6 +60,12 @@ export class SigSet {
     if (sig <= 32) this.lo = (this.lo & ~(1 << (sig - 1))) >>> 0;
     else this.hi = (this.hi & ~(1 << (sig - 33))) >>> 0;
   }
+  copy(): SigSet {
+    const c = new SigSet();
+    c.lo = this.lo;
+    c.hi = this.hi;
+    return c;
+  }
   isEmpty(): boolean {
     return this.lo === 0 && this.hi === 0;
   }

@@ -1,9 +1,11 @@
 // task.ts: a Task is one thread of a program: its platform context, its
-// memory, its files and its signal state. Processes and threads (issue 6)
-// grow from here; today a sandbox runs one task at a time.
+// memory, its files and its signal state, and the process it belongs to
+// (process.ts). Threads (issue 7) will let several tasks share a process.
 import type { MM } from '../mm/mm.js';
 import type { FdTable } from '../vfs/file.js';
-import type { PlatformContext } from '../platform.js';
+import type { PlatformAddressSpace, PlatformContext } from '../platform.js';
+import type { Process } from './process.js';
+import type { Vdso } from '../vdso/vdso.js';
 import type { Dentry, Vfs } from '../vfs/vfs.js';
 import { SigSet, NSIG, SIGKILL, SIGSTOP } from './signals.js';
 import { SyscallArgs } from '../syscalls/args.js';
@@ -25,6 +27,19 @@ export interface ExitStatus {
   code: number;
   /** signal killed the task when not 0. */
   signal: number;
+}
+
+/**
+ * TaskHost is what a task needs from its sandbox to make others: fork
+ * needs a context and an address space and starts the child; exec needs
+ * the vDSO to map.
+ */
+export interface TaskHost {
+  newContext(): PlatformContext;
+  newAddressSpace(): PlatformAddressSpace;
+  /** start runs a new task (a forked child) until it exits. */
+  start(t: Task): void;
+  readonly vdso: Vdso;
 }
 
 export interface Credentials {
@@ -55,15 +70,21 @@ export class Task {
   /** auxv is the auxiliary vector the program started with, AT_NULL included (/proc/PID/auxv). */
   auxv: Uint8Array = new Uint8Array(0);
 
+  /** proc is the task's process; set as the task joins it. */
+  proc!: Process;
+  /** vforkDone, set in a vfork child, lets its parent run on (at exec or exit). */
+  vforkDone: (() => void) | undefined;
+
   constructor(
     readonly tid: number,
     readonly ctx: PlatformContext,
-    readonly mm: MM,
-    readonly fds: FdTable,
+    public mm: MM,
+    public fds: FdTable,
     readonly creds: Credentials,
-    readonly exe: string,
+    public exe: string,
     readonly vfs: Vfs,
     public cwd: Dentry,
+    readonly host: TaskHost,
   ) {
     this.args = new SyscallArgs(ctx.regs);
     for (let i = 0; i <= NSIG; i++) this.actions.push({ handler: SIG_DFL, flags: 0, restorer: 0, mask: new SigSet() });

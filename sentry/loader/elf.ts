@@ -184,3 +184,16 @@ function buildStack(mm: MM, execfn: string, argv: string[], envp: string[], aux:
   mm.poke(sp, table);
   return sp;
 }
+
+/**
+ * readAuxv reads back the auxiliary vector the loader put on the initial
+ * stack, above argc, argv and envp, up to and including AT_NULL.
+ */
+export function readAuxv(mm: MM, sp: number, argc: number, envc: number): Uint8Array {
+  const start = sp + 8 * (argc + envc + 3);
+  for (let n = 1; n <= 64; n++) {
+    const pairs = mm.peek(start, 16 * n);
+    if (new DataView(pairs.buffer).getBigUint64(16 * (n - 1), true) === 0n) return pairs;
+  }
+  return new Uint8Array(0);
+}

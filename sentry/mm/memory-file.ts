@@ -109,6 +109,11 @@ export class MemoryFile {
     return phys;
   }
 
+  /** refCount is how many mappings hold the frame at phys (more than one: shared, copied on a write). */
+  refCount(phys: number): number {
+    return this.refs[phys / PAGE_SIZE];
+  }
+
   incRef(phys: number): void {
     this.refs[phys / PAGE_SIZE]++;
   }

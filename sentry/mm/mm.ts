@@ -88,6 +88,10 @@ export class MM {
   brkStart = 0;
   brk = 0;
   mmapTop = USER_ADDRESS_LIMIT - STACK_RESERVE;
+  /** users counts the tasks on this memory (a vfork child shares its parent's until it execs). */
+  users = 1;
+  /** cow holds the pages of private writable memory mapped read-only because another address space shares their frames. */
+  private readonly cow = new Set<number>();
   /** patches are the call sites rewritten for exitless system calls, if any. */
   patches: SyscallPatches | undefined;
   private released = false;
@@ -133,7 +137,14 @@ export class MM {
     if (!vma) return FaultResult.NoMapping;
     if ((vma.perm & access) !== access || (vma.perm === Perm.None && access !== Perm.None)) return FaultResult.Denied;
     const page = pageDown(addr);
-    if (this.frameOf(page) >= 0) return FaultResult.Mapped;
+    const present = this.frameOf(page);
+    if (present >= 0) {
+      // A write to a page of private memory shared after a fork: copy it
+      // now (or, if the other side already did, take it back writable).
+      // Otherwise the fault was a stale translation (kvm) and is over.
+      if (access & Perm.Write && !vma.shm) return this.unshare(vma, page, present);
+      return FaultResult.Mapped;
+    }
     const phys = this.frameFor(vma, page);
     if (phys < 0) return FaultResult.OutOfMemory;
     this.setFrame(page, phys / PAGE_SIZE);
@@ -150,6 +161,82 @@ export class MM {
       this.as.map(a, f, vma.perm);
     }
     return FaultResult.Mapped;
+  }
+
+  /**
+   * unshare gives the page at addr, of private memory, a frame of its own
+   * (a copy, while another address space still maps the frame) and maps
+   * it with the VMA's full permissions.
+   */
+  private unshare(vma: Vma, addr: number, frame: number): FaultResult {
+    let phys = frame * PAGE_SIZE;
+    if (this.mem.refCount(phys) > 1) {
+      const copy = this.mem.allocFrame();
+      if (copy < 0) return FaultResult.OutOfMemory;
+      this.mem.bytesAt(copy).set(this.mem.bytesAt(phys).subarray(this.mem.offsetOf(phys), this.mem.offsetOf(phys) + PAGE_SIZE), this.mem.offsetOf(copy));
+      this.mem.decRef(phys);
+      phys = copy;
+      this.setFrame(addr, phys / PAGE_SIZE);
+    }
+    this.cow.delete(addr);
+    this.as.map(addr, phys, vma.perm);
+    return FaultResult.Mapped;
+  }
+
+  /**
+   * isCow is true when addr's page is mapped read-only only until it is
+   * copied on a write: a protection fault there is such a write (ptrace
+   * does not report the kind of access).
+   */
+  isCow(addr: number): boolean {
+    return this.cow.has(pageDown(addr));
+  }
+
+  /**
+   * permFor is how the page at addr of vma, on frame phys, is mapped:
+   * private memory another address space shares is not writable (and is
+   * noted in `cow`).
+   */
+  private permFor(vma: Vma, addr: number, phys: number): Perm {
+    if (!vma.shm && vma.perm & Perm.Write && this.mem.refCount(phys) > 1) {
+      this.cow.add(addr);
+      return vma.perm & ~Perm.Write;
+    }
+    this.cow.delete(addr);
+    return vma.perm;
+  }
+
+  /**
+   * fork makes the memory of a child process on `as`: the same mappings,
+   * private memory shared frame by frame and copied on the first write
+   * by either side (both map it read-only until then), shared memory
+   * shared. Throws ENOMEM when the copy would pass the memory limit, as
+   * Linux's strict overcommit does.
+   */
+  fork(as: PlatformAddressSpace): MM {
+    const charged = this.vmas.reduce((n, v) => n + (v.charged ? v.end - v.start : 0), 0);
+    if (!this.mem.charge(charged)) throw ENOMEM;
+    const child = new MM(this.mem, as);
+    child.vmas = this.vmas.map((v) => ({ ...v }));
+    for (const v of child.vmas) if (v.shm) v.shm.refs++;
+    child.brkStart = this.brkStart;
+    child.brk = this.brk;
+    child.mmapTop = this.mmapTop;
+    for (const [key, block] of this.pages) {
+      child.pages.set(key, block.slice());
+      for (let i = 0; i < block.length; i++) {
+        if (block[i] === 0) continue;
+        const addr = key * 0x200000 + i * PAGE_SIZE;
+        const phys = (block[i] - 1) * PAGE_SIZE;
+        const vma = this.findVma(addr)!;
+        this.mem.incRef(phys);
+        const perm = this.permFor(vma, addr, phys);
+        if (perm !== vma.perm) this.as.protect(addr, perm);
+        as.map(addr, phys, child.permFor(vma, addr, phys));
+      }
+    }
+    child.patches = this.patches?.copy();
+    return child;
   }
 
   /** frameFor gives a new mapping of the page at addr its frame, with a reference for the mapping. */
@@ -179,6 +266,21 @@ export class MM {
   }
 
   /**
+   * physForWrite is physFor for a write by the Sentry: a frame of private
+   * memory that another address space shares (after a fork) is copied
+   * first, whatever the mapping's protection (the loader and the patcher
+   * write code), so that the write is this program's alone.
+   */
+  private physForWrite(addr: number, access: Perm): number {
+    const phys = this.physFor(addr, access);
+    const page = pageDown(addr);
+    const vma = this.findVma(addr)!;
+    if (vma.shm || this.mem.refCount(phys - (phys % PAGE_SIZE)) <= 1) return phys;
+    if (this.unshare(vma, page, this.frameOf(page)) !== FaultResult.Mapped) throw EFAULT;
+    return this.frameOf(page) * PAGE_SIZE + (addr % PAGE_SIZE);
+  }
+
+  /**
    * transfer copies between buf and the program's memory at addr, a page
    * at a time, checking `access` on each page (Perm.None: any mapping, the
    * loader's use). With `partial`, it stops at the first inaccessible page
@@ -190,7 +292,7 @@ export class MM {
       const a = addr + done;
       let phys: number;
       try {
-        phys = this.physFor(a, access);
+        phys = toProgram ? this.physForWrite(a, access) : this.physFor(a, access);
       } catch (err) {
         if (partial && done > 0) return done;
         throw err;
@@ -228,7 +330,7 @@ export class MM {
       this.poke(addr, src);
       return;
     }
-    const phys = this.physFor(word, Perm.None) ;
+    const phys = this.physForWrite(word, Perm.None);
     const bytes = this.mem.bytesAt(phys);
     const off = bytes.byteOffset + this.mem.offsetOf(phys);
     const q = new BigUint64Array(bytes.buffer, off, 1);
@@ -249,7 +351,7 @@ export class MM {
     const pairs: number[] = [];
     for (let done = 0; done < len;) {
       const a = addr + done;
-      const phys = this.physFor(a, access);
+      const phys = access & Perm.Write ? this.physForWrite(a, access) : this.physFor(a, access);
       const n = Math.min(len - done, PAGE_SIZE - (a % PAGE_SIZE));
       const last = pairs.length - 2;
       if (last >= 0 && pairs[last] + pairs[last + 1] === phys) pairs[last + 1] += n;
@@ -433,6 +535,7 @@ export class MM {
         for (let p = a; p < blockEnd; p += PAGE_SIZE) {
           const i = (p % 0x200000) / PAGE_SIZE;
           if (block[i] === 0) continue;
+          this.cow.delete(p);
           this.as.unmap(p);
           this.mem.decRef((block[i] - 1) * PAGE_SIZE);
           block[i] = 0;
@@ -490,9 +593,10 @@ export class MM {
       }
       v.perm = perm;
       for (let p = v.start; p < v.end; p += PAGE_SIZE) {
-        if (this.frameOf(p) < 0) continue;
+        const f = this.frameOf(p);
+        if (f < 0) continue;
         if (perm === Perm.None) this.as.unmap(p);
-        else this.as.map(p, this.frameOf(p) * PAGE_SIZE, perm);
+        else this.as.map(p, f * PAGE_SIZE, this.permFor(v, p, f * PAGE_SIZE));
       }
     }
     this.merge();
@@ -549,15 +653,19 @@ export class MM {
     if (v.shm) v.shm.charged += Math.max(0, extra);
     const moved: Vma = { ...v, start: dest, end: dest + newLen, shmPage };
     const keep = Math.min(oldLen, newLen);
+    const frames: [number, number][] = [];
     for (let off = 0; off < keep; off += PAGE_SIZE) {
       const f = this.frameOf(old + off);
       if (f < 0) continue;
       this.mem.incRef(f * PAGE_SIZE);
       this.setFrame(dest + off, f);
-      this.as.map(dest + off, f * PAGE_SIZE, v.perm);
+      frames.push([dest + off, f * PAGE_SIZE]);
     }
     this.insert(moved);
     this.unmap(old, oldLen);
+    // Mapped once the old range has let go of them, so a frame no other
+    // address space shares is writable again.
+    for (const [addr, phys] of frames) this.as.map(addr, phys, this.permFor(moved, addr, phys));
     return dest;
   }
 

@@ -78,6 +78,11 @@ async function at(t: Task, dirfd: number, path: string, flags: number, follow = 
   return t.vfs.resolve(await startAt(t, dirfd, path), path, { follow }, callerOf(t));
 }
 
+/** resolveAt resolves (dirfd, path) as the *at calls do, for execveat's flags. */
+export function resolveAt(t: Task, dirfd: number, path: string, flags: number): Promise<Dentry> {
+  return at(t, dirfd, path, flags);
+}
+
 async function parentAt(t: Task, dirfd: number, path: string) {
   if (path === '') throw ENOENT;
   return t.vfs.resolveParent(await startAt(t, dirfd, path), path, callerOf(t));

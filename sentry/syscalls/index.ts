@@ -1,5 +1,6 @@
 // index.ts fills the syscall table from every subsystem's file.
 import { register as file } from './file.js';
+import { register as fork } from './fork.js';
 import { register as fs } from './fs.js';
 import { register as futex } from './futex.js';
 import { register as mm } from './mm.js';
@@ -10,6 +11,7 @@ import { unsupported } from './table.js';
 
 export function registerAll(): void {
   file();
+  fork();
   fs();
   futex();
   mm();
@@ -17,6 +19,4 @@ export function registerAll(): void {
   signal();
   time();
   unsupported(15, 'rt_sigreturn: no signal frames are delivered until issue 6');
-  for (const nr of [56, 57, 58, 435]) unsupported(nr, 'processes and threads come with issues 6 and 7');
-  unsupported(59, 'execve comes with issue 6');
 }

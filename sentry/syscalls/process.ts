@@ -7,18 +7,6 @@ import { EINVAL, EPERM, ESRCH } from '../errno.js';
 import { USER_ADDRESS_LIMIT } from '../mm/mm.js';
 import { host } from '../native/host.js';
 
-/** PID is the sandbox's only process today: init. */
-export const PID = 1;
-
-/** exit implements exit(2) and exit_group(2) (one task). */
-export function exit(t: Task, a: SyscallArgs): number {
-  t.exit = { code: a.int(0) & 0xff, signal: 0 };
-  return 0;
-}
-
-export const getpid = () => PID;
-/** getppid is 0 for init, whose parent is outside the sandbox. */
-export const getppid = () => 0;
 export const gettid = (t: Task) => t.tid;
 export const getuid = (t: Task) => t.creds.uid;
 export const getgid = (t: Task) => t.creds.gid;
@@ -120,7 +108,7 @@ function doPrlimit(t: Task, resource: number, newAddr: number, oldAddr: number):
 /** prlimit64 implements prlimit64(2) for the calling process. */
 export function prlimit64(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
-  if (pid !== 0 && pid !== PID) throw ESRCH;
+  if (pid !== 0 && pid !== t.proc.pid && !t.proc.ns.get(pid)) throw ESRCH;
   return doPrlimit(t, a.int(1), a.pointer(2), a.pointer(3));
 }
 
@@ -136,7 +124,7 @@ export function setrlimit(t: Task, a: SyscallArgs): number {
 export function schedGetaffinity(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   const len = a.uint(1);
-  if (pid !== 0 && pid !== PID) throw ESRCH;
+  if (pid !== 0 && pid !== t.proc.pid && !t.proc.ns.get(pid)) throw ESRCH;
   const cpus = availableParallelism();
   const bytes = Math.ceil(cpus / 64) * 8;
   if (len < bytes || len % 8 !== 0) throw EINVAL;
@@ -172,6 +160,7 @@ export function getrandom(t: Task, a: SyscallArgs): number {
 }
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
+const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
 const names = new WeakMap<Task, Uint8Array>();
 
@@ -202,9 +191,16 @@ export function prctl(t: Task, a: SyscallArgs): number {
       return 1;
     case PR_SET_PDEATHSIG:
       if (a.raw(1) > 64) throw EINVAL;
+      t.proc.deathSignal = a.int(1);
       return 0;
     case PR_GET_PDEATHSIG:
-      t.mm.writeU32(a.pointer(1), 0);
+      t.mm.writeU32(a.pointer(1), t.proc.deathSignal);
+      return 0;
+    case PR_SET_CHILD_SUBREAPER:
+      t.proc.subreaper = a.raw(1) !== 0;
+      return 0;
+    case PR_GET_CHILD_SUBREAPER:
+      t.mm.writeU32(a.pointer(1), t.proc.subreaper ? 1 : 0);
       return 0;
     default:
       throw EINVAL;
@@ -215,10 +211,6 @@ export function prctl(t: Task, a: SyscallArgs): number {
 export const schedYield = () => 0;
 
 export function register(): void {
-  full(60, exit, 'd');
-  partial(231, exit, 'ends the only task; threads come with issue 7', 'd');
-  full(39, getpid);
-  full(110, getppid);
   full(186, gettid);
   full(102, getuid);
   full(107, getuid);
@@ -235,6 +227,6 @@ export function register(): void {
   full(24, schedYield);
   full(63, uname, 'p');
   full(318, getrandom, 'p,u,x');
-  partial(157, prctl, 'names, dumpable, no_new_privs, pdeathsig', 'd,x,x,x,x');
+  partial(157, prctl, 'names, dumpable, no_new_privs, pdeathsig, child subreaper', 'd,x,x,x,x');
   unsupported(334, 'rseq is not offered; libc falls back');
 }

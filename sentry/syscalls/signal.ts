@@ -6,7 +6,7 @@ import { full, partial } from './table.js';
 import { EINVAL, ENOMEM, ESRCH } from '../errno.js';
 import { NSIG, SIGKILL, SIGSTOP, SigSet, DefaultAction, defaultAction } from '../kernel/signals.js';
 import { SIG_DFL, SIG_IGN } from '../kernel/task.js';
-import { PID } from './process.js';
+import type { Process } from '../kernel/process.js';
 
 function readSet(t: Task, addr: number): SigSet {
   const b = t.mm.copyIn(addr, 8);
@@ -137,35 +137,58 @@ export function send(t: Task, sig: number): number {
   return 0;
 }
 
+/** permitted: every process of the sandbox runs as one user, who may signal all of them. */
+function sendTo(p: Process, sig: number): void {
+  send(p.task, sig);
+}
+
 /**
- * kill implements kill(2) within the sandbox's one process, which is init
- * (pid 1) and leads process group 1: pid 1 and 0 reach it; -1 ("every
- * process but init and the caller") and other groups reach nobody.
+ * kill implements kill(2) in the sandbox's PID namespace: a pid, the
+ * caller's group (0), a group (-pgid), or every process but the sandbox's
+ * init and the caller (-1).
  */
 export function kill(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   const sig = a.int(1);
   if (sig < 0 || sig > NSIG) throw EINVAL;
-  if (pid === PID || pid === 0) return send(t, sig);
-  throw ESRCH;
+  const ns = t.proc.ns;
+  let targets: Process[];
+  if (pid > 0) {
+    const p = ns.get(pid);
+    // A zombie can still be "signalled" (nothing happens), as on Linux.
+    if (!p) throw ESRCH;
+    targets = p.zombie ? [] : [p];
+  } else if (pid === -1) {
+    targets = [...ns.processes.values()].filter((p) => !p.zombie && p.parent !== undefined && p !== t.proc);
+    if (targets.length === 0) throw ESRCH;
+  } else {
+    const pgid = pid === 0 ? t.proc.pgid : -pid;
+    targets = ns.group(pgid);
+    if (targets.length === 0) throw ESRCH;
+  }
+  if (sig !== 0) for (const p of targets) sendTo(p, sig);
+  return 0;
 }
 
-/** tgkill implements tgkill(2). */
+/** tgkill implements tgkill(2): a process has one task, whose tid is its pid. */
 export function tgkill(t: Task, a: SyscallArgs): number {
   const tgid = a.int(0);
   const tid = a.int(1);
   const sig = a.int(2);
-  if (tgid <= 0 || tid <= 0) throw EINVAL;
-  if (tgid !== PID || tid !== t.tid) throw ESRCH;
-  return send(t, sig);
+  if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG) throw EINVAL;
+  const p = t.proc.ns.get(tid);
+  if (!p || p.zombie || tgid !== tid) throw ESRCH;
+  return send(p.task, sig);
 }
 
 /** tkill implements tkill(2). */
 export function tkill(t: Task, a: SyscallArgs): number {
   const tid = a.int(0);
-  if (tid <= 0) throw EINVAL;
-  if (tid !== t.tid) throw ESRCH;
-  return send(t, a.int(1));
+  const sig = a.int(1);
+  if (tid <= 0 || sig < 0 || sig > NSIG) throw EINVAL;
+  const p = t.proc.ns.get(tid);
+  if (!p || p.zombie) throw ESRCH;
+  return send(p.task, sig);
 }
 
 export function register(): void {
@@ -173,7 +196,7 @@ export function register(): void {
   full(14, rtSigprocmask, 'd,p,p,u');
   full(127, rtSigpending, 'p,u');
   partial(131, sigaltstack, 'recorded; used by delivery (issue 6)', 'p,p');
-  partial(62, kill, 'the sandbox has one process', 'd,d');
-  partial(234, tgkill, 'the sandbox has one task', 'd,d,d');
-  partial(200, tkill, 'the sandbox has one task', 'd,d');
+  full(62, kill, 'd,d');
+  partial(234, tgkill, 'a process has one task until threads (issue 7)', 'd,d,d');
+  partial(200, tkill, 'a process has one task until threads (issue 7)', 'd,d');
 }

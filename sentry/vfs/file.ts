@@ -39,6 +39,8 @@ export abstract class FileDescription {
   get writable(): boolean {
     return (this.statusFlags & O_ACCMODE) !== O_RDONLY;
   }
+  /** holders counts the fds, in every fd table, that refer to this description. */
+  holders = 0;
   /** node is the VFS node the description opened, and path its path then; none for streams. */
   node: VNode | undefined;
   dentry: Dentry | undefined;
@@ -235,6 +237,8 @@ export const MAX_FDS = 1024;
 
 export class FdTable {
   private readonly fds: (FdEntry | undefined)[] = [];
+  /** users counts the processes sharing this table (clone with CLONE_FILES). */
+  users = 1;
 
   get(fd: number): FileDescription {
     const e = fd >= 0 ? this.fds[fd] : undefined;
@@ -252,6 +256,7 @@ export class FdTable {
   install(file: FileDescription, cloexec: boolean, min = 0): number {
     for (let fd = min; fd < MAX_FDS; fd++) {
       if (!this.fds[fd]) {
+        file.holders++;
         this.fds[fd] = { file, cloexec };
         return fd;
       }
@@ -259,9 +264,10 @@ export class FdTable {
     throw EMFILE;
   }
 
-  /** installAt replaces whatever is at fd. */
+  /** installAt puts file at fd, which must be free (replace releases what it held). */
   installAt(fd: number, file: FileDescription, cloexec: boolean): void {
     if (fd < 0 || fd >= MAX_FDS) throw EBADF;
+    file.holders++;
     this.fds[fd] = { file, cloexec };
   }
 
@@ -275,15 +281,30 @@ export class FdTable {
   /** installAt replaces whatever is at fd, releasing what it held. */
   replace(fd: number, file: FileDescription, cloexec: boolean): void {
     const old = this.fds[fd];
+    this.fds[fd] = undefined;
     this.installAt(fd, file, cloexec);
     if (old) this.drop(old.file);
   }
 
-  /** drop releases a description no fd refers to any more. */
+  /** drop lets go of one fd's hold on a description, releasing it when no fd of any table refers to it. */
   private drop(file: FileDescription): void {
-    if (this.fds.some((e) => e?.file === file)) return;
+    if (--file.holders > 0) return;
     if (file.node) dropOwner(file.node, file);
     file.release();
+  }
+
+  /** fork copies the table for a child process: the same descriptions, held once more each. */
+  fork(): FdTable {
+    const t = new FdTable();
+    this.fds.forEach((e, fd) => {
+      if (e) t.installAt(fd, e.file, e.cloexec);
+    });
+    return t;
+  }
+
+  /** closeOnExec closes the fds marked close-on-exec, as execve does. */
+  closeOnExec(): void {
+    for (const [fd, e] of this.entries()) if (e.cloexec) this.close(fd);
   }
 
   /** entries lists the open fds in order, for /proc/self/fd and close_range. */

@@ -1,0 +1,181 @@
+// process.ts: processes as the sandbox sees them. A sandbox has one PID
+// namespace; each run's first program is the init of its own tree (its
+// orphans are reparented to it, and when it exits every other process of
+// the tree is killed). A process has one task until threads come: it
+// holds what Linux keeps per process: the parent and children, the process
+// group and session, the exit status a parent collects with wait4, and the
+// stop and continue reports.
+import type { Task, ExitStatus } from './task.js';
+import { SIGCHLD, SIGKILL } from './signals.js';
+
+/** CLD_* are the si_code values of SIGCHLD and waitid. */
+export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_STOPPED = 5, CLD_CONTINUED = 6;
+
+/** ChildEvent is a change of state a parent has not collected yet. */
+export interface ChildEvent {
+  code: number;
+  /** status is the exit code, or the signal that killed, stopped or continued it. */
+  status: number;
+}
+
+export class Process {
+  parent: Process | undefined;
+  readonly children = new Set<Process>();
+  pgid: number;
+  sid: number;
+  /** exitSignal is what the parent gets when this process ends (clone's low byte; SIGCHLD for fork). */
+  exitSignal = SIGCHLD;
+  /** zombie holds how the process ended, until its parent reaps it. */
+  zombie: ExitStatus | undefined;
+  /** stopEvent and contEvent are a stop or continue not yet reported to wait with WUNTRACED or WCONTINUED. */
+  stopEvent: ChildEvent | undefined;
+  contEvent: ChildEvent | undefined;
+  /** stopped is set while a stop signal holds the process. */
+  stopped = false;
+  /** execed is set once the process has run execve (setpgid on it then fails with EACCES). */
+  execed = false;
+  /** subreaper is PR_SET_CHILD_SUBREAPER: orphaned descendants come here rather than to init. */
+  subreaper = false;
+  /** deathSignal is PR_SET_PDEATHSIG: sent to this process when its parent ends. */
+  deathSignal = 0;
+  /** startedMs and the children's times feed times(2) and getrusage(2). */
+  readonly startedMs = performance.now();
+  childrenMs = 0;
+  private readonly waiters = new Set<() => void>();
+  private readonly resumers = new Set<() => void>();
+
+  constructor(readonly pid: number, readonly task: Task, readonly ns: PidNamespace) {
+    this.pgid = pid;
+    this.sid = pid;
+  }
+
+  /** childChanged wakes the tasks of this process that wait for a child. */
+  childChanged(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** nextChildChange resolves at the next change of a child's state. */
+  nextChildChange(): Promise<void> {
+    return new Promise((resolve) => {
+      const w = () => {
+        this.waiters.delete(w);
+        resolve();
+      };
+      this.waiters.add(w);
+    });
+  }
+
+  /** resumed resolves when a SIGCONT or SIGKILL ends a stop. */
+  resumed(): Promise<void> {
+    if (!this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.resumers.add(resolve));
+  }
+
+  /** resume ends a stop. */
+  resume(): void {
+    this.stopped = false;
+    for (const r of this.resumers) r();
+    this.resumers.clear();
+  }
+}
+
+/**
+ * PidNamespace numbers the sandbox's processes, finds them by pid and
+ * group, and bounds how many may exist at once (--pids-limit).
+ */
+export class PidNamespace {
+  readonly processes = new Map<number, Process>();
+  private last = 0;
+  static readonly PID_MAX = 4194304;
+
+  constructor(readonly limit: number) {}
+
+  /** alloc returns an unused pid, or -1 when the limit is reached. */
+  alloc(): number {
+    if (this.processes.size >= this.limit) return -1;
+    for (;;) {
+      this.last = this.last >= PidNamespace.PID_MAX ? 2 : this.last + 1;
+      if (!this.processes.has(this.last)) return this.last;
+    }
+  }
+
+  get(pid: number): Process | undefined {
+    return this.processes.get(pid);
+  }
+
+  /** group lists the live (not zombie) processes of process group pgid. */
+  group(pgid: number): Process[] {
+    return [...this.processes.values()].filter((p) => p.pgid === pgid && !p.zombie);
+  }
+}
+
+/**
+ * reaperFor is where p's orphaned children go: the nearest living
+ * ancestor that is a subreaper, else the init of p's tree.
+ */
+function reaperFor(p: Process): Process | undefined {
+  let init: Process = p;
+  for (let a = p.parent; a; a = a.parent) {
+    if (a.subreaper && !a.zombie) return a;
+    init = a;
+  }
+  return init === p || init.zombie ? undefined : init;
+}
+
+/**
+ * exited records that p's task ended: its children go to their reaper
+ * (or, when p is a tree's init, are killed), it becomes a zombie for its
+ * parent to reap (or is reaped at once when the parent ignores SIGCHLD or
+ * set SA_NOCLDWAIT), and the parent is signalled and woken.
+ */
+export function exited(p: Process, status: ExitStatus, ignoresChildren: (parent: Process) => boolean): void {
+  const reaper = reaperFor(p);
+  for (const c of p.children) {
+    c.parent = reaper;
+    if (reaper) reaper.children.add(c);
+    else c.task.post(SIGKILL);
+    if (c.deathSignal) c.task.post(c.deathSignal);
+    // A zombie handed over is the new parent's to reap.
+    if (reaper && c.zombie) reaper.childChanged();
+  }
+  p.children.clear();
+  p.zombie = status;
+  p.stopped = false;
+  const parent = p.parent;
+  if (!parent) {
+    p.ns.processes.delete(p.pid);
+    return;
+  }
+  if (ignoresChildren(parent)) {
+    reap(p);
+  } else if (p.exitSignal) {
+    parent.task.post(p.exitSignal);
+  }
+  parent.childChanged();
+}
+
+/** reap removes a zombie: its pid is free again and its parent forgets it. */
+export function reap(p: Process): void {
+  if (p.parent) {
+    p.parent.children.delete(p);
+    p.parent.childrenMs += performance.now() - p.startedMs + p.childrenMs;
+  }
+  p.ns.processes.delete(p.pid);
+}
+
+/** waitStatus is the status word wait4 reports for an event. */
+export function waitStatus(e: ChildEvent): number {
+  switch (e.code) {
+    case CLD_EXITED: return (e.status & 0xff) << 8;
+    case CLD_KILLED: return e.status & 0x7f;
+    case CLD_DUMPED: return (e.status & 0x7f) | 0x80;
+    case CLD_STOPPED: return ((e.status & 0xff) << 8) | 0x7f;
+    default: return 0xffff; // CLD_CONTINUED
+  }
+}
+
+/** exitEvent is how a zombie's end reads to wait. */
+export function exitEvent(s: ExitStatus, dumped: boolean): ChildEvent {
+  if (s.signal === 0) return { code: CLD_EXITED, status: s.code };
+  return { code: dumped ? CLD_DUMPED : CLD_KILLED, status: s.signal };
+}
