@@ -311,6 +311,10 @@ function bigFile(mb: number): string {
   return path;
 }
 
+/** SHELL_SCRIPT is the shell workload's script: pipelines, a loop, command substitution. */
+const SHELL_SCRIPT = 'for i in 1 2 3 4 5 6 7 8 9 10; do seq 1 3000 | grep 7 | wc -l; done | sort | uniq -c; ' +
+  'n=$(echo a b c | wc -w); [ "$n" -eq 3 ]';
+
 /** workloads, in the order of the table. */
 const workloads: Workload[] = [
   {
@@ -355,6 +359,11 @@ const workloads: Workload[] = [
   programWorkload('file-read', 'MB/s', (o) => [bigFile(o.quick ? 64 : 256)]),
   programWorkload('stat', 'ops/s', (o) => ['/usr/bin', o.quick ? '2000' : '10000']),
   programWorkload('readdir', 'µs/op', (o) => ['/usr/bin', o.quick ? '20' : '200']),
+  // Processes: a fork, exec of busybox true and wait; 256 MiB through a
+  // pipe between two processes; and a fixed script of pipelines.
+  programWorkload('fork-exec', 'ms', (o) => ['/bin/busybox', o.quick ? '20' : '200']),
+  programWorkload('pipe', 'MB/s', (o) => [o.quick ? '32' : '256']),
+  programWorkload('shell', 'ms', () => ['/bin/busybox', SHELL_SCRIPT]),
 ];
 
 function median(xs: number[]): number {

@@ -89,6 +89,11 @@ export class Kernel {
         }
         if (outcome === Outcome.Interrupted || performance.now() - lastYield > YIELD_MS) await wait(yieldToEventLoop());
         if (!t.exited && !t.pending.isEmpty()) this.deliverSignals(t);
+        // A stopped process runs again at SIGCONT (or SIGKILL, then ends).
+        while (t.proc.stopped && !t.exited) {
+          await wait(t.proc.resumed());
+          if (!t.pending.isEmpty()) this.deliverSignals(t);
+        }
       }
     } finally {
       platform.preempt(false);
@@ -210,7 +215,7 @@ export class Kernel {
       if (action === DefaultAction.Terminate || action === DefaultAction.CoreDump || sig === SIGKILL) {
         this.terminate(t, sig);
       } else if (action === DefaultAction.Stop) {
-        this.opts.log.warn(`${signalName(sig)} would stop the task; job control comes with issue 6`);
+        t.proc.stop(sig);
       }
     }
   }

@@ -6,7 +6,9 @@
 // group and session, the exit status a parent collects with wait4, and the
 // stop and continue reports.
 import type { Task, ExitStatus } from './task.js';
-import { SIGCHLD, SIGKILL } from './signals.js';
+import { SIGCHLD, SIGCONT, SIGKILL } from './signals.js';
+
+const SA_NOCLDSTOP = 1;
 
 /** CLD_* are the si_code values of SIGCHLD and waitid. */
 export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_STOPPED = 5, CLD_CONTINUED = 6;
@@ -71,11 +73,37 @@ export class Process {
     return new Promise((resolve) => this.resumers.add(resolve));
   }
 
-  /** resume ends a stop. */
-  resume(): void {
+  /**
+   * stop holds the process for a stop signal and tells its parent
+   * (SIGCHLD, unless it set SA_NOCLDSTOP, and wait's WUNTRACED).
+   */
+  stop(sig: number): void {
+    this.stopped = true;
+    this.stopEvent = { code: CLD_STOPPED, status: sig };
+    this.contEvent = undefined;
+    this.tellParent();
+  }
+
+  /**
+   * continued is told of a SIGCONT or SIGKILL sent to the process: either
+   * ends a stop, and a SIGCONT that does is reported to the parent.
+   */
+  continued(sig: number): void {
+    if (!this.stopped) return;
     this.stopped = false;
     for (const r of this.resumers) r();
     this.resumers.clear();
+    if (sig !== SIGCONT) return;
+    this.stopEvent = undefined;
+    this.contEvent = { code: CLD_CONTINUED, status: SIGCONT };
+    this.tellParent();
+  }
+
+  private tellParent(): void {
+    const parent = this.parent;
+    if (!parent) return;
+    if (!(parent.task.actions[SIGCHLD].flags & SA_NOCLDSTOP)) parent.task.send(SIGCHLD);
+    parent.childChanged();
   }
 }
 
@@ -134,7 +162,7 @@ export function exited(p: Process, status: ExitStatus, ignoresChildren: (parent:
     c.parent = reaper;
     if (reaper) reaper.children.add(c);
     else c.task.post(SIGKILL);
-    if (c.deathSignal) c.task.post(c.deathSignal);
+    if (c.deathSignal) c.task.send(c.deathSignal);
     // A zombie handed over is the new parent's to reap.
     if (reaper && c.zombie) reaper.childChanged();
   }
@@ -149,7 +177,7 @@ export function exited(p: Process, status: ExitStatus, ignoresChildren: (parent:
   if (ignoresChildren(parent)) {
     reap(p);
   } else if (p.exitSignal) {
-    parent.task.post(p.exitSignal);
+    parent.task.send(p.exitSignal);
   }
   parent.childChanged();
 }

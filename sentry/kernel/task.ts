@@ -7,7 +7,9 @@ import type { PlatformAddressSpace, PlatformContext } from '../platform.js';
 import type { Process } from './process.js';
 import type { Vdso } from '../vdso/vdso.js';
 import type { Dentry, Vfs } from '../vfs/vfs.js';
-import { SigSet, NSIG, SIGKILL, SIGSTOP } from './signals.js';
+import { DefaultAction, defaultAction, SigSet, NSIG, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU } from './signals.js';
+
+const STOP_SIGNALS = [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU];
 import { SyscallArgs } from '../syscalls/args.js';
 
 export const SIG_DFL = 0;
@@ -116,8 +118,31 @@ export class Task {
       this.pending.has(SIGKILL) || this.pending.has(SIGSTOP);
   }
 
+  /**
+   * ignores says whether sig would be discarded as it is sent: ignored,
+   * or ignored by default, and not blocked (a blocked signal waits, as its
+   * handler may change before it is unblocked).
+   */
+  ignores(sig: number): boolean {
+    if (this.mask.has(sig) || sig === SIGKILL || sig === SIGSTOP) return false;
+    const h = this.actions[sig].handler;
+    return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === DefaultAction.Ignore);
+  }
+
+  /** send posts sig unless the task ignores it. */
+  send(sig: number): void {
+    if (!this.ignores(sig)) this.post(sig);
+  }
+
   /** post queues a signal for the task and wakes it if it waits. */
   post(sig: number): void {
+    if (sig === SIGCONT || sig === SIGKILL) {
+      // SIGCONT discards pending stops, and ends a stop as it is sent.
+      if (sig === SIGCONT) for (const s of STOP_SIGNALS) this.pending.delete(s);
+      this.proc?.continued(sig);
+    } else if (STOP_SIGNALS.includes(sig)) {
+      this.pending.delete(SIGCONT);
+    }
     this.pending.add(sig);
     if (!this.hasDeliverable()) return;
     for (const w of this.wakers) w();

@@ -25,7 +25,7 @@ function writeSet(t: Task, addr: number, s: SigSet): void {
   t.mm.copyOut(addr, b);
 }
 
-/** isIgnored says whether a signal would be discarded as it is sent. */
+/** isIgnored says whether sig's disposition is to ignore it (SIG_IGN, or SIG_DFL where that ignores). */
 export function isIgnored(t: Task, sig: number): boolean {
   const h = t.actions[sig].handler;
   return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === DefaultAction.Ignore);
@@ -132,7 +132,7 @@ export function sigaltstack(t: Task, a: SyscallArgs): number {
 export function send(t: Task, sig: number): number {
   if (sig < 0 || sig > NSIG) throw EINVAL;
   if (sig === 0) return 0;
-  if (isIgnored(t, sig)) return 0;
+  if (t.ignores(sig)) return 0;
   t.post(sig);
   return 0;
 }
