@@ -43,6 +43,9 @@ export class Process {
   /** startedMs and the children's times feed times(2) and getrusage(2). */
   readonly startedMs = performance.now();
   childrenMs = 0;
+  /** maxRssKb is the most memory the process held (known at its end); childrenMaxRssKb its reaped children's most. */
+  maxRssKb = 0;
+  childrenMaxRssKb = 0;
   private readonly waiters = new Set<() => void>();
   private readonly resumers = new Set<() => void>();
 
@@ -114,6 +117,8 @@ export class Process {
 export class PidNamespace {
   readonly processes = new Map<number, Process>();
   private last = 0;
+  /** startedMs is when the sandbox began (sysinfo's uptime). */
+  readonly startedMs = performance.now();
   static readonly PID_MAX = 4194304;
 
   constructor(readonly limit: number) {}
@@ -187,6 +192,7 @@ export function reap(p: Process): void {
   if (p.parent) {
     p.parent.children.delete(p);
     p.parent.childrenMs += performance.now() - p.startedMs + p.childrenMs;
+    p.parent.childrenMaxRssKb = Math.max(p.parent.childrenMaxRssKb, p.maxRssKb, p.childrenMaxRssKb);
   }
   p.ns.processes.delete(p.pid);
 }

@@ -441,6 +441,13 @@ export class MM {
     return !vma.shm && (perm & Perm.Write) !== 0;
   }
 
+  /** residentKb is how much memory the program has touched, in KiB (ru_maxrss, VmRSS). */
+  get residentKb(): number {
+    let n = 0;
+    for (const block of this.pages.values()) for (const f of block) if (f > 0) n++;
+    return n * (PAGE_SIZE / 1024);
+  }
+
   /** rangeFree is true when no VMA overlaps [start, end). */
   rangeFree(start: number, end: number): boolean {
     for (const v of this.vmas) if (v.start < end && v.end > start) return false;

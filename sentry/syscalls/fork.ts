@@ -321,13 +321,14 @@ async function waitFor(t: Task, matches: (c: Process) => boolean, options: numbe
 }
 
 /** writeRusage writes a struct rusage: the times the Sentry keeps, the rest 0. */
-function writeRusage(t: Task, addr: number, ms: number): void {
+function writeRusage(t: Task, addr: number, ms: number, maxRssKb: number): void {
   if (addr === 0) return;
   const b = new Uint8Array(144);
   const v = new DataView(b.buffer);
   const us = Math.round(ms * 1000);
   v.setBigInt64(0, BigInt(Math.floor(us / 1e6)), true);
   v.setBigInt64(8, BigInt(us % 1e6), true);
+  v.setBigInt64(32, BigInt(maxRssKb), true);
   t.mm.copyOut(addr, b);
 }
 
@@ -342,7 +343,7 @@ export async function wait4(t: Task, a: SyscallArgs): Promise<number> {
   const f = await waitFor(t, matches, options | WEXITED);
   if (!f) return 0;
   if (a.pointer(1) !== 0) t.mm.writeU32(a.pointer(1), waitStatus(f.event));
-  writeRusage(t, a.pointer(3), f.exit ? performance.now() - f.child.startedMs : 0);
+  writeRusage(t, a.pointer(3), f.exit ? performance.now() - f.child.startedMs : 0, f.child.maxRssKb);
   return f.child.pid;
 }
 
@@ -377,7 +378,55 @@ export async function waitid(t: Task, a: SyscallArgs): Promise<number> {
     }
     t.mm.copyOut(info, b);
   }
-  writeRusage(t, a.pointer(4), f?.exit ? performance.now() - f.child.startedMs : 0);
+  writeRusage(t, a.pointer(4), f?.exit ? performance.now() - f.child.startedMs : 0, f?.child.maxRssKb ?? 0);
+  return 0;
+}
+
+// ---- times ----
+
+const RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
+/** CLK_TCK is the clock tick times(2) counts in (sysconf(_SC_CLK_TCK)). */
+const CLK_TCK = 100;
+
+/**
+ * getrusage implements getrusage(2). The Sentry does not split a
+ * process's time into user and system: its time alive counts as user time.
+ */
+export function getrusage(t: Task, a: SyscallArgs): number {
+  const who = a.int(0);
+  if (who === RUSAGE_SELF || who === RUSAGE_THREAD) writeRusage(t, a.pointer(1), performance.now() - t.proc.startedMs, t.mm.residentKb);
+  else if (who === RUSAGE_CHILDREN) writeRusage(t, a.pointer(1), t.proc.childrenMs, t.proc.childrenMaxRssKb);
+  else throw EINVAL;
+  return 0;
+}
+
+/** times implements times(2): the process's and its reaped children's times, in clock ticks. */
+export function times(t: Task, a: SyscallArgs): number {
+  const ticks = (ms: number) => BigInt(Math.floor((ms * CLK_TCK) / 1000));
+  if (a.pointer(0) !== 0) {
+    const b = new Uint8Array(32);
+    const v = new DataView(b.buffer);
+    v.setBigInt64(0, ticks(performance.now() - t.proc.startedMs), true);
+    v.setBigInt64(16, ticks(t.proc.childrenMs), true);
+    t.mm.copyOut(a.pointer(0), b);
+  }
+  return Number(ticks(performance.now()));
+}
+
+/**
+ * sysinfo implements sysinfo(2) as the sandbox sees itself: its uptime,
+ * its memory limit and what programs hold of it, its processes.
+ */
+export function sysinfo(t: Task, a: SyscallArgs): number {
+  const mem = t.mm.mem;
+  const b = new Uint8Array(112);
+  const v = new DataView(b.buffer);
+  v.setBigInt64(0, BigInt(Math.floor((performance.now() - t.proc.ns.startedMs) / 1000)), true);
+  v.setBigUint64(32, BigInt(mem.userLimit), true);
+  v.setBigUint64(40, BigInt(Math.max(0, mem.userLimit - mem.committed)), true);
+  v.setUint16(80, Math.min(t.proc.ns.processes.size, 0xffff), true);
+  v.setUint32(104, 1, true); // mem_unit
+  t.mm.copyOut(a.pointer(0), b);
   return 0;
 }
 
@@ -445,5 +494,8 @@ export function register(): void {
   full(124, getsid, 'd');
   full(109, setpgid, 'd,d');
   full(112, setsid);
+  partial(98, getrusage, 'times only: a process\'s time alive counts as user time', 'd,p');
+  full(99, sysinfo, 'p');
+  partial(100, times, 'a process\'s time alive counts as user time', 'p');
 }
 
