@@ -19,7 +19,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/test/guests"
 BIN="$SRC/bin"
 SELF="$ROOT/scripts/build-guests.sh"
-HEADERS=("$SRC/guest.h" "$SRC/fs.h")
+HEADERS=("$SRC/guest.h" "$SRC/fs.h" "$SRC/proc.h")
 mkdir -p "$BIN"
 
 # up_to_date TARGET SOURCE...: true when TARGET exists and is newer than every SOURCE.
