@@ -1,6 +1,7 @@
 // client.ts is the Sentry's side of the Gofer. startGofer hands a Gofer
-// process (the warm spare when there is one) its mounts and returns a Gofer
-// whose calls travel through the shared ring of ring.ts. Nothing here
+// process (native/server.c, built as build/Release/tvisor-gofer; the warm
+// spare when there is one) its mounts and returns a Gofer whose calls
+// travel through the shared ring of ring.ts. Nothing here
 // blocks Node's event loop longer than a short spin: a call that is not
 // answered within SPIN_MS is finished later, when the Gofer's wake byte
 // arrives on its stdout pipe (a libuv readable event, no thread).
@@ -11,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
+import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
 import {
   GoferError, type DirEntry, type Gofer, type GoferStat, type Handle, type MountSpec, type StartOptions,
@@ -18,12 +20,12 @@ import {
 } from './api.js';
 import { sys } from './native/addon.js';
 import {
-  conformsAll, DATA_SIZE, DOORBELL, encodeFrame, FREE, GOFER_SLEEPING, MAGIC, mapRing, MESSAGE_SIZE, MESSAGES,
-  nameError, Op, OP_NAMES, REPLY, replyLengthWord, REQUEST, requestLengthWord, RING_MAGIC, RING_SIZE,
-  SENTRY_SLEEPING, SLOT_COUNT, stateWord, takeFrame, targetError, unmapRing, type Kind, type MappedRing,
+  conformsAll, DATA_SIZE, DOORBELL, encodeFrame, FREE, GOFER_SLEEPING, MAGIC, MESSAGE_SIZE, MESSAGES, nameError,
+  Op, OP_NAMES, REPLY, replyLengthWord, REQUEST, requestLengthWord, RING_MAGIC, RING_SIZE, RingView,
+  SENTRY_SLEEPING, SLOT_COUNT, stateWord, takeFrame, targetError, type Kind,
 } from './ring.js';
 import { host } from '../sentry/native/host.js';
-import { buildOutput } from '../sentry/native/paths.js';
+import { packageRoot } from '../sentry/native/paths.js';
 
 const { EINVAL, EIO } = constants.errno;
 
@@ -34,9 +36,27 @@ export const TIMEOUT_ENV = 'TVISOR_GOFER_TIMEOUT_MS';
 /** SPIN_MS is how long a call spins on the event loop for its reply before it waits for a wake byte. */
 const SPIN_MS = 0.02;
 
-const SERVER = buildOutput('gofer', 'server.js');
+/** GOFER is the Gofer's executable, which node-gyp builds next to the addons. */
+const GOFER = join(packageRoot, 'build', 'Release', 'tvisor-gofer');
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, copyBuffers: true });
+
+/** MappedRing is a ring mapped into this process. */
+interface MappedRing {
+  address: bigint;
+  view: RingView;
+}
+
+/** mapRing maps the ring memfd `fd` (RING_SIZE bytes) shared. */
+function mapRing(fd: number): MappedRing {
+  const address = host.mapShared(fd, RING_SIZE);
+  return { address, view: new RingView(host.view(address, 0, RING_SIZE)) };
+}
+
+/** unmapRing unmaps a ring; views over it read as empty afterwards. */
+function unmapRing(ring: MappedRing): void {
+  host.unmap(ring.address, RING_SIZE, [ring.view.buffer]);
+}
 
 /** GoferOptions adds to api.ts's StartOptions what only the launcher and tests set. */
 export interface GoferOptions extends StartOptions {
@@ -66,7 +86,7 @@ class GoferProcess {
     this.ringFd = host.memfdCreate('tvisor-gofer-ring', RING_SIZE);
     this.ring = mapRing(this.ringFd);
     this.ring.view.words[MAGIC] = RING_MAGIC;
-    this.child = spawn(process.execPath, [SERVER], {
+    this.child = spawn(GOFER, [], {
       stdio: ['pipe', 'pipe', 'inherit', this.ringFd],
       env: { TVISOR_GOFER_PARENT: String(process.pid) },
     });
@@ -182,6 +202,7 @@ function toNs(sec: number, nsec: number): bigint {
   return BigInt(sec) * 1_000_000_000n + BigInt(nsec);
 }
 
+/** toStat reads the fields of a stat reply, which come in ring.ts's STAT_ORDER. */
 function toStat(t: number[]): GoferStat {
   return {
     dev: t[0], ino: t[1], mode: t[2], nlink: t[3], uid: t[4], gid: t[5], rdev: t[6], size: t[7], blksize: t[8],
@@ -193,6 +214,7 @@ function toWalked(r: unknown[]): Walked {
   return { handle: r[1] as number, stat: toStat(r[2] as number[]) };
 }
 
+/** toStatFs reads the fields of a statfs reply, which come in ring.ts's STATFS_ORDER. */
 function toStatFs(t: number[]): StatFs {
   return {
     type: t[0], bsize: t[1], blocks: t[2], bfree: t[3], bavail: t[4], files: t[5], ffree: t[6], namelen: t[7],
@@ -621,9 +643,9 @@ let keepSpare = true;
 
 /**
  * SPARE_DELAY_MS is how long after a Gofer's shutdown the next spare
- * starts, unless another shutdown comes first. Starting Node takes a core
- * for most of 100 ms: sandboxes made back to back start their Gofer when
- * they need it, and the spare is ready for the next sandbox after a pause.
+ * starts, unless another shutdown comes first: sandboxes made back to back
+ * start their Gofer when they need it (spawning one takes a millisecond or
+ * two), and the spare is ready for the next sandbox after a pause.
  */
 const SPARE_DELAY_MS = 300;
 let spareTimer: NodeJS.Timeout | undefined;
@@ -645,9 +667,9 @@ export function setKeepSpare(on: boolean): void {
  * startGofer starts a Gofer serving opts.mounts (index 0 is the root): it
  * takes the spare Gofer process (or spawns one) and configures it. The
  * next spare is started when a Gofer shuts down, when the sandbox's work
- * is over, rather than now, so that starting Node does not compete with
- * the program the new sandbox is about to run. It rejects with the errno
- * of a mount the Gofer cannot open.
+ * is over, rather than now, so that starting it does not compete with the
+ * program the new sandbox is about to run. It rejects with the errno of a
+ * mount the Gofer cannot open.
  */
 export async function startGofer(opts: GoferOptions): Promise<GoferClient> {
   const timeoutMs = timeoutFrom(opts);

@@ -1,8 +1,9 @@
-// ring.ts is the one definition of the ring that the Sentry (client.ts) and
-// the Gofer process (server.ts) share: the layout of the memfd both map,
-// the words they synchronise on, the operations and the shape of every
-// request and reply. Both sides check what they receive against the same
-// MESSAGES table, so they cannot disagree on a message.
+// ring.ts is the one definition of the ring that the Sentry (client.ts)
+// and the Gofer process share: the layout of the memfd both map, the words
+// they synchronise on, the operations and the shape of every request and
+// reply. The Gofer is a C program (native/server.c); it reads all of this
+// from native/ring-abi.h, which scripts/gen-abi.ts generates from this file,
+// so the two sides cannot disagree on a message.
 //
 // The memfd holds a header page of 32-bit words, then SLOT_COUNT message
 // areas, then SLOT_COUNT data areas. A slot carries one call at a time:
@@ -12,11 +13,11 @@
 //
 // The Sentry posts calls into slots in turn (0, 1, ..., SLOT_COUNT-1, 0, ...)
 // and the Gofer serves them in that same order, so calls are answered in
-// the order they were made. A request and its reply are msgpackr-encoded
-// arrays in the slot's message area: [op, ...arguments] and [0, ...results],
-// or [errno] for a failure. File contents move through the slot's data area
-// only: a read's bytes are pread there by the Gofer, a write's are copied
-// there by the Sentry.
+// the order they were made. A request and its reply are msgpack arrays
+// (as msgpackr encodes them with useRecords: false) in the slot's message
+// area: [op, ...arguments] and [0, ...results], or [errno] for a failure.
+// File contents move through the slot's data area only: a read's bytes are
+// pread there by the Gofer, a write's are copied there by the Sentry.
 //
 // Waiting: the Gofer spins briefly on the next slot, then announces
 // GOFER_SLEEPING and sleeps on a futex on DOORBELL, which the Sentry bumps
@@ -27,7 +28,6 @@
 // therefore costs no system call per request.
 import { constants } from 'node:os';
 import type { Packr, Unpackr } from 'msgpackr';
-import { host } from '../sentry/native/host.js';
 
 const { EINVAL, ENOENT, ENAMETOOLONG } = constants.errno;
 
@@ -45,6 +45,16 @@ const HEADER_SIZE = 4096;
 const MESSAGES_OFFSET = HEADER_SIZE;
 const DATA_OFFSET = MESSAGES_OFFSET + SLOT_COUNT * MESSAGE_SIZE;
 export const RING_SIZE = DATA_OFFSET + SLOT_COUNT * DATA_SIZE;
+
+/** messageOffset is where slot's message area starts in the ring. */
+export function messageOffset(slot: number): number {
+  return MESSAGES_OFFSET + slot * MESSAGE_SIZE;
+}
+
+/** dataOffset is where slot's data area starts in the ring. */
+export function dataOffset(slot: number): number {
+  return DATA_OFFSET + slot * DATA_SIZE;
+}
 
 /** Header words (indices into the Int32Array over the header page). */
 export const MAGIC = 0;
@@ -86,8 +96,8 @@ export class RingView {
   constructor(readonly buffer: ArrayBuffer) {
     this.words = new Int32Array(buffer, 0, HEADER_SIZE / 4);
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
-      this.messages.push(new Uint8Array(buffer, MESSAGES_OFFSET + slot * MESSAGE_SIZE, MESSAGE_SIZE));
-      this.datas.push(new Uint8Array(buffer, DATA_OFFSET + slot * DATA_SIZE, DATA_SIZE));
+      this.messages.push(new Uint8Array(buffer, messageOffset(slot), MESSAGE_SIZE));
+      this.datas.push(new Uint8Array(buffer, dataOffset(slot), DATA_SIZE));
     }
   }
 
@@ -100,23 +110,6 @@ export class RingView {
   data(slot: number): Uint8Array {
     return this.datas[slot];
   }
-}
-
-/** MappedRing is a ring mapped into this process. */
-export interface MappedRing {
-  address: bigint;
-  view: RingView;
-}
-
-/** mapRing maps the ring memfd `fd` (RING_SIZE bytes) shared. */
-export function mapRing(fd: number): MappedRing {
-  const address = host.mapShared(fd, RING_SIZE);
-  return { address, view: new RingView(host.view(address, 0, RING_SIZE)) };
-}
-
-/** unmapRing unmaps a ring; views over it read as empty afterwards. */
-export function unmapRing(ring: MappedRing): void {
-  host.unmap(ring.address, RING_SIZE, [ring.view.buffer]);
 }
 
 /** Op numbers the operations of api.ts's Gofer, plus Echo for tests. */
@@ -148,7 +141,7 @@ export const Op = {
 export type Op = (typeof Op)[keyof typeof Op];
 
 /**
- * Kind names the shape of one value in a message:
+ * KINDS are the shapes a value in a message can have:
  * - u32: an integer in [0, 2^32); handle: one in [1, 2^31)
  * - i32: an integer in [-2^31, 2^31)
  * - size: a safe integer >= 0 (offsets, lengths)
@@ -157,14 +150,20 @@ export type Op = (typeof Op)[keyof typeof Op];
  * - stat: STAT_FIELDS safe integers; statfs: STATFS_FIELDS safe integers
  * - entries: an array of [name: string, ino: size, type: u32]
  */
-export type Kind =
-  | 'u32' | 'handle' | 'i32' | 'size' | 'string' | 'bool' | 'bytes' | 'cookie' | 'time'
-  | 'stat' | 'statfs' | 'entries';
+export const KINDS = [
+  'u32', 'handle', 'i32', 'size', 'string', 'bool', 'bytes', 'cookie', 'time', 'stat', 'statfs', 'entries',
+] as const;
+export type Kind = (typeof KINDS)[number];
 
-/** STAT_FIELDS: dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks, then seconds and nanoseconds of atime, mtime, ctime. */
-export const STAT_FIELDS = 16;
-/** STATFS_FIELDS: type, bsize, blocks, bfree, bavail, files, ffree, namelen, frsize, flags. */
-export const STATFS_FIELDS = 10;
+/** STAT_ORDER names the fields of a stat, in the order a reply carries them. */
+export const STAT_ORDER = [
+  'dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blksize', 'blocks',
+  'atimeSec', 'atimeNsec', 'mtimeSec', 'mtimeNsec', 'ctimeSec', 'ctimeNsec',
+] as const;
+export const STAT_FIELDS = STAT_ORDER.length;
+/** STATFS_ORDER names the fields of a statfs, in the order a reply carries them. */
+export const STATFS_ORDER = ['type', 'bsize', 'blocks', 'bfree', 'bavail', 'files', 'ffree', 'namelen', 'frsize', 'flags'] as const;
+export const STATFS_FIELDS = STATFS_ORDER.length;
 
 const WALKED: Kind[] = ['handle', 'stat'];
 

@@ -227,8 +227,8 @@ for (const platform of platforms) {
 
 test.serial('a dead Gofer ends the run with a clear error and leaves nothing running', async (t) => {
   const sb = await Sandbox.create({ platform: 'ptrace' });
-  // The sandbox's Gofer and the spare are this process's node children.
-  const gofers = childPids(process.pid, 'node');
+  // The sandbox's Gofer and the spare are this process's tvisor-gofer children.
+  const gofers = childPids(process.pid, 'tvisor-gofer');
   t.true(gofers.length >= 1);
   for (const pid of gofers) process.kill(pid, 'SIGKILL');
   await new Promise((resolve) => setTimeout(resolve, 200));

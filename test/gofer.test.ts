@@ -95,7 +95,7 @@ function text(b: Uint8Array): string {
   return Buffer.from(b).toString();
 }
 
-/** goferChildren lists this process's children that run the Gofer server. */
+/** goferChildren lists this process's children that run the Gofer (build/Release/tvisor-gofer). */
 function goferChildren(): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
@@ -104,7 +104,7 @@ function goferChildren(): number[] {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (ppid === process.pid && cmdline.includes('gofer/server.js')) pids.push(Number(entry));
+      if (ppid === process.pid && cmdline.includes('tvisor-gofer')) pids.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }

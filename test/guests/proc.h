@@ -1,12 +1,13 @@
 /* Helpers shared by the process guests (proc_fork.c, proc_exec.c,
  * proc_vfork.c, proc_pipe.c, proc_signal.c, proc_kill.c, proc_restart.c,
- * proc_stop.c, proc_misc.c): fork_ok and the wait helpers (wait_status,
- * expect_exited, expect_killed), which fail() unless a child ends exactly as
- * expected; wait_sleeping, which waits until a task is blocked in the kernel;
- * pipe_ok, put and get, one byte at a time through a pipe; on() and the mask
- * helpers, for signal dispositions and the blocked set; sleep_ms and now_ns;
- * and scratch, the fresh directory a guest writes under, with make_scratch(),
- * in_scratch() and remove_scratch().
+ * proc_stop.c, proc_misc.c): fork_ok, child_exit and waiting_child; the wait
+ * helpers (wait_status, expect_exited, expect_killed), which fail() unless a
+ * child ends exactly as expected; wait_sleeping, which waits until a task is
+ * blocked in the kernel; pipe_ok, and put and get, one byte through a pipe;
+ * on(), set_disposition() and disposition_of() for signal actions, and
+ * mask_one(), is_blocked() and is_pending() for the blocked and pending sets;
+ * sleep_ms and now_ns; and scratch, the fresh directory a guest writes
+ * under, with make_scratch(), in_scratch() and remove_scratch().
  *
  * A child reports through its exit status (0 when all its checks passed) and
  * prints nothing unless a check fails, so the output never depends on how
@@ -56,6 +57,23 @@ __attribute__((noreturn)) static inline void child_exit(int code)
 {
 	S1(SYS_exit_group, code);
 	__builtin_unreachable();
+}
+
+/* A child that closes its copy of the write end fds[1], blocks reading
+ * fds[0] until the parent writes a byte or every writer is gone (so it never
+ * outlives a parent that failed), then exits with code. Signals keep the
+ * actions they had. */
+static inline pid_t waiting_child(const int fds[2], int code)
+{
+	pid_t pid = fork_ok();
+	if (pid == 0) {
+		char c;
+		S1(SYS_close, fds[1]);
+		while (S3(SYS_read, fds[0], &c, 1) == -EINTR)
+			;
+		child_exit(code);
+	}
+	return pid;
 }
 
 /* The status of child pid, reaped with a blocking wait4. */

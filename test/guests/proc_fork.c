@@ -26,7 +26,7 @@
 static int copied = 1;
 static int *volatile null_pointer;
 
-/* Uses CPU time in user mode for at least ms milliseconds. */
+/* Uses at least ms milliseconds of CPU time (CLOCK_PROCESS_CPUTIME_ID). */
 static void spin_ms(long ms)
 {
 	struct timespec ts;
@@ -40,19 +40,6 @@ static pid_t exiting_child(int code)
 	pid_t pid = fork_ok();
 	if (pid == 0)
 		child_exit(code);
-	return pid;
-}
-
-/* A child that blocks reading fd until the parent writes to it or closes it,
- * then exits with code. */
-static pid_t waiting_child(int fd, int code)
-{
-	pid_t pid = fork_ok();
-	if (pid == 0) {
-		char c;
-		S3(SYS_read, fd, &c, 1);
-		child_exit(code);
-	}
 	return pid;
 }
 
@@ -157,7 +144,7 @@ int main(void)
 	}
 	expect_killed(pid, SIGABRT, "abort()");
 	pipe_ok(fds, 0);
-	pid = waiting_child(fds[0], 0);
+	pid = waiting_child(fds, 0);
 	expect_eq(S2(SYS_kill, pid, SIGKILL), 0, "kill the child");
 	expect_killed(pid, SIGKILL, "SIGKILL from the parent");
 	S1(SYS_close, fds[0]);
@@ -166,7 +153,7 @@ int main(void)
 
 	current = "wait4 WNOHANG";
 	pipe_ok(fds, 0);
-	pid = waiting_child(fds[0], 5);
+	pid = waiting_child(fds, 5);
 	status = -1;
 	expect_eq(S4(SYS_wait4, pid, &status, WNOHANG, 0), 0, "wait4 WNOHANG of a running child");
 	expect_eq(status, -1, "status untouched");
@@ -204,7 +191,7 @@ int main(void)
 
 	current = "wait4 by process group";
 	pipe_ok(fds, 0);
-	pid = waiting_child(fds[0], 21);
+	pid = waiting_child(fds, 21);
 	expect_eq(S2(SYS_setpgid, pid, pid), 0, "setpgid(child, child)");
 	expect_err(S4(SYS_wait4, 0, &status, WNOHANG, 0), ECHILD,
 		   "wait4(0) when the only child is in another group");
@@ -238,7 +225,7 @@ int main(void)
 	expect_child_info(&si, pid, CLD_EXITED, 42, "exited child");
 	expect_err(S4(SYS_wait4, pid, &status, WNOHANG, 0), ECHILD, "waitid reaped it");
 	pipe_ok(fds, 0);
-	pid = waiting_child(fds[0], 0);
+	pid = waiting_child(fds, 0);
 	expect_eq(S2(SYS_kill, pid, SIGTERM), 0, "kill SIGTERM");
 	zero_siginfo(&si);
 	expect_eq(S5(SYS_waitid, P_PID, pid, &si, WEXITED, 0), 0, "waitid of a killed child");
@@ -249,7 +236,7 @@ int main(void)
 
 	current = "waitid WNOHANG";
 	pipe_ok(fds, 0);
-	pid = waiting_child(fds[0], 6);
+	pid = waiting_child(fds, 6);
 	memset(&si, 0xff, sizeof si);
 	expect_eq(S5(SYS_waitid, P_PID, pid, &si, WEXITED | WNOHANG, 0), 0, "waitid WNOHANG of a running child");
 	CHECK(si.si_signo == 0 && si.si_pid == 0 && si.si_code == 0 && si.si_status == 0,
@@ -275,7 +262,7 @@ int main(void)
 
 	current = "waitid P_PGID";
 	pipe_ok(fds, 0);
-	pid = waiting_child(fds[0], 13);
+	pid = waiting_child(fds, 13);
 	expect_eq(S2(SYS_setpgid, pid, pid), 0, "setpgid(child, child)");
 	pid2 = exiting_child(14);
 	zero_siginfo(&si);
@@ -325,6 +312,7 @@ int main(void)
 	if (pid == 0) {
 		pid_t grandchild = fork_ok();
 		if (grandchild == 0) {
+			S1(SYS_close, fds2[1]);
 			get(fds2[0]);
 			child_exit(getppid() == self ? 31 : 32);
 		}

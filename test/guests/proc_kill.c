@@ -20,19 +20,6 @@
 #include "guest.h"
 #include "proc.h"
 
-/* A child that waits, with SIGUSR1 and SIGTERM at their default actions,
- * until the parent writes to fd or closes it, then exits with code. */
-static pid_t waiting_child(int fd, int code)
-{
-	pid_t pid = fork_ok();
-	if (pid == 0) {
-		char c;
-		S3(SYS_read, fd, &c, 1);
-		child_exit(code);
-	}
-	return pid;
-}
-
 int main(void)
 {
 	pid_t self = getpid(), pid, pid2, gone;
@@ -63,7 +50,7 @@ int main(void)
 		expect_eq(S2(SYS_setpgid, 0, 0), 0, "setpgid(0, 0)");
 		mask_one(SIG_UNBLOCK, SIGUSR1);
 		pipe_ok(pipe_fds, 0);
-		pid_t grandchild = waiting_child(pipe_fds[0], 0);
+		pid_t grandchild = waiting_child(pipe_fds, 0);
 		mask_one(SIG_BLOCK, SIGUSR1);
 		expect_eq(S2(SYS_kill, 0, SIGUSR1), 0, "kill(0, SIGUSR1)");
 		CHECK(is_pending(SIGUSR1), "the sender is in its group");
@@ -76,9 +63,9 @@ int main(void)
 
 	current = "kill(-pgid)";
 	pipe_ok(fds, 0);
-	pid = waiting_child(fds[0], 0);
-	pid2 = waiting_child(fds[0], 0);
-	gone = waiting_child(fds[0], 7);
+	pid = waiting_child(fds, 0);
+	pid2 = waiting_child(fds, 0);
+	gone = waiting_child(fds, 7);
 	expect_eq(S2(SYS_setpgid, pid, pid), 0, "setpgid(first, first)");
 	expect_eq(S2(SYS_setpgid, pid2, pid), 0, "setpgid(second, first)");
 	expect_eq(S2(SYS_kill, -pid, SIGTERM), 0, "kill(-pgid, SIGTERM)");
@@ -106,8 +93,8 @@ int main(void)
 		expect_eq(getuid(), uid, "getuid");
 		expect_eq(geteuid(), uid, "geteuid");
 		pipe_ok(pipe_fds, 0);
-		pid_t a = waiting_child(pipe_fds[0], 0);
-		pid_t b = waiting_child(pipe_fds[0], 0);
+		pid_t a = waiting_child(pipe_fds, 0);
+		pid_t b = waiting_child(pipe_fds, 0);
 		expect_err(S2(SYS_kill, getppid(), 0), EPERM, "another user's process");
 		expect_err(S2(SYS_kill, getppid(), SIGUSR1), EPERM, "another user's process");
 		expect_eq(S2(SYS_kill, -1, SIGUSR1), 0, "kill(-1, SIGUSR1)");
@@ -120,7 +107,7 @@ int main(void)
 
 	current = "tgkill and tkill";
 	pipe_ok(fds, 0);
-	pid = waiting_child(fds[0], 0);
+	pid = waiting_child(fds, 0);
 	expect_eq(S3(SYS_tgkill, self, S0(SYS_gettid), 0), 0, "signal 0 to itself");
 	expect_err(S3(SYS_tgkill, self, pid, 0), ESRCH, "a tid outside the thread group");
 	expect_err(S3(SYS_tgkill, 0, pid, SIGTERM), EINVAL, "tgid 0");
@@ -131,7 +118,7 @@ int main(void)
 	expect_err(S2(SYS_tkill, gone, 0), ESRCH, "tkill of a reaped pid");
 	expect_eq(S3(SYS_tgkill, pid, pid, SIGTERM), 0, "tgkill to a child");
 	expect_killed(pid, SIGTERM, "the child");
-	pid = waiting_child(fds[0], 0);
+	pid = waiting_child(fds, 0);
 	expect_eq(S2(SYS_tkill, pid, SIGTERM), 0, "tkill to a child");
 	expect_killed(pid, SIGTERM, "the child");
 	S1(SYS_close, fds[0]);
@@ -144,13 +131,14 @@ int main(void)
 	sigaddset(&set, SIGRTMIN);
 	pid = fork_ok();
 	if (pid == 0) {
+		struct timespec limit = {5, 0}; /* so it never outlives a parent that failed */
 		memset(&si, 0, sizeof si);
-		expect_eq(S4(SYS_rt_sigtimedwait, &set, &si, 0, 8), SIGRTMIN, "SIGRTMIN");
+		expect_eq(S4(SYS_rt_sigtimedwait, &set, &si, &limit, 8), SIGRTMIN, "SIGRTMIN");
 		CHECK(si.si_code == SI_QUEUE && si.si_pid == getppid() && si.si_uid == getuid() &&
 			      si.si_value.sival_int == 99,
 		      "code %d value %d", si.si_code, si.si_value.sival_int);
 		memset(&si, 0, sizeof si);
-		expect_eq(S4(SYS_rt_sigtimedwait, &set, &si, 0, 8), SIGRTMIN, "SIGRTMIN");
+		expect_eq(S4(SYS_rt_sigtimedwait, &set, &si, &limit, 8), SIGRTMIN, "SIGRTMIN");
 		CHECK(si.si_code == SI_QUEUE && si.si_pid == 4242 && si.si_value.sival_int == 98,
 		      "rt_sigqueueinfo's siginfo as given: code %d value %d", si.si_code, si.si_value.sival_int);
 		expect_err(S4(SYS_rt_sigtimedwait, &set, &si, &zero, 8), EAGAIN, "nothing else");

@@ -41,17 +41,18 @@ static void alarm_in_ms(long ms)
 	expect_eq(S3(SYS_setitimer, ITIMER_REAL, &it, 0), 0, "setitimer");
 }
 
-/* A child that reads 4 bytes from fd with SIGUSR1 caught by note (with
- * flags), notifying through notify; it exits 0 if the read returned
+/* A child that reads 4 bytes from the pipe data with SIGUSR1 caught by note
+ * (with flags), notifying through notify; it exits 0 if the read returned
  * want_read (4 bytes "data", or -EINTR) and the handler ran once. */
-static pid_t reader(int fd, int notify, int flags, long want_read)
+static pid_t reader(const int data[2], int notify, int flags, long want_read)
 {
 	pid_t pid = fork_ok();
 	if (pid == 0) {
 		char buf[8] = "";
+		S1(SYS_close, data[1]);
 		notify_fd = notify;
 		on(SIGUSR1, note, flags);
-		long r = S3(SYS_read, fd, buf, 4);
+		long r = S3(SYS_read, data[0], buf, 4);
 		expect_eq(r, want_read, "read");
 		CHECK(r != 4 || memcmp(buf, "data", 4) == 0, "the data");
 		expect_eq(caught, 1, "the handler ran once");
@@ -78,7 +79,7 @@ int main(void)
 	current = "SA_RESTART restarts a pipe read";
 	pipe_ok(data, 0);
 	pipe_ok(notify, 0);
-	pid = reader(data[0], notify[1], SA_RESTART, 4);
+	pid = reader(data, notify[1], SA_RESTART, 4);
 	wait_sleeping(pid);
 	expect_eq(S2(SYS_kill, pid, SIGUSR1), 0, "kill");
 	expect_eq(get(notify[0]), 'h', "the handler ran");
@@ -88,7 +89,7 @@ int main(void)
 	ok();
 
 	current = "without SA_RESTART a pipe read fails with EINTR";
-	pid = reader(data[0], notify[1], 0, -EINTR);
+	pid = reader(data, notify[1], 0, -EINTR);
 	wait_sleeping(pid);
 	expect_eq(S2(SYS_kill, pid, SIGUSR1), 0, "kill");
 	expect_exited(pid, 0, "the reader");
@@ -149,6 +150,7 @@ int main(void)
 		on(SIGUSR1, note, restart ? SA_RESTART : 0);
 		pid = fork_ok();
 		if (pid == 0) {
+			S1(SYS_close, data[1]);
 			wait_sleeping(getppid());
 			S2(SYS_kill, getppid(), SIGUSR1);
 			get(data[0]);
@@ -237,6 +239,7 @@ int main(void)
 	if (pid == 0) {
 		char buf[8];
 		struct timespec req = {0, 60000000};
+		S1(SYS_close, data[1]);
 		expect_eq(S2(SYS_nanosleep, &req, 0), 0, "nanosleep across a stop");
 		put(notify[1], 'n');
 		expect_eq(S3(SYS_read, data[0], buf, 4), 4, "read across a stop");
@@ -262,6 +265,7 @@ int main(void)
 	pid = fork_ok();
 	if (pid == 0) {
 		char buf[8];
+		S1(SYS_close, data[1]);
 		set_disposition(SIGUSR1, SIG_IGN, 0);
 		expect_eq(S3(SYS_read, data[0], buf, 4), 4, "read");
 		child_exit(0);

@@ -72,10 +72,12 @@ static void record(int sig, siginfo_t *si, void *uc)
 	mask_inside = raw_mask();
 }
 
-/* Logs 'a' + (sig - SIGUSR1) around its body; raises SIGUSR2 from the
- * first SIGUSR1 at depth 0 and SIGUSR1 from the first SIGUSR1 when
- * log_buf asks it to ("1" or "2" in the first slot of raise_from). */
+/* The signal nest() raises from the outermost handler, once: '1' for
+ * SIGUSR1, '2' for SIGUSR2, 0 for none. */
 static char raise_what;
+
+/* Logs "C<" on entry and "C>" on return, C being 1, 2, r or s for SIGUSR1,
+ * SIGUSR2, SIGRTMIN or SIGRTMIN + 1; the outermost one raises raise_what. */
 static void nest(int sig, siginfo_t *si, void *uc)
 {
 	char c = sig == SIGUSR1 ? '1' : sig == SIGUSR2 ? '2' : sig == SIGRTMIN ? 'r' : sig == SIGRTMIN + 1 ? 's' : '?';
@@ -91,7 +93,7 @@ static void nest(int sig, siginfo_t *si, void *uc)
 	logc('>');
 }
 
-/* Logs the sival_int of each real-time signal, or the signal's first letter. */
+/* Logs a real-time signal as its sival_int digit, SIGUSR1 as u, SIGUSR2 as v. */
 static void queued(int sig, siginfo_t *si, void *uc)
 {
 	if (sig >= SIGRTMIN)
@@ -100,7 +102,9 @@ static void queued(int sig, siginfo_t *si, void *uc)
 		logc(sig == SIGUSR1 ? 'u' : 'v');
 }
 
-/* Records where the handler's frame is, and the alternate stack's flags. */
+/* Records where the handler's frame is, the alternate stack's flags, and
+ * the result of trying to change the alternate stack; the outermost SIGUSR1
+ * raises SIGUSR2, whose frame must be below its own. */
 static void where(int sig, siginfo_t *si, void *uc)
 {
 	volatile char here;
@@ -139,11 +143,16 @@ static void __attribute__((noinline)) recurse(volatile char *prev)
 	pad[1] = 0;
 }
 
-/* Clobbers the SSE registers, MXCSR and the x87 control word. */
+static int avx;
+
+/* Clobbers the SSE and AVX registers, MXCSR and the x87 control word. */
 static void fpu_clobber(int sig, siginfo_t *si, void *uc)
 {
 	caught++;
 	fesetround(FE_UPWARD);
+	if (avx)
+		__asm__ volatile("vzeroall" : : : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+				 "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 	__asm__ volatile("pcmpeqd %%xmm0, %%xmm0\n\t"
 			 "movdqa %%xmm0, %%xmm1\n\t movdqa %%xmm0, %%xmm2\n\t movdqa %%xmm0, %%xmm3\n\t"
 			 "movdqa %%xmm0, %%xmm4\n\t movdqa %%xmm0, %%xmm5\n\t movdqa %%xmm0, %%xmm6\n\t"
@@ -154,6 +163,70 @@ static void fpu_clobber(int sig, siginfo_t *si, void *uc)
 			 :
 			 : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
 			   "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+
+/* Loads xmm0-15 from in, sends SIGUSR1 to pid with a raw kill, stores
+ * xmm0-15 to got: a handler runs between the load and the store. */
+static void sse_around_kill(const void *in, void *got, pid_t pid)
+{
+	__asm__ volatile("movdqu 0(%[in]), %%xmm0\n\t movdqu 16(%[in]), %%xmm1\n\t"
+			 "movdqu 32(%[in]), %%xmm2\n\t movdqu 48(%[in]), %%xmm3\n\t"
+			 "movdqu 64(%[in]), %%xmm4\n\t movdqu 80(%[in]), %%xmm5\n\t"
+			 "movdqu 96(%[in]), %%xmm6\n\t movdqu 112(%[in]), %%xmm7\n\t"
+			 "movdqu 128(%[in]), %%xmm8\n\t movdqu 144(%[in]), %%xmm9\n\t"
+			 "movdqu 160(%[in]), %%xmm10\n\t movdqu 176(%[in]), %%xmm11\n\t"
+			 "movdqu 192(%[in]), %%xmm12\n\t movdqu 208(%[in]), %%xmm13\n\t"
+			 "movdqu 224(%[in]), %%xmm14\n\t movdqu 240(%[in]), %%xmm15\n\t"
+			 "mov %[nr], %%eax\n\t mov %[pid], %%edi\n\t mov %[sig], %%esi\n\t syscall\n\t"
+			 "movdqu %%xmm0, 0(%[got])\n\t movdqu %%xmm1, 16(%[got])\n\t"
+			 "movdqu %%xmm2, 32(%[got])\n\t movdqu %%xmm3, 48(%[got])\n\t"
+			 "movdqu %%xmm4, 64(%[got])\n\t movdqu %%xmm5, 80(%[got])\n\t"
+			 "movdqu %%xmm6, 96(%[got])\n\t movdqu %%xmm7, 112(%[got])\n\t"
+			 "movdqu %%xmm8, 128(%[got])\n\t movdqu %%xmm9, 144(%[got])\n\t"
+			 "movdqu %%xmm10, 160(%[got])\n\t movdqu %%xmm11, 176(%[got])\n\t"
+			 "movdqu %%xmm12, 192(%[got])\n\t movdqu %%xmm13, 208(%[got])\n\t"
+			 "movdqu %%xmm14, 224(%[got])\n\t movdqu %%xmm15, 240(%[got])"
+			 :
+			 : [in] "r"(in), [got] "r"(got), [nr] "i"(SYS_kill), [pid] "r"(pid), [sig] "i"(SIGUSR1)
+			 : "rax", "rdi", "rsi", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
+			   "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+
+/* sse_around_kill for the 256-bit ymm0-15. */
+static void avx_around_kill(const void *in, void *got, pid_t pid)
+{
+	__asm__ volatile("vmovdqu 0(%[in]), %%ymm0\n\t vmovdqu 32(%[in]), %%ymm1\n\t"
+			 "vmovdqu 64(%[in]), %%ymm2\n\t vmovdqu 96(%[in]), %%ymm3\n\t"
+			 "vmovdqu 128(%[in]), %%ymm4\n\t vmovdqu 160(%[in]), %%ymm5\n\t"
+			 "vmovdqu 192(%[in]), %%ymm6\n\t vmovdqu 224(%[in]), %%ymm7\n\t"
+			 "vmovdqu 256(%[in]), %%ymm8\n\t vmovdqu 288(%[in]), %%ymm9\n\t"
+			 "vmovdqu 320(%[in]), %%ymm10\n\t vmovdqu 352(%[in]), %%ymm11\n\t"
+			 "vmovdqu 384(%[in]), %%ymm12\n\t vmovdqu 416(%[in]), %%ymm13\n\t"
+			 "vmovdqu 448(%[in]), %%ymm14\n\t vmovdqu 480(%[in]), %%ymm15\n\t"
+			 "mov %[nr], %%eax\n\t mov %[pid], %%edi\n\t mov %[sig], %%esi\n\t syscall\n\t"
+			 "vmovdqu %%ymm0, 0(%[got])\n\t vmovdqu %%ymm1, 32(%[got])\n\t"
+			 "vmovdqu %%ymm2, 64(%[got])\n\t vmovdqu %%ymm3, 96(%[got])\n\t"
+			 "vmovdqu %%ymm4, 128(%[got])\n\t vmovdqu %%ymm5, 160(%[got])\n\t"
+			 "vmovdqu %%ymm6, 192(%[got])\n\t vmovdqu %%ymm7, 224(%[got])\n\t"
+			 "vmovdqu %%ymm8, 256(%[got])\n\t vmovdqu %%ymm9, 288(%[got])\n\t"
+			 "vmovdqu %%ymm10, 320(%[got])\n\t vmovdqu %%ymm11, 352(%[got])\n\t"
+			 "vmovdqu %%ymm12, 384(%[got])\n\t vmovdqu %%ymm13, 416(%[got])\n\t"
+			 "vmovdqu %%ymm14, 448(%[got])\n\t vmovdqu %%ymm15, 480(%[got])\n\t vzeroupper"
+			 :
+			 : [in] "r"(in), [got] "r"(got), [nr] "i"(SYS_kill), [pid] "r"(pid), [sig] "i"(SIGUSR1)
+			 : "rax", "rdi", "rsi", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
+			   "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+
+/* True when the CPU and the kernel (XCR0) enable AVX. */
+static int have_avx(void)
+{
+	unsigned a, b, c, d, lo, hi;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if (!(c & (1u << 27)) || !(c & (1u << 28)))
+		return 0;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (lo & 6) == 6;
 }
 
 static void expect_info(const siginfo_t *si, int sig, int code, pid_t pid, const char *what)
@@ -590,39 +663,26 @@ int main(void)
 
 	current = "FPU state is restored after a handler";
 	on(SIGUSR1, fpu_clobber, 0);
+	avx = have_avx();
 	{
-		uint64_t in[16][2], got[16][2];
+		uint64_t in[16][4], got[16][4];
 		unsigned short cw = 0;
-		for (int i = 0; i < 16; i++) {
-			in[i][0] = 0x0123456789abcdefULL * (uint64_t)(i + 1);
-			in[i][1] = ~in[i][0] ^ (uint64_t)i;
-		}
-		caught = 0;
-		__asm__ volatile("movdqu 0(%[in]), %%xmm0\n\t movdqu 16(%[in]), %%xmm1\n\t"
-				 "movdqu 32(%[in]), %%xmm2\n\t movdqu 48(%[in]), %%xmm3\n\t"
-				 "movdqu 64(%[in]), %%xmm4\n\t movdqu 80(%[in]), %%xmm5\n\t"
-				 "movdqu 96(%[in]), %%xmm6\n\t movdqu 112(%[in]), %%xmm7\n\t"
-				 "movdqu 128(%[in]), %%xmm8\n\t movdqu 144(%[in]), %%xmm9\n\t"
-				 "movdqu 160(%[in]), %%xmm10\n\t movdqu 176(%[in]), %%xmm11\n\t"
-				 "movdqu 192(%[in]), %%xmm12\n\t movdqu 208(%[in]), %%xmm13\n\t"
-				 "movdqu 224(%[in]), %%xmm14\n\t movdqu 240(%[in]), %%xmm15\n\t"
-				 "mov %[nr], %%eax\n\t mov %[pid], %%edi\n\t mov %[sig], %%esi\n\t syscall\n\t"
-				 "movdqu %%xmm0, 0(%[got])\n\t movdqu %%xmm1, 16(%[got])\n\t"
-				 "movdqu %%xmm2, 32(%[got])\n\t movdqu %%xmm3, 48(%[got])\n\t"
-				 "movdqu %%xmm4, 64(%[got])\n\t movdqu %%xmm5, 80(%[got])\n\t"
-				 "movdqu %%xmm6, 96(%[got])\n\t movdqu %%xmm7, 112(%[got])\n\t"
-				 "movdqu %%xmm8, 128(%[got])\n\t movdqu %%xmm9, 144(%[got])\n\t"
-				 "movdqu %%xmm10, 160(%[got])\n\t movdqu %%xmm11, 176(%[got])\n\t"
-				 "movdqu %%xmm12, 192(%[got])\n\t movdqu %%xmm13, 208(%[got])\n\t"
-				 "movdqu %%xmm14, 224(%[got])\n\t movdqu %%xmm15, 240(%[got])"
-				 :
-				 : [in] "r"(in), [got] "r"(got), [nr] "i"(SYS_kill), [pid] "r"(self), [sig] "i"(SIGUSR1)
-				 : "rax", "rdi", "rsi", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
-				   "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
-				   "xmm15");
-		expect_eq(caught, 1, "the handler ran inside the asm");
 		for (int i = 0; i < 16; i++)
-			CHECK(got[i][0] == in[i][0] && got[i][1] == in[i][1], "xmm%d changed", i);
+			for (int j = 0; j < 4; j++)
+				in[i][j] = 0x0123456789abcdefULL * (uint64_t)(4 * i + j + 1);
+		caught = 0;
+		memset(got, 0, sizeof got);
+		sse_around_kill(in, got, self);
+		expect_eq(caught, 1, "the handler ran between the load and the store");
+		for (int i = 0; i < 16; i++)
+			CHECK(memcmp(got[0] + 2 * i, in[0] + 2 * i, 16) == 0, "xmm%d changed", i);
+		if (avx) {
+			memset(got, 0, sizeof got);
+			avx_around_kill(in, got, self);
+			expect_eq(caught, 2, "the handler ran between the load and the store");
+			for (int i = 0; i < 16; i++)
+				CHECK(memcmp(got[i], in[i], 32) == 0, "ymm%d changed", i);
+		}
 		expect_eq(fegetround(), FE_TONEAREST, "the rounding mode");
 		__asm__ volatile("fnstcw %0" : "=m"(cw));
 		expect_eq(cw, 0x37f, "the x87 control word");

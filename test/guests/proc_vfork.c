@@ -31,7 +31,7 @@
 static volatile int stage;
 static volatile long exec_error;
 static char child_stack[65536] __attribute__((aligned(16)));
-static int release_fd;
+static int release_fds[2];
 
 /* The child of clone: marks stage 1, sleeps 30 ms, marks stage 2, exits 9. */
 static int slow_child(void *arg)
@@ -45,7 +45,8 @@ static int slow_child(void *arg)
 /* The child of clone without CLONE_VFORK: waits for the parent, marks stage 3. */
 static int released_child(void *arg)
 {
-	get(release_fd);
+	S1(SYS_close, release_fds[1]);
+	get(release_fds[0]);
 	stage = 3;
 	return 0;
 }
@@ -191,17 +192,16 @@ int main(int argc, char **argv)
 	ok();
 
 	current = "clone CLONE_VM without CLONE_VFORK";
-	pipe_ok(fds, 0);
-	release_fd = fds[0];
+	pipe_ok(release_fds, 0);
 	stage = 0;
 	pid = clone(released_child, child_stack + sizeof child_stack, CLONE_VM | SIGCHLD, 0);
 	CHECK(pid > 0, "clone: errno %d", errno);
 	expect_eq(stage, 0, "the parent runs while the child waits");
-	put(fds[1], 'x');
+	put(release_fds[1], 'x');
 	expect_exited(pid, 0, "the child");
 	expect_eq(stage, 3, "the child's store is in the shared memory");
-	S1(SYS_close, fds[0]);
-	S1(SYS_close, fds[1]);
+	S1(SYS_close, release_fds[0]);
+	S1(SYS_close, release_fds[1]);
 	ok();
 
 	current = "posix_spawn";
