@@ -51,6 +51,7 @@ export const ENOSYS = e(38, 'ENOSYS');
 export const ENOTEMPTY = e(39, 'ENOTEMPTY');
 export const ELOOP = e(40, 'ELOOP');
 export const ENODATA = e(61, 'ENODATA');
+export const ENOPKG = e(65, 'ENOPKG');
 export const EOVERFLOW = e(75, 'EOVERFLOW');
 export const ETIMEDOUT = e(110, 'ETIMEDOUT');
 export const EOPNOTSUPP = e(95, 'EOPNOTSUPP');

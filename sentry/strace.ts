@@ -16,13 +16,13 @@ const ERRNO_TEXT: Record<string, string> = {
   ENOTTY: 'Inappropriate ioctl for device', ESPIPE: 'Illegal seek', EROFS: 'Read-only file system',
   EPIPE: 'Broken pipe', ERANGE: 'Numerical result out of range', ENAMETOOLONG: 'File name too long',
   ENOSYS: 'Function not implemented', ELOOP: 'Too many levels of symbolic links', EOPNOTSUPP: 'Operation not supported',
-  ETIMEDOUT: 'Connection timed out',
+  ETIMEDOUT: 'Connection timed out', EBUSY: 'Device or resource busy', ENOPKG: 'Package not installed',
 };
 
 /** NAMED gives symbolic names to some argument values, by argument kind. */
 const NAMED: Record<string, Record<number, string>> = {
   a: { 0x1001: 'ARCH_SET_GS', 0x1002: 'ARCH_SET_FS', 0x1003: 'ARCH_GET_FS', 0x1004: 'ARCH_GET_GS' },
-  i: { 0x5401: 'TCGETS', 0x5413: 'TIOCGWINSZ', 0x5450: 'FIONCLEX', 0x5451: 'FIOCLEX' },
+  i: { 0x5401: 'TCGETS', 0x5413: 'TIOCGWINSZ', 0x541b: 'FIONREAD', 0x5450: 'FIONCLEX', 0x5451: 'FIOCLEX' },
 };
 
 /** NO_RETURN are the calls strace shows as `= ?`: they never return. */

@@ -3,6 +3,7 @@
 // test cannot pass by both sides being equally broken.
 
 import { readFileSync } from 'node:fs';
+import { Sandbox } from '../index.js';
 import {
   exited,
   guestPath,
@@ -54,6 +55,14 @@ const MM_CHECKS = [
   'mprotect', 'mremap', 'madvise', 'errors',
 ];
 const MM_OUT = MM_CHECKS.map((c) => `ok ${c}\n`).join('') + 'all ok\n';
+
+// The checks of pipe_poll.c, in order.
+const PIPE_POLL_CHECKS = [
+  'pipe2 flags', 'read and write', 'EAGAIN and full pipes', 'packet mode', 'end of file', 'EPIPE',
+  'F_GETPIPE_SZ and F_SETPIPE_SZ', 'fstat and /proc/self/fd', 'ends shared by dup', 'sendfile', 'poll', 'ppoll',
+  'select', 'pselect6',
+];
+const PIPE_POLL_OUT = PIPE_POLL_CHECKS.map((c) => `ok ${c}\n`).join('') + 'all ok\n';
 
 const BIGALLOC_OUT =
   'mapped 256 MiB\n' +
@@ -202,6 +211,52 @@ for (const platform of platforms) {
   ptest(`${platform}: memlimit (memory 64M) refuses 512 MiB`, async (t) => {
     const r = await runSandboxed([guestPath('memlimit')], { platform, env: ENV, memory: '64M' });
     t.deepEqual(r, exited('mmap 512M: ENOMEM\nmalloc 512M: NULL\n'));
+  });
+
+  ptest(`${platform}: pipe_poll: pipes, poll, ppoll, select and pselect6 in one process`, async (t) => {
+    const { native, sandboxed } = await runBoth(platform, [guestPath('pipe_poll')], { env: ENV });
+    t.deepEqual(native, exited(PIPE_POLL_OUT));
+    t.deepEqual(sandboxed, native);
+  });
+
+  ptest(`${platform}: pipe_poll: a write to a pipe without readers dies of SIGPIPE at its default action`, async (t) => {
+    const { native, sandboxed } = await runBoth(platform, [guestPath('pipe_poll'), 'sigpipe'], { env: ENV });
+    t.deepEqual(native, killedBy('SIGPIPE', 'writing\n'));
+    t.deepEqual(sandboxed, native);
+  });
+
+  for (const mode of ['ppoll-mask', 'pselect-mask']) {
+    ptest(`${platform}: pipe_poll: ${mode}: the call's mask lets a pending signal through, and it is delivered`, async (t) => {
+      const { native, sandboxed } = await runBoth(platform, [guestPath('pipe_poll'), mode], { env: ENV });
+      t.deepEqual(native, killedBy('SIGUSR1', 'polling\n'));
+      t.deepEqual(sandboxed, native);
+    });
+  }
+
+  ptest(`${platform}: pipe_poll: F_SETPIPE_SZ past pipe-max-size is EPERM (no CAP_SYS_RESOURCE)`, async (t) => {
+    const r = await runSandboxed([guestPath('pipe_poll'), 'past-max'], { platform, env: ENV });
+    t.deepEqual(r, exited('F_SETPIPE_SZ(1048577) = -1 (EPERM)\n', 1));
+  });
+
+  ptest(`${platform}: pipe_poll: a read of an empty pipe waits until a signal ends the program`, async (t) => {
+    const sb = await Sandbox.create({ platform, memory: '256M' });
+    try {
+      const started = performance.now();
+      const run = sb.run([guestPath('pipe_poll'), 'block-read'], { env: ENV });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      sb.kill('SIGTERM');
+      const r = await run;
+      t.deepEqual([r.exitCode, r.signal, r.stdout, r.stderr], [143, 'SIGTERM', 'blocking\n', '']);
+      t.true(performance.now() - started >= 500, 'the read did not wait');
+    } finally {
+      await sb.close();
+    }
+  });
+
+  ptest(`${platform}: pipe_poll: a poll with no timeout waits until the run's timeout`, async (t) => {
+    const { native, sandboxed } = await runBoth(platform, [guestPath('pipe_poll'), 'poll-forever'], { env: ENV, timeoutMs: 500 });
+    t.deepEqual(native, killedBy('SIGKILL', 'polling\n', '', true));
+    t.deepEqual(sandboxed, native);
   });
 
   ptest(`${platform}: spin is killed at the timeout`, async (t) => {

@@ -7,7 +7,21 @@ import test from 'ava';
 import { Sandbox } from '../index.js';
 import { LoadError, UsageError } from '../sentry/sandbox.js';
 import { FAULT_AROUND } from '../sentry/mm/mm.js';
-import { childPids, guestPath, platforms, runNative, sandboxTest } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { childPids, guestPath, platforms, repoRoot, runNative, sandboxTest } from './helpers.js';
+
+/**
+ * API_RUN is a program that uses the API as an application would: it runs
+ * argv[3...] on platform argv[2] with a 300 ms timeout, prints the exit
+ * status, closes the sandbox and lets Node end by itself.
+ */
+const API_RUN = `
+const { Sandbox } = await import(process.argv[1]);
+const sb = await Sandbox.create({ platform: process.argv[2] });
+const r = await sb.run(process.argv.slice(3), { timeoutMs: 300 });
+await sb.close();
+console.log(r.exitCode);
+`;
 
 for (const platform of platforms) {
   /** ptest runs a test on one platform (see sandboxTest); pserial runs it alone. */
@@ -135,6 +149,18 @@ for (const platform of platforms) {
     writeFileSync(file, b, { mode: 0o755 });
     return file;
   }
+
+  ptest(`${platform}: a program killed in a 1 h select leaves no timer behind: the application ends at once`, async (t) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', API_RUN, path.join(repoRoot, 'dist', 'index.js'), platform,
+      guestPath('pipe_poll'), 'select-long'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    // A timer left behind would keep the application for the hour: it is killed after a minute instead.
+    const lingering = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const [status, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (code, sig) => resolve([code, sig])));
+    clearTimeout(lingering);
+    t.deepEqual([status, signal, stdout], [0, null, '137\n']);
+  });
 
   ptest(`${platform}: a program whose data does not fit the memory limit is refused, not run`, async (t) => {
     const sb = await Sandbox.create({ platform, memory: '64M' });

@@ -89,6 +89,7 @@ export class Kernel {
         }
         if (outcome === Outcome.Interrupted || performance.now() - lastYield > YIELD_MS) await wait(yieldToEventLoop());
         if (!t.exited && !t.pending.isEmpty()) this.deliverSignals(t);
+        if (t.savedMask) [t.mask, t.savedMask] = [t.savedMask, undefined];
         // A stopped process runs again at SIGCONT (or SIGKILL, then ends).
         while (t.proc.stopped && !t.exited) {
           await wait(t.proc.resumed());

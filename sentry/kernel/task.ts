@@ -53,6 +53,12 @@ export class Task {
   readonly args: SyscallArgs;
   readonly actions: SigAction[] = [];
   mask = new SigSet();
+  /**
+   * savedMask is the mask to put back once the signals that a call's
+   * temporary mask let through are delivered: ppoll and pselect6 leave
+   * it when a signal interrupts them (Linux's TIF_RESTORE_SIGMASK).
+   */
+  savedMask: SigSet | undefined;
   readonly pending = new SigSet();
   altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
   clearTid = 0;

@@ -3,14 +3,13 @@
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
-import { EBADF, EINTR, EINVAL, ENOTTY, EOPNOTSUPP, EPIPE, ESPIPE } from '../errno.js';
-import { SIGPIPE } from '../kernel/signals.js';
+import { EBADF, EINVAL, ENOTTY, EOPNOTSUPP, ESPIPE } from '../errno.js';
 import { Perm } from '../platform.js';
-import { send } from './signal.js';
 import { host } from '../native/host.js';
-import { O_APPEND, O_CLOEXEC, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET, type FileDescription } from '../vfs/file.js';
+import { MAX_FDS, O_APPEND, O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET, type FileDescription } from '../vfs/file.js';
+import { PipeEnd } from '../vfs/pipe.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, conflict, setLock, type Lock } from '../vfs/locks.js';
-import { readTimespec, sleep } from './util.js';
+import { readBlocking, writeBlocking } from './blocking.js';
 import { MAX_RW } from './fs.js';
 
 const IOV_MAX = 1024;
@@ -27,29 +26,19 @@ function readFile(t: Task, f: FileDescription, addr: number, len: number): numbe
   if (direct !== undefined) return direct;
   // Check the buffer before reading, so a bad pointer loses no data.
   t.mm.physFor(addr, Perm.Write);
-  const got = f.read(Math.min(len, MAX_RW));
-  const finish = (data: Uint8Array | undefined): number => {
-    if (data === undefined) throw EINTR;
+  const got = readBlocking(t, f, Math.min(len, MAX_RW));
+  const finish = (data: Uint8Array): number => {
     t.mm.copyOut(addr, data);
     return data.length;
   };
-  if (got instanceof Promise) return t.interruptible(got).then(finish);
-  return finish(got);
+  return got instanceof Promise ? got.then(finish) : finish(got);
 }
 
-/**
- * writeFile writes data to f. Writing to a pipe whose reader is gone
- * fails with EPIPE and sends the writer SIGPIPE, as on Linux.
- */
+/** writeFile writes data to f as write(2) does (see writeBlocking). */
 function writeFile(t: Task, f: FileDescription, data: Uint8Array): number | Promise<number> {
   if (!f.writable) throw EBADF;
   if (data.length === 0) return 0;
-  const r = f.write(data);
-  if (typeof r === 'number') return r;
-  return r.catch((err: unknown) => {
-    if (err === EPIPE) send(t, SIGPIPE);
-    throw err;
-  });
+  return writeBlocking(t, f, data);
 }
 
 /** read implements read(2). */
@@ -93,8 +82,7 @@ export function readv(t: Task, a: SyscallArgs): number | Promise<number> {
   const total = Math.min(iovs.reduce((s, v) => s + v.len, 0), MAX_RW);
   if (total === 0) return 0;
   for (const v of iovs) t.mm.physFor(v.base, Perm.Write);
-  const scatter = (data: Uint8Array | undefined): number => {
-    if (data === undefined) throw EINTR;
+  const scatter = (data: Uint8Array): number => {
     let off = 0;
     for (const v of iovs) {
       if (off >= data.length) break;
@@ -104,8 +92,8 @@ export function readv(t: Task, a: SyscallArgs): number | Promise<number> {
     }
     return data.length;
   };
-  const got = f.read(total);
-  return got instanceof Promise ? t.interruptible(got).then(scatter) : scatter(got);
+  const got = readBlocking(t, f, total);
+  return got instanceof Promise ? got.then(scatter) : scatter(got);
 }
 
 /** writev implements writev(2): the buffers gathered into one write. */
@@ -210,11 +198,12 @@ export const pwritev2 = (t: Task, a: SyscallArgs) => pwritevAt(t, a, true);
 
 const TCGETS = 0x5401;
 const TIOCGWINSZ = 0x5413;
+const FIONREAD = 0x541b;
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
 
-/** ioctl implements ioctl(2) for terminals (TCGETS, TIOCGWINSZ) and close-on-exec. */
-export function ioctl(t: Task, a: SyscallArgs): number {
+/** ioctl implements ioctl(2) for terminals (TCGETS, TIOCGWINSZ), FIONREAD and close-on-exec. */
+export function ioctl(t: Task, a: SyscallArgs): number | Promise<number> {
   const fd = a.int(0);
   const f = t.fds.get(fd);
   if (f.statusFlags & O_PATH) throw EBADF;
@@ -222,6 +211,14 @@ export function ioctl(t: Task, a: SyscallArgs): number {
   if (request === FIOCLEX || request === FIONCLEX) {
     t.fds.entry(fd).cloexec = request === FIOCLEX;
     return 0;
+  }
+  if (request === FIONREAD) {
+    const put = (n: number) => {
+      t.mm.writeU32(a.pointer(2), n);
+      return 0;
+    };
+    const n = f.available();
+    return n instanceof Promise ? n.then(put) : put(n);
   }
   const tty = f.hostTty();
   if (tty === undefined || (request !== TCGETS && request !== TIOCGWINSZ)) throw ENOTTY;
@@ -233,12 +230,7 @@ export function ioctl(t: Task, a: SyscallArgs): number {
 }
 
 const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
-const F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032;
-
-async function pipeSize(f: FileDescription): Promise<number> {
-  if (((await f.stat()).mode & 0o170000) !== 0o010000) throw EBADF;
-  return 65536;
-}
+const F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
 
 /**
  * lockRange reads a struct flock into a lock of `owner`: EINVAL for a bad
@@ -297,7 +289,7 @@ export function fcntl(t: Task, a: SyscallArgs): number | Promise<number> {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
       const min = a.int(2);
-      if (min < 0 || min >= 1024) throw EINVAL;
+      if (min < 0 || min >= MAX_FDS) throw EINVAL;
       return t.fds.install(e.file, a.int(1) === F_DUPFD_CLOEXEC, min);
     }
     case F_GETFD:
@@ -308,12 +300,15 @@ export function fcntl(t: Task, a: SyscallArgs): number | Promise<number> {
     case F_GETFL:
       return e.file.statusFlags;
     case F_SETFL: {
-      const settable = O_APPEND | O_NONBLOCK;
+      // O_DIRECT turns a pipe's packet mode on and off.
+      const settable = O_APPEND | O_NONBLOCK | (e.file instanceof PipeEnd ? O_DIRECT : 0);
       e.file.statusFlags = (e.file.statusFlags & ~settable) | (a.int(2) & settable);
       return 0;
     }
     case F_GETPIPE_SZ:
-      return pipeSize(e.file);
+      return e.file.pipeSize();
+    case F_SETPIPE_SZ:
+      return e.file.setPipeSize(a.uint(2));
     case F_GETLK:
     case F_OFD_GETLK:
       return getLock(t, e.file, a.pointer(2), a.int(1) === F_OFD_GETLK);
@@ -338,7 +333,7 @@ export function dup2(t: Task, a: SyscallArgs): number {
   const newfd = a.int(1);
   const f = t.fds.get(oldfd);
   if (oldfd === newfd) return newfd;
-  t.fds.replace(newfd, f, false);
+  t.fds.installAt(newfd, f, false);
   return newfd;
 }
 
@@ -350,64 +345,8 @@ export function dup3(t: Task, a: SyscallArgs): number {
   if (flags & ~O_CLOEXEC) throw EINVAL;
   const f = t.fds.get(oldfd);
   if (oldfd === newfd) throw EINVAL;
-  t.fds.replace(newfd, f, flags !== 0);
+  t.fds.installAt(newfd, f, flags !== 0);
   return newfd;
-}
-
-const POLLIN = 1, POLLPRI = 2, POLLOUT = 4, POLLNVAL = 0x20, POLLRDNORM = 0x40, POLLWRNORM = 0x100;
-
-async function doPoll(t: Task, addr: number, nfds: number, timeoutMs: number): Promise<number> {
-  if (nfds > 1024) throw EINVAL;
-  const raw = t.mm.copyIn(addr, nfds * 8);
-  const v = new DataView(raw.buffer);
-  const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-  for (;;) {
-    let ready = 0;
-    const waits: Promise<void>[] = [];
-    for (let i = 0; i < nfds; i++) {
-      const fd = v.getInt32(i * 8, true);
-      const events = v.getInt16(i * 8 + 4, true);
-      let revents = 0;
-      if (fd >= 0) {
-        let f: FileDescription | undefined;
-        try {
-          f = t.fds.get(fd);
-        } catch {
-          revents = POLLNVAL;
-        }
-        if (f) {
-          if (f.readable && events & (POLLIN | POLLRDNORM | POLLPRI)) {
-            if (f.readReady()) revents |= events & (POLLIN | POLLRDNORM);
-            else waits.push(f.waitReadable());
-          }
-          if (f.writable) revents |= events & (POLLOUT | POLLWRNORM);
-        }
-      }
-      v.setInt16(i * 8 + 6, revents, true);
-      if (revents) ready++;
-    }
-    const remaining = deadline - performance.now();
-    if (ready > 0 || remaining <= 0) {
-      t.mm.copyOut(addr, raw);
-      return ready;
-    }
-    const timer = remaining === Infinity ? [] : [sleep(remaining)];
-    const woke = await t.interruptible(Promise.race([...waits, ...timer]));
-    if (woke === undefined && t.hasDeliverable()) throw EINTR;
-  }
-}
-
-/** poll implements poll(2). */
-export function poll(t: Task, a: SyscallArgs): Promise<number> {
-  return doPoll(t, a.pointer(0), a.uint(1), a.int(2));
-}
-
-/** ppoll implements ppoll(2) without the temporary signal mask. */
-export function ppoll(t: Task, a: SyscallArgs): Promise<number> {
-  if (a.pointer(3) !== 0 && a.size(4) !== 8) throw EINVAL;
-  const ts = a.pointer(2);
-  const timeout = ts === 0 ? -1 : readTimespec(t.mm, ts) / 1e6;
-  return doPoll(t, a.pointer(0), a.uint(1), timeout);
 }
 
 export function register(): void {
@@ -422,11 +361,9 @@ export function register(): void {
   partial(327, preadv2, 'flags must be 0', 'd,v,d,d,x');
   partial(328, pwritev2, 'flags must be 0', 'd,v,d,d,x');
   full(8, lseek, 'd,d,d');
-  partial(16, ioctl, 'TCGETS and TIOCGWINSZ on a terminal, FIOCLEX/FIONCLEX; ENOTTY otherwise', 'd,i,p');
-  partial(72, fcntl, 'descriptor and status flags, F_DUPFD*, F_GETPIPE_SZ, record and OFD locks; F_SETLKW does not wait', 'd,d,x');
+  partial(16, ioctl, 'TCGETS and TIOCGWINSZ on a terminal, FIONREAD, FIOCLEX/FIONCLEX; ENOTTY otherwise', 'd,i,p');
+  partial(72, fcntl, 'descriptor and status flags, F_DUPFD*, F_GETPIPE_SZ/F_SETPIPE_SZ, record and OFD locks; F_SETLKW does not wait', 'd,d,x');
   full(32, dup, 'd');
   full(33, dup2, 'd,d');
   full(292, dup3, 'd,d,x');
-  full(7, poll, 'p,u,d');
-  partial(271, ppoll, 'the signal mask argument is ignored', 'p,u,p,p,u');
 }

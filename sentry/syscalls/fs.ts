@@ -10,8 +10,9 @@ import {
 } from '../errno.js';
 import {
   O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
-  O_TMPFILE, O_TRUNC, O_WRONLY, type FileDescription, type Stat,
+  O_TMPFILE, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, type FileDescription, type Stat,
 } from '../vfs/file.js';
+import { writeBlocking } from './blocking.js';
 import { Directory } from '../vfs/open-file.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Attr, type Caller, type SetAttr } from '../vfs/node.js';
 import { PATH_MAX, type Dentry } from '../vfs/vfs.js';
@@ -764,16 +765,30 @@ export function umask(t: Task, a: SyscallArgs): number {
 
 // ---- moving data between files ----
 
-/** pump copies up to `count` bytes from `src` (at *srcOff, or its offset) to `dst`. */
-async function pump(src: FileDescription, srcOff: number | undefined, dst: FileDescription, dstOff: number | undefined, count: number): Promise<number> {
+/**
+ * pump copies up to `count` bytes from the file `src` (at srcOff, or at
+ * its offset) to `dst` (at dstOff, or as write(2) does, but it stops at
+ * a full pipe once it has written something). Its reads are positional
+ * and the offset moves by what was written, so a short write loses
+ * nothing. An error after some bytes ends the copy with their count.
+ */
+async function pump(
+  t: Task, src: FileDescription, srcOff: number | undefined, dst: FileDescription, dstOff: number | undefined, count: number,
+): Promise<number> {
+  const start = srcOff ?? await src.seek(0, SEEK_CUR);
   let done = 0;
-  while (done < count) {
-    const want = Math.min(count - done, 1 << 20);
-    const data = await (srcOff === undefined ? src.read(want) : src.pread(srcOff + done, want));
-    if (data.length === 0) break;
-    const n = await (dstOff === undefined ? dst.write(data) : dst.pwrite(dstOff + done, data));
-    done += n;
-    if (n < data.length) break;
+  try {
+    while (done < count) {
+      const data = await src.pread(start + done, Math.min(count - done, 1 << 20));
+      if (data.length === 0) break;
+      const n = await (dstOff === undefined ? writeBlocking(t, dst, data, false) : dst.pwrite(dstOff + done, data));
+      done += n;
+      if (n < data.length) break;
+    }
+  } catch (err) {
+    if (done === 0) throw err;
+  } finally {
+    if (srcOff === undefined) await src.seek(start + done, SEEK_SET);
   }
   return done;
 }
@@ -782,14 +797,15 @@ export async function sendfile(t: Task, a: SyscallArgs): Promise<number> {
   const out = t.fds.get(a.int(0));
   const inp = t.fds.get(a.int(1));
   if (!inp.readable || !out.writable) throw EBADF;
-  if (inp instanceof Directory) throw EINVAL;
+  // It reads only from files: not from a directory, a pipe or a stream.
+  if (inp instanceof Directory || !inp.positional) throw EINVAL;
   if (out.statusFlags & O_APPEND) throw EINVAL;
   const offAddr = a.pointer(2);
   const count = Math.min(a.size(3), MAX_RW);
-  if (offAddr === 0) return pump(inp, undefined, out, undefined, count);
+  if (offAddr === 0) return pump(t, inp, undefined, out, undefined, count);
   const off = t.mm.readI64(offAddr);
   if (off < 0n) throw EINVAL;
-  const n = await pump(inp, Number(off), out, undefined, count);
+  const n = await pump(t, inp, Number(off), out, undefined, count);
   t.mm.writeU64(offAddr, off + BigInt(n));
   return n;
 }
@@ -814,7 +830,7 @@ export async function copyFileRange(t: Task, a: SyscallArgs): Promise<number> {
     const to = outOff ?? Number(await out.seek(0, 1));
     if (from < to + count && to < from + count) throw EINVAL;
   }
-  const n = await pump(inp, inOff, out, outOff, count);
+  const n = await pump(t, inp, inOff, out, outOff, count);
   if (inAddr !== 0) t.mm.writeU64(inAddr, inOff! + n);
   if (outAddr !== 0) t.mm.writeU64(outAddr, outOff! + n);
   return n;

@@ -4,6 +4,8 @@ import { register as fork } from './fork.js';
 import { register as fs } from './fs.js';
 import { register as futex } from './futex.js';
 import { register as mm } from './mm.js';
+import { register as pipe } from './pipe.js';
+import { register as poll } from './poll.js';
 import { register as process } from './process.js';
 import { register as signal } from './signal.js';
 import { register as time } from './time.js';
@@ -15,6 +17,8 @@ export function registerAll(): void {
   fs();
   futex();
   mm();
+  pipe();
+  poll();
   process();
   signal();
   time();

@@ -3,7 +3,7 @@
 // streams and /proc/self/fd, and /dev/shm (a tmpfs mounted there).
 import { randomFillSync } from 'node:crypto';
 import { ENOSPC, ENXIO } from '../errno.js';
-import { FileDescription, O_ACCMODE, O_PATH, type Stat } from './file.js';
+import { DEFAULT_POLLMASK, FileDescription, O_ACCMODE, O_PATH, POLLIN, POLLRDNORM, type Stat } from './file.js';
 import { PathFile } from './open-file.js';
 import { S_IFCHR, type Caller, type VNode } from './node.js';
 import { SynDir, SynLink, SyntheticNode, baseAttr } from './synthetic.js';
@@ -44,6 +44,10 @@ class DeviceFile extends FileDescription {
   }
   override seek(): number {
     return 0;
+  }
+  /** readiness: /dev/random has a poll method that reports it readable, and never writable; the rest have none. */
+  override readiness(): number {
+    return this.dev.kind === 'random' ? POLLIN | POLLRDNORM : DEFAULT_POLLMASK;
   }
   stat(): Promise<Stat> {
     return this.dev.attr();

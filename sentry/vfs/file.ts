@@ -4,7 +4,7 @@
 import type { MemoryRuns } from '../mm/mm.js';
 import { fstatSync, read as fsRead, write as fsWrite } from 'node:fs';
 import { isatty } from 'node:tty';
-import { EBADF, EINVAL, EIO, EMFILE, ENOTDIR, EPIPE, ESPIPE } from '../errno.js';
+import { EAGAIN, EBADF, EINVAL, EIO, EMFILE, ENOTDIR, ENOTTY, EPERM, EPIPE, ESPIPE } from '../errno.js';
 import type { Attr, DirEntry, VNode } from './node.js';
 import type { Dentry } from './vfs.js';
 import { dropOwner } from './locks.js';
@@ -22,14 +22,53 @@ export type Stat = Attr;
 
 export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE = 4;
 
+/** Poll events (poll(2)): what readiness() reports. */
+export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
+export const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200;
+/** DEFAULT_POLLMASK is the readiness of a file that never blocks (Linux's for files without a poll method). */
+export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+
+/**
+ * Waiters are the callbacks a file calls when its readiness may have
+ * changed (a Linux wait queue): blocked reads and writes, poll and select
+ * watch files through them.
+ */
+export class Waiters {
+  private readonly callbacks = new Set<() => void>();
+  /** add registers `changed` and returns the function that removes it. */
+  add(changed: () => void): () => void {
+    this.callbacks.add(changed);
+    return () => {
+      this.callbacks.delete(changed);
+    };
+  }
+  notify(): void {
+    for (const changed of [...this.callbacks]) changed();
+  }
+}
+
+const unwatched = () => {};
+
 /**
  * FileDescription is an open file: what read, write, fstat, lseek and
  * poll act on. Reads return the bytes read (empty at end of file), or a
- * promise of them when they must wait.
+ * promise of them when they wait for a filesystem.
+ *
+ * A file that can block (a pipe, a stream from the host) never waits
+ * inside read or write: it throws EAGAIN at once, and says through
+ * readiness() and watch() when to try again. The system call chooses
+ * between EAGAIN (O_NONBLOCK) and waiting, so that a signal can end the
+ * wait without losing data (sentry/syscalls/blocking.ts).
+ *
+ * Descriptions are counted: each fd that refers to one, in any task's fd
+ * table, holds a reference (incRef/decRef), and the last decRef releases
+ * it. The fd table takes and drops them; so must whatever else keeps a
+ * description (a forked table takes one for each of its fds).
  */
 export abstract class FileDescription {
   /** statusFlags holds the access mode and O_APPEND/O_NONBLOCK. */
   statusFlags: number;
+  private refs = 0;
   constructor(accessMode: number) {
     this.statusFlags = accessMode;
   }
@@ -39,15 +78,15 @@ export abstract class FileDescription {
   get writable(): boolean {
     return (this.statusFlags & O_ACCMODE) !== O_RDONLY;
   }
-  /** holders counts the fds, in every fd table, that refer to this description. */
-  holders = 0;
   /** node is the VFS node the description opened, and path its path then; none for streams. */
   node: VNode | undefined;
   dentry: Dentry | undefined;
   path = '';
+  /** read returns up to `max` bytes; EAGAIN when it would block. */
   read(_max: number): Uint8Array | Promise<Uint8Array> {
     throw EBADF;
   }
+  /** write writes some or all of data and returns how much; EAGAIN when it would block before writing any. */
   write(_data: Uint8Array): number | Promise<number> {
     throw EBADF;
   }
@@ -76,15 +115,24 @@ export abstract class FileDescription {
   }
   /** sync flushes what was written (fsync). */
   sync(): void | Promise<void> {}
-  /** release is called when the last fd for the description closes. */
-  release(): void {}
-  /** readReady says whether a read would return now (data or end of file). */
-  readReady(): boolean {
-    return true;
+  incRef(): void {
+    this.refs++;
   }
-  /** waitReadable resolves when a read would not block. */
-  waitReadable(): Promise<void> {
-    return Promise.resolve();
+  /** decRef drops a reference; the last one drops the description's OFD locks and releases it. */
+  decRef(): void {
+    if (--this.refs > 0) return;
+    if (this.node) dropOwner(this.node, this);
+    this.release();
+  }
+  /** release is called when the last reference to the description goes. */
+  release(): void {}
+  /** readiness returns the poll events that hold now (POLLIN: a read would not block; POLLOUT: a write would not). */
+  readiness(): number {
+    return DEFAULT_POLLMASK;
+  }
+  /** watch calls `changed` whenever readiness() may have changed, until the function it returns is called. */
+  watch(_changed: () => void): () => void {
+    return unwatched;
   }
   seek(_offset: number, _whence: number): number | Promise<number> {
     throw ESPIPE;
@@ -93,19 +141,98 @@ export abstract class FileDescription {
   hostTty(): number | undefined {
     return undefined;
   }
+  /** available is how many bytes a read would return now (FIONREAD); ENOTTY where the file cannot say. */
+  available(): number | Promise<number> {
+    throw ENOTTY;
+  }
+  /** pipeSize and setPipeSize serve F_GETPIPE_SZ and F_SETPIPE_SZ; EBADF for what is not a pipe. */
+  pipeSize(): number {
+    throw EBADF;
+  }
+  setPipeSize(_arg: number): number {
+    throw EBADF;
+  }
+  /** procLink is what /proc/PID/fd/N reads as: the file's path, or an anonymous file's name. */
+  procLink(): string {
+    return this.dentry?.path ?? 'anon_inode:[tvisor]';
+  }
   abstract stat(): Stat | Promise<Stat>;
 }
 
-function pipeStat(): Stat {
-  const now = BigInt(Date.now()) * 1_000_000n;
+export const PAGE_SIZE = 4096;
+/** PIPE_DEFAULT_SIZE is a new pipe's capacity, PIPE_MAX_SIZE /proc/sys/fs/pipe-max-size. */
+export const PIPE_DEFAULT_SIZE = 65536, PIPE_MAX_SIZE = 1 << 20;
+
+/**
+ * pipeSizeFor is the capacity F_SETPIPE_SZ makes of `arg`, rounded as
+ * Linux rounds it: at least a page, else the next power of two. The
+ * argument is an unsigned int, EINVAL past 2^31, and EPERM past
+ * pipe-max-size: the sandbox's programs do not have CAP_SYS_RESOURCE.
+ */
+export function pipeSizeFor(arg: number): number {
+  const size = arg >>> 0;
+  if (size > 2 ** 31) throw EINVAL;
+  const rounded = size <= PAGE_SIZE ? PAGE_SIZE : 2 ** Math.ceil(Math.log2(size));
+  if (rounded > PIPE_MAX_SIZE) throw EPERM;
+  return rounded;
+}
+
+let lastPipeIno = 0;
+/** nextPipeIno numbers the sandbox's pipes (pipefs inodes), as fstat and /proc/PID/fd show them. */
+export function nextPipeIno(): number {
+  return ++lastPipeIno;
+}
+
+/** PIPEFS_DEV is the device fstat shows for pipes. */
+const PIPEFS_DEV = 12;
+
+/** FileTimes are a file's access, modification and change times in nanoseconds. */
+export interface FileTimes {
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/** pipeStat is what fstat reports for a pipe: a FIFO of size 0, owned by the sandbox's user. */
+export function pipeStat(ino: number, times: FileTimes): Stat {
   return {
-    dev: 12, ino: 1, mode: S_IFIFO | 0o600, nlink: 1, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0,
-    rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeNs: now, mtimeNs: now, ctimeNs: now,
+    dev: PIPEFS_DEV, ino, mode: S_IFIFO | 0o600, nlink: 1, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0,
+    rdev: 0, size: 0, blksize: PAGE_SIZE, blocks: 0, ...times,
   };
 }
 
+/** nowNs is the realtime clock in nanoseconds, for file times. */
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/**
+ * StandardStream is a stream a run gives its program as fd 0, 1 or 2:
+ * one end of a pipe whose other end is outside the sandbox, as fstat,
+ * F_GETPIPE_SZ and /proc/PID/fd show it.
+ */
+abstract class StandardStream extends FileDescription {
+  protected readonly ino = nextPipeIno();
+  private readonly created = nowNs();
+  private size = PIPE_DEFAULT_SIZE;
+  override pipeSize(): number {
+    return this.size;
+  }
+  /** setPipeSize records the size; the stream itself never fills. */
+  override setPipeSize(arg: number): number {
+    this.size = pipeSizeFor(arg);
+    return this.size;
+  }
+  override procLink(): string {
+    return `pipe:[${this.ino}]`;
+  }
+  stat(): Stat {
+    return pipeStat(this.ino, { atimeNs: this.created, mtimeNs: this.created, ctimeNs: this.created });
+  }
+}
+
 /** MemoryInput is a stream given as bytes: a pipe whose writer has closed. */
-export class MemoryInput extends FileDescription {
+export class MemoryInput extends StandardStream {
   private pos = 0;
   constructor(private readonly data: Uint8Array) {
     super(O_RDONLY);
@@ -116,13 +243,17 @@ export class MemoryInput extends FileDescription {
     this.pos += n;
     return out;
   }
-  stat(): Stat {
-    return pipeStat();
+  override available(): number {
+    return this.data.length - this.pos;
+  }
+  /** readiness is readable while bytes remain, and hung up: the writer is gone. */
+  override readiness(): number {
+    return (this.pos < this.data.length ? POLLIN | POLLRDNORM : 0) | POLLHUP;
   }
 }
 
 /** CollectOutput is a stream collected into memory (a pipe that is always drained). */
-export class CollectOutput extends FileDescription {
+export class CollectOutput extends StandardStream {
   readonly chunks: Buffer[] = [];
   constructor() {
     super(O_WRONLY);
@@ -131,11 +262,11 @@ export class CollectOutput extends FileDescription {
     this.chunks.push(Buffer.from(data));
     return data.length;
   }
+  override readiness(): number {
+    return POLLOUT | POLLWRNORM;
+  }
   text(): string {
     return Buffer.concat(this.chunks).toString('utf8');
-  }
-  stat(): Stat {
-    return pipeStat();
   }
 }
 
@@ -148,49 +279,61 @@ function hostStat(fd: number): Stat {
   };
 }
 
+const S_IFMT = 0o170000, S_IFSOCK = 0o140000;
+
 /**
  * HostStream passes one of tvisor's own standard streams through. Reads
  * and writes go through libuv's thread pool so the Sentry never blocks on
  * them; one read is in flight at most, and what it brings is kept until
- * the program asks for it.
+ * the program asks for it. A read that finds nothing kept starts one and
+ * fails with EAGAIN; watchers hear when it is done.
  */
-export class HostStream extends FileDescription {
+export class HostStream extends StandardStream {
   private buffered: Buffer | undefined;
   private eof = false;
-  private pending: Promise<void> | undefined;
+  private pending = false;
   private readonly tty: boolean;
+  /** mode is the host file's type and permissions. */
+  private readonly mode: number;
+  private readonly hostIno: number;
+  private readonly waiters = new Waiters();
 
   constructor(private readonly fd: number, accessMode: number) {
     super(accessMode);
     this.tty = isatty(fd);
+    let s: Stat | undefined;
+    try {
+      s = hostStat(fd);
+    } catch {
+      // Closed on the host: reads come to an end at once.
+    }
+    this.mode = s?.mode ?? 0;
+    this.hostIno = s?.ino ?? 0;
   }
 
-  private fill(): Promise<void> {
-    this.pending ??= new Promise<void>((resolve) => {
-      const buf = Buffer.allocUnsafe(65536);
-      fsRead(this.fd, buf, 0, buf.length, null, (err, n) => {
-        this.pending = undefined;
-        if (err && err.code === 'EAGAIN') {
-          setTimeout(resolve, 5);
-          return;
-        }
-        if (err || n === 0) this.eof = true;
-        else this.buffered = buf.subarray(0, n);
-        resolve();
-      });
+  private get fifo(): boolean {
+    return (this.mode & S_IFMT) === S_IFIFO;
+  }
+
+  /** fill starts a read from the host unless one is under way. */
+  private fill(): void {
+    if (this.pending) return;
+    this.pending = true;
+    const buf = Buffer.allocUnsafe(65536);
+    fsRead(this.fd, buf, 0, buf.length, null, (err, n) => {
+      this.pending = false;
+      if (err && err.code === 'EAGAIN') {
+        // The host's descriptor does not block: look again soon.
+        setTimeout(() => this.waiters.notify(), 5);
+        return;
+      }
+      if (err || n === 0) this.eof = true;
+      else this.buffered = buf.subarray(0, n);
+      this.waiters.notify();
     });
-    return this.pending;
   }
 
-  override readReady(): boolean {
-    return this.buffered !== undefined || this.eof;
-  }
-
-  override waitReadable(): Promise<void> {
-    return this.readReady() ? Promise.resolve() : this.fill();
-  }
-
-  override read(max: number): Uint8Array | Promise<Uint8Array> {
+  override read(max: number): Uint8Array {
     if (!this.readable) throw EBADF;
     if (this.buffered) {
       const out = this.buffered.subarray(0, max);
@@ -202,7 +345,8 @@ export class HostStream extends FileDescription {
       if (this.tty) this.eof = false;
       return new Uint8Array(0);
     }
-    return this.fill().then(() => this.read(max));
+    this.fill();
+    throw EAGAIN;
   }
 
   override write(data: Uint8Array): Promise<number> {
@@ -217,11 +361,49 @@ export class HostStream extends FileDescription {
     });
   }
 
+  /**
+   * readiness reports what a read would find. Whether the host has bytes
+   * is known only by reading, so asking starts a read when none is kept.
+   * Writes are taken as always possible; they queue on the host.
+   */
+  override readiness(): number {
+    let mask = this.writable ? POLLOUT | POLLWRNORM : 0;
+    if (!this.readable) return mask;
+    if (this.buffered) mask |= POLLIN | POLLRDNORM;
+    else if (this.eof) mask |= this.fifo ? POLLHUP : POLLIN | POLLRDNORM;
+    else this.fill();
+    return mask;
+  }
+
+  override watch(changed: () => void): () => void {
+    return this.waiters.add(changed);
+  }
+
+  override available(): number {
+    return this.buffered?.length ?? 0;
+  }
+
   override hostTty(): number | undefined {
     return this.tty ? this.fd : undefined;
   }
 
-  stat(): Stat {
+  override pipeSize(): number {
+    if (!this.fifo) throw EBADF;
+    return super.pipeSize();
+  }
+
+  /** setPipeSize records the size; the host's pipe keeps its own. */
+  override setPipeSize(arg: number): number {
+    if (!this.fifo) throw EBADF;
+    return super.setPipeSize(arg);
+  }
+
+  override procLink(): string {
+    if (this.tty) return '/dev/tty';
+    return `${(this.mode & S_IFMT) === S_IFSOCK ? 'socket' : 'pipe'}:[${this.hostIno}]`;
+  }
+
+  override stat(): Stat {
     return hostStat(this.fd);
   }
 }
@@ -235,6 +417,11 @@ interface FdEntry {
 /** MAX_FDS is RLIMIT_NOFILE's default. */
 export const MAX_FDS = 1024;
 
+/**
+ * FdTable maps a task's fds to descriptions. Each fd holds a reference to
+ * its description (FileDescription.incRef), so the description lives as
+ * long as any fd, in this table or another, refers to it.
+ */
 export class FdTable {
   private readonly fds: (FdEntry | undefined)[] = [];
   /** users counts the processes sharing this table (clone with CLONE_FILES). */
@@ -256,7 +443,7 @@ export class FdTable {
   install(file: FileDescription, cloexec: boolean, min = 0): number {
     for (let fd = min; fd < MAX_FDS; fd++) {
       if (!this.fds[fd]) {
-        file.holders++;
+        file.incRef();
         this.fds[fd] = { file, cloexec };
         return fd;
       }
@@ -264,33 +451,32 @@ export class FdTable {
     throw EMFILE;
   }
 
-  /** installAt puts file at fd, which must be free (replace releases what it held). */
+  /** installAt puts file at fd, releasing what the fd held before (dup2). */
   installAt(fd: number, file: FileDescription, cloexec: boolean): void {
     if (fd < 0 || fd >= MAX_FDS) throw EBADF;
-    file.holders++;
+    const old = this.fds[fd];
+    file.incRef();
     this.fds[fd] = { file, cloexec };
+    old?.file.decRef();
   }
 
   close(fd: number): void {
     const e = fd >= 0 ? this.fds[fd] : undefined;
     if (!e) throw EBADF;
     this.fds[fd] = undefined;
-    this.drop(e.file);
+    e.file.decRef();
   }
 
-  /** installAt replaces whatever is at fd, releasing what it held. */
-  replace(fd: number, file: FileDescription, cloexec: boolean): void {
-    const old = this.fds[fd];
-    this.fds[fd] = undefined;
-    this.installAt(fd, file, cloexec);
-    if (old) this.drop(old.file);
-  }
-
-  /** drop lets go of one fd's hold on a description, releasing it when no fd of any table refers to it. */
-  private drop(file: FileDescription): void {
-    if (--file.holders > 0) return;
-    if (file.node) dropOwner(file.node, file);
-    file.release();
+  /**
+   * size is how many fds the table has room for as Linux grows it: 64,
+   * then powers of two from 128 past the highest fd used. select(2)
+   * looks no further.
+   */
+  get size(): number {
+    if (this.fds.length <= 64) return 64;
+    let n = 128;
+    while (n < this.fds.length) n *= 2;
+    return n;
   }
 
   /** fork copies the table for a child process: the same descriptions, held once more each. */

@@ -119,6 +119,12 @@ export class RegularFile extends FileDescription {
     return this.data.truncate(size);
   }
 
+  /** available is what lies between the offset and the end of the file (FIONREAD; negative past it). */
+  override available(): number | Promise<number> {
+    const size = this.data.size();
+    return size instanceof Promise ? size.then((s) => s - this.offset) : size - this.offset;
+  }
+
   override sync(): void | Promise<void> {
     return this.data.sync?.();
   }

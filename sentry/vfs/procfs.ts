@@ -4,7 +4,7 @@
 import { cpus } from 'node:os';
 import { SynDir, SynFile, SynLink } from './synthetic.js';
 import type { Caller, VNode } from './node.js';
-import type { FileDescription } from './file.js';
+import { PIPE_MAX_SIZE, type FileDescription } from './file.js';
 import type { Mount } from './vfs.js';
 
 const PROC_SUPER_MAGIC = 0x9fa0;
@@ -39,12 +39,6 @@ export interface ProcSource {
   startedMs: number;
 }
 
-/** fdTarget is what readlink shows for an fd: a path, or a pipe or stream's name. */
-function fdTarget(f: FileDescription): string {
-  if (f.dentry) return f.dentry.path;
-  return `pipe:[${(f as { id?: number }).id ?? 1}]`;
-}
-
 export function procfs(src: ProcSource): VNode {
   const d = (entries: () => Map<string, VNode>, mode = 0o555) => new SynDir(PROC_DEV, PROC_SUPER_MAGIC, entries, mode);
   const f = (render: () => string | Uint8Array) => new SynFile(PROC_DEV, PROC_SUPER_MAGIC, render);
@@ -54,7 +48,7 @@ export function procfs(src: ProcSource): VNode {
   const mountsText = () => src.mounts().map((m) => `${m.source} ${m.target} ${m.fstype} ${m.readOnly ? 'ro' : 'rw'},relatime 0 0\n`).join('');
 
   const taskDir = (t: ProcTask): VNode => {
-    const fdDir = d(() => new Map(t.fds().map(([n, file]) => [String(n), l(() => fdTarget(file), () => file)])), 0o500);
+    const fdDir = d(() => new Map(t.fds().map(([n, file]) => [String(n), l(() => file.procLink(), () => file)])), 0o500);
     return d(() => new Map<string, VNode>([
       ['exe', l(() => t.exe)],
       ['cwd', l(() => t.cwd())],
@@ -81,7 +75,8 @@ export function procfs(src: ProcSource): VNode {
     ['osrelease', f(() => '6.1.0\n')],
     ['pid_max', f(() => '4194304\n')],
   ]));
-  const sys = d(() => new Map<string, VNode>([['kernel', kernel]]));
+  const fs = d(() => new Map<string, VNode>([['pipe-max-size', f(() => `${PIPE_MAX_SIZE}\n`)]]));
+  const sys = d(() => new Map<string, VNode>([['fs', fs], ['kernel', kernel]]));
 
   return d(() => {
     const m = new Map<string, VNode>();

@@ -2,8 +2,8 @@
  * raw inline-asm system calls (sys6 and the S0..S6 macros), so neither libc
  * (musl or glibc) nor the vDSO hides or changes anything; out(), an unbuffered
  * printf straight to fd 1 with write(2); errname(), a raw syscall result to its
- * errno name; and the "ok NAME" / "FAIL: NAME: details" check helpers (current,
- * fail, CHECK, expect_err, expect_eq, ok).
+ * errno name; the "ok NAME" / "FAIL: NAME: details" check helpers (current,
+ * fail, CHECK, expect_err, expect_eq, ok); and mono_ns(), the monotonic clock.
  *
  * Only static inline functions, macros and types: it is included, never built
  * as a guest of its own (scripts/build-guests.sh builds *.c and rebuilds every
@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 static inline long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
@@ -92,6 +93,7 @@ static inline const char *errname(long r)
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case ESTALE: return "ESTALE";
 	case EBUSY: return "EBUSY";
+	case EPIPE: return "EPIPE";
 	default: return r < 0 && r > -4096 ? "E?" : "no error";
 	}
 }
@@ -136,6 +138,16 @@ static inline void expect_eq(long r, long want, const char *what)
 static inline void ok(void)
 {
 	out("ok %s\n", current);
+}
+
+/* CLOCK_MONOTONIC in nanoseconds, by a raw clock_gettime (not the vDSO's). */
+static inline int64_t mono_ns(void)
+{
+	struct timespec ts;
+	long r = S2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+	if (r != 0)
+		fail("clock_gettime(CLOCK_MONOTONIC) = %ld", r);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* The kernel's struct sigaction layout on x86_64. */

@@ -41,15 +41,6 @@
 #define X_SS_DISABLE 2
 #define X_TIMER_ABSTIME 1
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	long r = S2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
-	if (r != 0)
-		fail("clock_gettime(CLOCK_MONOTONIC) = %ld", r);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
