@@ -24,7 +24,7 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { CollectOutput, FdTable, HostStream, MemoryInput, O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file.js';
 import { createLogger, createStraceLogger, type Logger } from './log.js';
 import { PlatformError, Reg, type Platform } from './platform.js';
-import { send as sendSignal } from './syscalls/signal.js';
+import { fromOutside, send as sendSignal } from './syscalls/signal.js';
 import { Vdso } from './vdso/vdso.js';
 
 export { KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError };
@@ -254,7 +254,7 @@ export class Sandbox {
       task.environ = Buffer.from(env.map((x) => x + '\0').join(''));
       task.auxv = readAuxv(mm, loaded.stackPointer, argv.length, env.length);
       this.tasks.add(task);
-      for (const sig of early) sendSignal(task, sig);
+      for (const sig of early) sendSignal(task, sig, fromOutside(task, sig));
       const regs = ctx.regs;
       regs.set(Reg.RIP, loaded.entry);
       regs.set(Reg.RSP, loaded.stackPointer);
@@ -321,7 +321,7 @@ export class Sandbox {
   kill(signal: string | number = 'SIGKILL'): void {
     const sig = typeof signal === 'number' ? signal : signalNumber(signal);
     if (sig === undefined || sig < 1 || sig > 64) throw new UsageError(`unknown signal ${signal}`);
-    for (const t of this.tasks) sendSignal(t, sig);
+    for (const t of this.tasks) sendSignal(t, sig, fromOutside(t, sig));
     for (const early of this.starting) early.push(sig);
   }
 

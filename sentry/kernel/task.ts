@@ -5,7 +5,9 @@ import type { MM } from '../mm/mm.js';
 import type { FdTable } from '../vfs/file.js';
 import type { PlatformContext } from '../platform.js';
 import type { Dentry, Vfs } from '../vfs/vfs.js';
-import { SigSet, NSIG, SIGKILL, SIGSTOP } from './signals.js';
+import { PendingSignals, SigInfo, SigSet, NSIG, SI_KERNEL, SIGKILL, SIGSTOP } from './signals.js';
+import { SignalState } from './signal-state.js';
+import type { AltStack } from './signal-frame.js';
 import { SyscallArgs } from '../syscalls/args.js';
 
 export const SIG_DFL = 0;
@@ -36,8 +38,11 @@ export class Task {
   readonly args: SyscallArgs;
   readonly actions: SigAction[] = [];
   mask = new SigSet();
-  readonly pending = new SigSet();
-  altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+  readonly pending = new PendingSignals();
+  /** altStack is the sigaltstack: none, with the flags 0 that Linux keeps for a task that never set one. */
+  altStack: AltStack = { sp: 0, flags: 0, size: 0 };
+  /** signals is the rest of the task's signal state: saved mask, restart, last fault, ITIMER_REAL. */
+  readonly signals = new SignalState(this);
   clearTid = 0;
   robustList = 0;
   exit: ExitStatus | undefined;
@@ -95,9 +100,9 @@ export class Task {
       this.pending.has(SIGKILL) || this.pending.has(SIGSTOP);
   }
 
-  /** post queues a signal for the task and wakes it if it waits. */
-  post(sig: number): void {
-    this.pending.add(sig);
+  /** post queues a signal for the task, with its siginfo, and wakes it if it waits. */
+  post(sig: number, info = new SigInfo(sig, SI_KERNEL)): void {
+    this.pending.enqueue(info);
     if (!this.hasDeliverable()) return;
     for (const w of this.wakers) w();
     this.ctx.interrupt();

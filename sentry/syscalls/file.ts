@@ -3,7 +3,7 @@
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
-import { EBADF, EINTR, EINVAL, ENOTTY, EOPNOTSUPP, EPIPE, ESPIPE } from '../errno.js';
+import { EBADF, EINVAL, ENOTTY, EOPNOTSUPP, EPIPE, ERESTARTNOHAND, ERESTARTSYS, ESPIPE } from '../errno.js';
 import { SIGPIPE } from '../kernel/signals.js';
 import { Perm } from '../platform.js';
 import { send } from './signal.js';
@@ -29,7 +29,7 @@ function readFile(t: Task, f: FileDescription, addr: number, len: number): numbe
   t.mm.physFor(addr, Perm.Write);
   const got = f.read(Math.min(len, MAX_RW));
   const finish = (data: Uint8Array | undefined): number => {
-    if (data === undefined) throw EINTR;
+    if (data === undefined) throw ERESTARTSYS;
     t.mm.copyOut(addr, data);
     return data.length;
   };
@@ -94,7 +94,7 @@ export function readv(t: Task, a: SyscallArgs): number | Promise<number> {
   if (total === 0) return 0;
   for (const v of iovs) t.mm.physFor(v.base, Perm.Write);
   const scatter = (data: Uint8Array | undefined): number => {
-    if (data === undefined) throw EINTR;
+    if (data === undefined) throw ERESTARTSYS;
     let off = 0;
     for (const v of iovs) {
       if (off >= data.length) break;
@@ -393,7 +393,7 @@ async function doPoll(t: Task, addr: number, nfds: number, timeoutMs: number): P
     }
     const timer = remaining === Infinity ? [] : [sleep(remaining)];
     const woke = await t.interruptible(Promise.race([...waits, ...timer]));
-    if (woke === undefined && t.hasDeliverable()) throw EINTR;
+    if (woke === undefined && t.hasDeliverable()) throw ERESTARTNOHAND;
   }
 }
 

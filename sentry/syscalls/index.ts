@@ -16,7 +16,6 @@ export function registerAll(): void {
   process();
   signal();
   time();
-  unsupported(15, 'rt_sigreturn: no signal frames are delivered until issue 6');
   for (const nr of [56, 57, 58, 435]) unsupported(nr, 'processes and threads come with issues 6 and 7');
   unsupported(59, 'execve comes with issue 6');
 }
