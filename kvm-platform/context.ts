@@ -14,7 +14,7 @@ import { Control, STATUS_EXITED } from './vcpu-thread.js';
 import { ring3Sregs, segmentBytes, USER_CS, USER_SS } from './long-mode.js';
 import type { KvmAddressSpace } from './address-space.js';
 import type { Vcpu } from './platform.js';
-import { Outcome, PlatformError, Reg, Registers, type FaultInfo, type PlatformContext } from '../sentry/platform.js';
+import { Outcome, PlatformError, Reg, Registers, type FaultInfo, type PlatformContext, type XstateLayout } from '../sentry/platform.js';
 import type { MemoryFile } from '../sentry/mm/memory-file.js';
 
 /** KVM_REG_SLOTS maps each Reg to its slot in struct kvm_regs (the same order). */
@@ -35,6 +35,10 @@ const EINTR = 4;
 const POLL_MS = 0.3;
 /** REG_WORDS is the size of the register block (struct kvm_regs) in 32-bit words. */
 const REG_WORDS = 36;
+/** XSAVE_AREA is the size of struct kvm_xsave's region, which KVM_GET_XSAVE and KVM_SET_XSAVE move. */
+const XSAVE_AREA = 4096;
+/** XSTATE_BV is the offset of the XSAVE header's first word. */
+const XSTATE_BV = 512;
 
 export class KvmContext implements PlatformContext {
   readonly regs: Registers;
@@ -60,12 +64,20 @@ export class KvmContext implements PlatformContext {
   private taken = false;
   /** resumeFromSlot: the trampoline's coming exit ends a call the Sentry already served. */
   private resumeFromSlot = false;
+  /** holdAtResume: that exit returns Interrupted instead of resuming the program (see stop). */
+  private holdAtResume = false;
+  private readonly xsave = new Uint8Array(XSAVE_AREA);
   /** fsBaseNext is an FS base to load at the next entry, or -1. */
   private fsBaseNext = -1;
   private waiter: (() => void) | undefined;
   private released = false;
 
+  /** stopped is always true here: what an exitless call leaves running, getXstate and setXstate stop first. */
+  readonly stopped = true;
+  readonly xstate: XstateLayout;
+
   constructor(private readonly vcpu: Vcpu, private readonly mem: MemoryFile) {
+    this.xstate = vcpu.xstate;
     const buf = vcpu.run;
     this.run32 = new Uint32Array(buf);
     this.run8 = new Uint8Array(buf);
@@ -263,6 +275,10 @@ export class KvmContext implements PlatformContext {
       regs.set(Reg.RFLAGS, (regs.getInt(Reg.RFLAGS) & USER_RFLAGS_MASK) | RFLAGS_FIXED);
       if (this.resumeFromSlot) {
         this.resumeFromSlot = false;
+        if (this.holdAtResume) {
+          this.holdAtResume = false;
+          return Outcome.Interrupted;
+        }
         this.enter(as);
         return undefined;
       }
@@ -318,6 +334,46 @@ export class KvmContext implements PlatformContext {
   /** waits lets the guest spinning for the call just taken give up at its shorter limit. */
   waits(): void {
     if (this.taken) Atomics.store(this.slot, abi.SLOT_HURRY / 4, 1);
+  }
+
+  /**
+   * stop brings a vCPU that spins in the trampoline, for the answer to an
+   * exitless call the Sentry has served, out of KVM_RUN (which
+   * KVM_GET_XSAVE and KVM_SET_XSAVE need): the call is withdrawn, and the
+   * trampoline leaves through its exit with the registers the Sentry left
+   * in the slot, which become the sync area's. The wait is one exit, taken
+   * synchronously; a kick that ended KVM_RUN first is run through again.
+   */
+  private stop(): void {
+    if (!this.taken) return;
+    const as = this.current!;
+    this.taken = false;
+    this.regs.rebind(this.syncWords);
+    Atomics.store(this.slot, abi.SLOT_STATE / 4, abi.STATE_WITHDRAWN);
+    this.resumeFromSlot = true;
+    this.holdAtResume = true;
+    while (this.holdAtResume) {
+      if (!this.running) this.enter(as);
+      while (Atomics.load(this.control, Control.Status) !== STATUS_EXITED) { /* the trampoline exits at once */ }
+      this.exited(as);
+    }
+  }
+
+  /** getXstate reads the vCPU's extended state (KVM_GET_XSAVE gives the standard format). */
+  getXstate(): Uint8Array {
+    this.stop();
+    kvm.getXsave(this.vcpu.fd, this.xsave);
+    const image = this.xsave.slice(0, this.xstate.size);
+    const bv = new DataView(image.buffer);
+    bv.setBigUint64(XSTATE_BV, bv.getBigUint64(XSTATE_BV, true) & this.xstate.features, true);
+    return image;
+  }
+
+  setXstate(image: Uint8Array): void {
+    this.stop();
+    this.xsave.fill(0);
+    this.xsave.set(image);
+    kvm.setXsave(this.vcpu.fd, this.xsave);
   }
 
   /** interrupt makes a running vCPU stop soon with Outcome.Interrupted (a signal arrived). */

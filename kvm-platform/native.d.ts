@@ -44,8 +44,6 @@ export interface KvmAddon {
   getSupportedCpuid(kvmFd: number): Uint32Array;
   setCpuid2(vcpuFd: number, entries: Uint32Array): void;
   layout(): KvmLayout;
-  hostCpuid(leaf: number, subleaf: number): Uint32Array;
-  hostXcr0(): bigint;
   getMsr(vcpuFd: number, index: number): bigint;
   /** startThread starts the host thread that runs a vCPU; it returns the thread's id. */
   startThread(vcpuFd: number, runAddress: bigint, controlAddress: bigint, onWake: () => void): number;

@@ -11,11 +11,11 @@ import { kernelVirt, loadStub, mapVcpuPages, writeKernelArea, type VcpuPages } f
 import { VcpuThread } from './vcpu-thread.js';
 import { KvmAddressSpace } from './address-space.js';
 import { KvmContext } from './context.js';
-import { host } from '../sentry/native/host.js';
+import { host, xstateLayout } from '../sentry/native/host.js';
 import { tscPerNs } from '../sentry/vdso/time-page.js';
 import { PlatformError } from '../sentry/platform.js';
 import { MemoryFile } from '../sentry/mm/memory-file.js';
-import type { Platform } from '../sentry/platform.js';
+import type { Platform, XstateLayout } from '../sentry/platform.js';
 
 /** KvmUnavailableError says /dev/kvm cannot be used, and why. */
 export class KvmUnavailableError extends Error {
@@ -93,9 +93,9 @@ function enableXsave(cpuid: Uint32Array): bigint {
   const leafD = findCpuid(0xd, 0);
   if (leaf1 < 0 || leafD < 0) return 0n;
   if ((cpuid[leaf1 + 5] & CPUID_XSAVE) === 0) {
-    if ((kvm.hostCpuid(1, 0)[2] & CPUID_XSAVE) === 0) return 0n;
-    const xcr0 = kvm.hostXcr0() & ~XCR0_AMX;
-    const hostD = kvm.hostCpuid(0xd, 0);
+    if ((host.cpuid(1, 0)[2] & CPUID_XSAVE) === 0) return 0n;
+    const xcr0 = host.xcr0() & ~XCR0_AMX;
+    const hostD = host.cpuid(0xd, 0);
     cpuid[leaf1 + 5] |= CPUID_XSAVE;
     cpuid[leafD + 3] = Number(xcr0 & 0xffffffffn);
     cpuid[leafD + 4] = hostD[1];
@@ -112,6 +112,9 @@ function findCpuid(fn: number, index: number): number {
   }
   return -1;
 }
+
+/** XFEATURES_FP_SSE are the x87 and SSE state, which a vCPU without XSAVE has. */
+const XFEATURES_FP_SSE = 3n;
 
 /** INIT_XSAVE is an XSAVE area in the initial state: the default FPU control word and MXCSR, XSTATE_BV 0. */
 const INIT_XSAVE = (() => {
@@ -134,6 +137,8 @@ export interface Vcpu {
   fd: number;
   run: ArrayBuffer;
   osxsave: boolean;
+  /** xstate is the layout of the vCPU's extended state: the features of its XCR0. */
+  xstate: XstateLayout;
   /** syscallEntry is LSTAR, as a number. */
   syscallEntry: number;
   /** trampolineExit is where the exitless trampoline's own `syscall` leaves RCX. */
@@ -253,6 +258,7 @@ export class KvmPlatform implements Platform {
     if (osxsave) kvm.setXcr0(fd, xsaveMask);
     const vcpu: Vcpu = {
       fd, run, osxsave, slotPhys, kernelPhys, pages,
+      xstate: xstateLayout(osxsave ? xsaveMask : XFEATURES_FP_SSE),
       syscallEntry: Number(kernelVirt(stub.syscallEntry)),
       trampolineExit: Number(kernelVirt(stub.trampolineExit)),
       thread: new VcpuThread(fd, host.bufferAddress(run), mem, kernelPhys),

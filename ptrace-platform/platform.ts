@@ -7,10 +7,11 @@ import { readFileSync } from 'node:fs';
 import type { PtraceAddon } from './native.js';
 import { buildOutput, loadAddon } from '../sentry/native/paths.js';
 import { preempt } from '../sentry/native/preempt.js';
+import { host, xstateLayout } from '../sentry/native/host.js';
 import { MemoryFile } from '../sentry/mm/memory-file.js';
 import {
   Outcome, PAGE_SIZE, Perm, PlatformError, Reg, Registers,
-  type FaultInfo, type Platform, type PlatformAddressSpace, type PlatformContext,
+  type FaultInfo, type Platform, type PlatformAddressSpace, type PlatformContext, type XstateLayout,
 } from '../sentry/platform.js';
 
 /** ptrace is the addon, loaded by the first sandbox on this platform. */
@@ -48,6 +49,24 @@ const SECCOMP_FILTER: [number, number, number, number][] = [
 const MAP_SHARED_FIXED = 0x11;
 const SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11;
 const SEGV_ACCERR = 2, SI_KERNEL = 0x80;
+/** XSTATE_BV is the offset of the XSAVE header's first word. */
+const XSTATE_BV = 512;
+/** XSTATE_MAX is room for the host's whole NT_X86_XSTATE regset, AMX included. */
+const XSTATE_MAX = 16384;
+const CPUID_OSXSAVE = 1 << 27;
+/** XFEATURES_FP_SSE are the x87 and SSE state; XFEATURES_AMX the state Linux gives only on request (ARCH_REQ_XCOMP_PERM). */
+const XFEATURES_FP_SSE = 3n, XFEATURES_AMX = 0x60000n;
+
+/**
+ * hostXstate is the layout of a stub's extended state as Linux gives a
+ * process by default: the host's XCR0 less the features a process must ask
+ * for, which the stub never does.
+ */
+function hostXstate(): XstateLayout {
+  const osxsave = (host.cpuid(1, 0)[2] & CPUID_OSXSAVE) !== 0;
+  return xstateLayout(osxsave ? host.xcr0() & ~XFEATURES_AMX : XFEATURES_FP_SSE);
+}
+
 /** SYSCALL_32 marks, in run's status, a syscall stop for a 32-bit system call (int $0x80). */
 const SYSCALL_32 = 0x10000;
 
@@ -215,9 +234,14 @@ export class PtraceContext implements PlatformContext {
   private readonly siginfo = new Float64Array(3);
   /** running is true while the stub runs on after a preempted wait. */
   private running = false;
+  /** kicked is true from a SIGSTOP sent to stop a running stub until its next stop. */
+  private kicked = false;
   private current: PtraceAddressSpace | undefined;
+  /** regset is the host's NT_X86_XSTATE regset; its size is the host's, which PTRACE_SETREGSET wants whole. */
+  private readonly regset = new Uint8Array(XSTATE_MAX);
+  private regsetSize = 0;
 
-  constructor() {
+  constructor(readonly xstate: XstateLayout) {
     this.bytes = new Uint8Array(ptrace.regsSize);
     this.words = new Uint32Array(this.bytes.buffer);
     this.regs = new Registers(this.words, PTRACE_REG_SLOTS);
@@ -246,6 +270,7 @@ export class PtraceContext implements PlatformContext {
       return Outcome.Interrupted;
     }
     this.running = false;
+    this.kicked = false;
     if ((status & 0x7f) === 0) throw new PlatformError(`the ptrace stub exited with status ${(status >> 8) & 0xff}`);
     if ((status & 0xff) !== 0x7f) throw new PlatformError(`the ptrace stub was killed by signal ${status & 0x7f}`);
     const sig = (status >> 8) & 0xff;
@@ -296,8 +321,42 @@ export class PtraceContext implements PlatformContext {
     return Outcome.Fault;
   }
 
-  /** interrupt has nothing to do: the preemption tick ends every wait soon. */
-  interrupt(): void {}
+  get stopped(): boolean {
+    return !this.running;
+  }
+
+  /**
+   * interrupt stops a stub that runs on after a preempted wait, with a
+   * SIGSTOP that the next switch sees (and drops) as its stop, so that a
+   * signal handler can be set up at once, even in a program that spins. A
+   * stopped stub has nothing to do: the Sentry acts before it runs again.
+   */
+  interrupt(): void {
+    if (!this.running || this.kicked || !this.current) return;
+    this.kicked = true;
+    process.kill(this.current.pid, 'SIGSTOP');
+  }
+
+  /** getXstate reads the stub's NT_X86_XSTATE regset: the standard XSAVE format, as the host keeps it for user space. */
+  getXstate(): Uint8Array {
+    this.readRegset();
+    const image = this.regset.slice(0, this.xstate.size);
+    const bv = new DataView(image.buffer);
+    bv.setBigUint64(XSTATE_BV, bv.getBigUint64(XSTATE_BV, true) & this.xstate.features, true);
+    return image;
+  }
+
+  setXstate(image: Uint8Array): void {
+    if (this.regsetSize === 0) this.readRegset();
+    const full = this.regset.subarray(0, this.regsetSize);
+    full.fill(0);
+    full.set(image);
+    ptrace.setXstate(this.current!.pid, full);
+  }
+
+  private readRegset(): void {
+    this.regsetSize = ptrace.getXstate(this.current!.pid, this.regset);
+  }
 
   release(): void {
     this.current = undefined;
@@ -309,6 +368,7 @@ export class PtracePlatform implements Platform {
   /** tscOffset is 0: the program runs on the host's TSC. */
   readonly tscOffset = 0n;
   readonly memoryFile: MemoryFile;
+  private readonly xstate = hostXstate();
   private closed = false;
 
   /** create makes a platform whose programs may commit `memoryLimit` bytes. */
@@ -327,7 +387,7 @@ export class PtracePlatform implements Platform {
   }
 
   newContext(): PtraceContext {
-    return new PtraceContext();
+    return new PtraceContext(this.xstate);
   }
 
   preempt(on: boolean): void {

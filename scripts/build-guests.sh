@@ -4,7 +4,7 @@
 #                        (native_pipes.c and no_ptrace.c are not guests but test
 #                        helpers; native_pipes.c is the native-side
 #                        runner used by test/helpers.ts runNative)
-#   hello, syscalls, getppid_loop, patchsite -> bin/NAME.glibc (gcc -static -O2, glibc)
+#   hello, syscalls, getppid_loop, patchsite, sig_deliver, sig_wait -> bin/NAME.glibc (gcc -static -O2, glibc)
 #   hello             -> bin/hello.pie       (musl static-PIE)
 #   hello             -> bin/hello.dynamic   (dynamically linked glibc; for the error test)
 #   bin/elf32         -> a minimal 32-bit i386 ELF header (rejected by the loader)
@@ -72,7 +72,7 @@ for src in "${sources[@]}"; do
   build "$BIN/$name" "$src" musl-gcc -static -O2 -Wall
 done
 
-for name in hello syscalls getppid_loop patchsite; do
+for name in hello syscalls getppid_loop patchsite sig_deliver sig_wait; do
   build "$BIN/$name.glibc" "$SRC/$name.c" gcc -static -O2 -Wall
 done
 

@@ -56,6 +56,18 @@ export const EOVERFLOW = e(75, 'EOVERFLOW');
 export const ETIMEDOUT = e(110, 'ETIMEDOUT');
 export const EOPNOTSUPP = e(95, 'EOPNOTSUPP');
 
+// The restart codes: a blocking call that a signal interrupted fails with
+// one of these, and the return to user mode (kernel/deliver.ts) makes it
+// EINTR or restarts it, as Linux does. Programs never see them.
+/** ERESTARTSYS: restart if the handler has SA_RESTART (or there is no handler), else EINTR. */
+export const ERESTARTSYS = e(512, 'ERESTARTSYS');
+/** ERESTARTNOINTR: always restart. */
+export const ERESTARTNOINTR = e(513, 'ERESTARTNOINTR');
+/** ERESTARTNOHAND: restart only when no handler runs (pause, sigsuspend, poll), else EINTR. */
+export const ERESTARTNOHAND = e(514, 'ERESTARTNOHAND');
+/** ERESTART_RESTARTBLOCK: EINTR when a handler runs, else restart_syscall(2) runs the task's restart function. */
+export const ERESTART_RESTARTBLOCK = e(516, 'ERESTART_RESTARTBLOCK');
+
 /** errnoName returns the symbolic name of an errno, for strace output. */
 export function errnoName(errno: number): string {
   return byNumber[errno]?.code ?? `E${errno}`;

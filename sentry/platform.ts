@@ -135,6 +135,21 @@ export interface FaultInfo {
 }
 
 /**
+ * XstateLayout describes the images in which a context's extended state
+ * (x87, SSE, AVX, AVX-512...) moves: the standard, non-compacted XSAVE
+ * format of the Intel SDM (the 512-byte legacy area, the 64-byte header
+ * whose XSTATE_BV says which components are not in their initial state,
+ * then each component at the offset CPUID leaf 0xd gives it), which is
+ * also what a signal frame's fpstate holds.
+ */
+export interface XstateLayout {
+  /** features are the state components the image holds, as XCR0 bits. */
+  readonly features: bigint;
+  /** size is the image's size in bytes: the end of its last component. */
+  readonly size: number;
+}
+
+/**
  * PlatformContext runs one task: its registers, its FPU and vector state
  * (kept by the platform, never swapped between tasks), its TLS base.
  */
@@ -165,6 +180,30 @@ export interface PlatformContext {
   waits?(): void;
   /** interrupt makes a running `switch` end soon with Interrupted (a signal is pending). */
   interrupt(): void;
+  /**
+   * stopped is true when the Sentry may read and change the program's
+   * registers and extended state: after a Syscall or Fault outcome, and
+   * after an Interrupted one that stopped the program. It is false after
+   * an Interrupted outcome that left the program running on (the ptrace
+   * platform's preemption tick): the next `switch` then waits for it to
+   * stop, which `interrupt` hastens.
+   */
+  readonly stopped: boolean;
+  /** xstate is the layout of the images getXstate and setXstate move. */
+  readonly xstate: XstateLayout;
+  /**
+   * getXstate returns the program's extended state as an image of
+   * xstate.size bytes (see XstateLayout); XSTATE_BV holds only bits of
+   * xstate.features. Preconditions: stopped.
+   */
+  getXstate(): Uint8Array;
+  /**
+   * setXstate loads an image of that layout; components whose XSTATE_BV
+   * bit is clear take their initial state. Preconditions: stopped, and
+   * the image is one XRSTOR accepts (XSTATE_BV within xstate.features,
+   * XCOMP_BV and the header's reserved bytes zero, no reserved MXCSR bit).
+   */
+  setXstate(image: Uint8Array): void;
   /** release gives the context back; it is not used afterwards. */
   release(): void;
 }

@@ -26,7 +26,7 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { CollectOutput, FdTable, HostStream, MemoryInput, O_RDONLY, O_WRONLY, type FileDescription } from './vfs/file.js';
 import { createLogger, createStraceLogger, type Logger } from './log.js';
 import { PlatformError, Reg, type Platform } from './platform.js';
-import { send as sendSignal } from './syscalls/signal.js';
+import { fromOutside, send as sendSignal } from './syscalls/signal.js';
 import { Vdso } from './vdso/vdso.js';
 
 export { KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError };
@@ -294,7 +294,7 @@ export class Sandbox {
       task.cmdline = Buffer.from(argv.map((x) => x + '\0').join(''));
       task.environ = Buffer.from(env.map((x) => x + '\0').join(''));
       task.auxv = readAuxv(mm, loaded.stackPointer, argv.length, env.length);
-      for (const sig of early) sendSignal(task, sig);
+      for (const sig of early) sendSignal(task, sig, fromOutside(task, sig));
       const regs = ctx.regs;
       regs.set(Reg.RIP, loaded.entry);
       regs.set(Reg.RSP, loaded.stackPointer);
@@ -397,7 +397,7 @@ export class Sandbox {
   kill(signal: string | number = 'SIGKILL'): void {
     const sig = typeof signal === 'number' ? signal : signalNumber(signal);
     if (sig === undefined || sig < 1 || sig > 64) throw new UsageError(`unknown signal ${signal}`);
-    for (const t of this.tasks) sendSignal(t, sig);
+    for (const t of this.tasks) sendSignal(t, sig, fromOutside(t, sig));
     for (const early of this.starting) early.push(sig);
   }
 

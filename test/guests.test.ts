@@ -63,6 +63,17 @@ const PIPE_POLL_CHECKS = [
   'select', 'pselect6',
 ];
 const PIPE_POLL_OUT = PIPE_POLL_CHECKS.map((c) => `ok ${c}\n`).join('') + 'all ok\n';
+// The checks of sig_deliver.c and sig_wait.c, in order.
+const SIG_DELIVER_CHECKS = [
+  'siginfo kill', 'siginfo tgkill', 'siginfo sigqueue', 'frame', 'registers', 'fpu', 'nesting', 'SA_NODEFER',
+  'SA_RESETHAND', 'sigaltstack', 'SIGSEGV and siglongjmp', 'handler edits uc_mcontext', 'handler without SA_SIGINFO',
+];
+const SIG_WAIT_CHECKS = [
+  'blocked signals stay pending', 'rt_sigsuspend', 'rt_sigtimedwait', 'rt_sigqueueinfo', 'alarm',
+  'setitimer and getitimer', 'pause and SIGALRM', 'SIGALRM reaches a spinning program', 'periodic itimer',
+  'nanosleep interrupted', 'SA_RESTART',
+];
+const checksOut = (checks: string[]) => checks.map((c) => `ok ${c}\n`).join('') + 'all ok\n';
 
 const BIGALLOC_OUT =
   'mapped 256 MiB\n' +
@@ -114,6 +125,27 @@ for (const platform of platforms) {
     ptest(`${platform}: syscalls (${desc})`, async (t) => {
       const { native, sandboxed } = await runBoth(platform, [guestPath(name)], { env: ENV });
       t.deepEqual(native, exited(SYSCALLS_OUT));
+      t.deepEqual(sandboxed, native);
+    });
+  }
+
+  for (const [name, checks] of [
+    ['sig_deliver', SIG_DELIVER_CHECKS],
+    ['sig_deliver.glibc', SIG_DELIVER_CHECKS],
+    ['sig_wait', SIG_WAIT_CHECKS],
+    ['sig_wait.glibc', SIG_WAIT_CHECKS],
+  ] as const) {
+    ptest(`${platform}: ${name}: signal handlers, frames, waits, timers and restarts`, async (t) => {
+      const { native, sandboxed } = await runBoth(platform, [guestPath(name)], { env: ENV });
+      t.deepEqual(native, exited(checksOut([...checks])));
+      t.deepEqual(sandboxed, native);
+    });
+  }
+
+  for (const how of ['badframe', 'nostack']) {
+    ptest(`${platform}: sig_deliver ${how}: a frame that cannot be read or written ends with SIGSEGV`, async (t) => {
+      const { native, sandboxed } = await runBoth(platform, [guestPath('sig_deliver'), how], { env: ENV });
+      t.deepEqual(native, killedBy('SIGSEGV', `dying by ${how}\n`));
       t.deepEqual(sandboxed, native);
     });
   }

@@ -217,24 +217,6 @@ Napi::Value GetMsr(const Napi::CallbackInfo &info) {
   return Napi::BigInt::New(info.Env(), value);
 }
 
-// HostCpuid(leaf, subleaf) returns [eax, ebx, ecx, edx] of the host CPU.
-Napi::Value HostCpuid(const Napi::CallbackInfo &info) {
-  uint32_t r[4];
-  uint32_t leaf = static_cast<uint32_t>(ArgInt(info, 0));
-  uint32_t sub = static_cast<uint32_t>(ArgInt(info, 1));
-  __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
-  Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), 4);
-  for (int i = 0; i < 4; i++) out[i] = r[i];
-  return out;
-}
-
-// HostXcr0() returns the host's XCR0 (the extended state the host enables).
-Napi::Value HostXcr0(const Napi::CallbackInfo &info) {
-  uint32_t lo, hi;
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  return Napi::BigInt::New(info.Env(), (static_cast<uint64_t>(hi) << 32) | lo);
-}
-
 // ---- vCPU threads ----
 //
 // Each vCPU runs KVM_RUN on a host thread of its own, so that Node's event
@@ -460,8 +442,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getSupportedCpuid", Napi::Function::New(env, GetSupportedCpuid));
   exports.Set("setCpuid2", Napi::Function::New(env, SetCpuid2));
   exports.Set("layout", Napi::Function::New(env, Layout));
-  exports.Set("hostCpuid", Napi::Function::New(env, HostCpuid));
-  exports.Set("hostXcr0", Napi::Function::New(env, HostXcr0));
   exports.Set("getMsr", Napi::Function::New(env, GetMsr));
   exports.Set("startThread", Napi::Function::New(env, StartThread));
   exports.Set("wakeThread", Napi::Function::New(env, WakeThread));

@@ -129,8 +129,14 @@ Napi::Value Inject(const Napi::CallbackInfo &info) {
   regs.r9 = static_cast<uint64_t>(args[5]);
   if (Ptrace(PTRACE_SETREGS, pid, nullptr, &regs) < 0) return ThrowErrno(env, "PTRACE_SETREGS", errno);
   if (Ptrace(PTRACE_CONT, pid, nullptr, nullptr) < 0) return ThrowErrno(env, "PTRACE_CONT", errno);
+  // A signal pending for the stub (the SIGSTOP that stops a running stub
+  // for the Sentry) stops it first: it is dropped, and the call goes on.
   int status;
-  if (WaitStop(pid, &status, false) < 0) return ThrowErrno(env, "waitpid", errno);
+  for (int stops = 0;; stops++) {
+    if (WaitStop(pid, &status, false) < 0) return ThrowErrno(env, "waitpid", errno);
+    if (!WIFSTOPPED(status) || WSTOPSIG(status) == SIGTRAP || stops == 16) break;
+    if (Ptrace(PTRACE_CONT, pid, nullptr, nullptr) < 0) return ThrowErrno(env, "PTRACE_CONT", errno);
+  }
   if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) return ThrowErrno(env, "injected syscall", ECHILD);
   if (Ptrace(PTRACE_GETREGS, pid, nullptr, &regs) < 0) return ThrowErrno(env, "PTRACE_GETREGS", errno);
   if (Ptrace(PTRACE_SETREGS, pid, nullptr, &saved) < 0) return ThrowErrno(env, "PTRACE_SETREGS", errno);

@@ -11,15 +11,21 @@ import { formatCall } from '../strace.js';
 import { SyscallPatches } from './patch.js';
 import type { Logger } from '../log.js';
 import type { TimePage } from '../vdso/time-page.js';
-import { SIG_DFL, SIG_IGN, type Task } from './task.js';
+import type { Task } from './task.js';
 import {
-  DefaultAction, defaultAction, signalName, NSIG,
-  SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP,
+  SigInfo, BUS_ADRERR, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL,
+  SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP,
 } from './signals.js';
+import { force, handleSignals } from './deliver.js';
 
 registerAll();
 
 const ENOSYS_RESULT = -38;
+/** SYS_RT_SIGRETURN's result is the RAX it restores, which the kernel must not write again. */
+const SYS_RT_SIGRETURN = 15;
+
+/** PF_USER is a page fault's error-code bit for an access from user mode, which every fault here is. */
+const PF_USER = 4;
 
 /** vectorSignal maps an x86 exception to the signal Linux sends for it. */
 function vectorSignal(vector: number): number {
@@ -84,20 +90,21 @@ export class Kernel {
         if (outcome === Outcome.Syscall) {
           const pending = this.syscall(t);
           if (pending) await wait(pending);
-        } else if (outcome === Outcome.Fault) {
-          this.fault(t);
+        } else {
+          t.signals.syscallNr = -1;
+          if (outcome === Outcome.Fault) this.fault(t);
         }
         if (outcome === Outcome.Interrupted || performance.now() - lastYield > YIELD_MS) await wait(yieldToEventLoop());
-        if (!t.exited && !t.pending.isEmpty()) this.deliverSignals(t);
-        if (t.savedMask) [t.mask, t.savedMask] = [t.savedMask, undefined];
+        if (!t.exited) this.deliverSignals(t);
         // A stopped process runs again at SIGCONT (or SIGKILL, then ends).
         while (t.proc.stopped && !t.exited) {
           await wait(t.proc.resumed());
-          if (!t.pending.isEmpty()) this.deliverSignals(t);
+          this.deliverSignals(t);
         }
       }
     } finally {
       platform.preempt(false);
+      t.signals.release();
     }
   }
 
@@ -106,6 +113,7 @@ export class Kernel {
     const regs = t.ctx.regs;
     const nr = regs.getHigh(Reg.RAX) === 0 ? regs.getInt(Reg.RAX) >>> 0 : -1;
     t.stats.syscalls++;
+    t.signals.syscallNr = nr;
     if (t.ctx.exitless) t.stats.exitless++;
     const entry = nr >= 0 ? table[nr] : undefined;
     const handler = entry?.handler;
@@ -121,7 +129,7 @@ export class Kernel {
     }
     const args = this.opts.strace ? [0, 1, 2, 3, 4, 5].map((i) => t.args.raw(i)) : undefined;
     const finish = (result: number) => {
-      regs.set(Reg.RAX, result);
+      if (nr !== SYS_RT_SIGRETURN) regs.set(Reg.RAX, result);
       if (args) this.opts.strace!.info(formatCall(t, entry, nr, args, result));
     };
     try {
@@ -153,9 +161,10 @@ export class Kernel {
     this.opts.log.warn(`unimplemented system call ${name} (${nr}) returns ENOSYS${e?.note ? ': ' + e.note : ''}`);
   }
 
-  /** fault handles an exception taken by the program. */
+  /** fault handles an exception taken by the program: a page to map, or a signal, with Linux's siginfo. */
   private fault(t: Task): void {
     const f = t.ctx.fault;
+    const rip = t.ctx.regs.get(Reg.RIP);
     t.stats.faults++;
     if (f.vector === 14) {
       // A protection fault on a page kept read-only until it is copied
@@ -165,16 +174,24 @@ export class Kernel {
       const violation = f.exact && (f.errorCode & 1) !== 0 && !cow;
       const r = violation ? FaultResult.Denied : f.addr < USER_ADDRESS_LIMIT ? t.mm.fault(f.addr, access) : FaultResult.NoMapping;
       if (r === FaultResult.Mapped) return;
-      this.opts.log.debug(`task ${t.tid}: page fault at 0x${f.addr.toString(16)} (${r === FaultResult.OutOfMemory ? 'out of memory' : 'no access'}) rip 0x${t.ctx.regs.get(Reg.RIP).toString(16)}`);
-      this.forceSignal(t, r === FaultResult.OutOfMemory ? SIGBUS : SIGSEGV);
+      this.opts.log.debug(`task ${t.tid}: page fault at 0x${f.addr.toString(16)} (${r === FaultResult.OutOfMemory ? 'out of memory' : 'no access'}) rip 0x${rip.toString(16)}`);
+      const info = r === FaultResult.OutOfMemory ? new SigInfo(SIGBUS, BUS_ADRERR) : new SigInfo(SIGSEGV, r === FaultResult.Denied ? SEGV_ACCERR : SEGV_MAPERR);
+      this.forceSignal(t, info.address(f.addr), f.vector, f.errorCode | PF_USER, f.addr);
       return;
     }
-    this.opts.log.debug(`task ${t.tid}: exception ${f.vector} error ${f.errorCode} at rip 0x${t.ctx.regs.get(Reg.RIP).toString(16)}`);
-    let sig = vectorSignal(f.vector);
+    this.opts.log.debug(`task ${t.tid}: exception ${f.vector} error ${f.errorCode} at rip 0x${rip.toString(16)}`);
+    const sig = vectorSignal(f.vector);
     // `int N` through a gate the program may not use is a #GP (SIGSEGV)
     // on Linux; PVM reports it as #UD.
-    if (sig === SIGILL && this.isIntInstruction(t)) sig = SIGSEGV;
-    this.forceSignal(t, sig);
+    if (sig === SIGILL && this.isIntInstruction(t)) {
+      this.forceSignal(t, new SigInfo(SIGSEGV, SI_KERNEL), 13, f.errorCode, 0);
+      return;
+    }
+    let info: SigInfo;
+    if (f.vector === 6) info = new SigInfo(SIGILL, ILL_ILLOPN).address(rip);
+    else if (f.vector === 0) info = new SigInfo(SIGFPE, FPE_INTDIV).address(rip);
+    else info = new SigInfo(sig, SI_KERNEL);
+    this.forceSignal(t, info, f.vector, f.errorCode, 0);
   }
 
   private isIntInstruction(t: Task): boolean {
@@ -186,39 +203,20 @@ export class Kernel {
   }
 
   /**
-   * forceSignal delivers a synchronous signal from a fault. Handlers are
-   * not delivered yet (issue 6), so it ends the task with the signal.
+   * forceSignal sends the signal of a fault, recording the trap for the
+   * handler's sigcontext (trapno, err, cr2) as Linux's thread state does.
    */
-  private forceSignal(t: Task, sig: number): void {
-    if (t.actions[sig].handler !== SIG_DFL) this.warnUndelivered(sig);
-    this.terminate(t, sig);
+  private forceSignal(t: Task, info: SigInfo, vector: number, errorCode: number, cr2: number): void {
+    const trap = t.signals.trap;
+    trap.trapNo = vector;
+    trap.errorCode = errorCode;
+    trap.cr2 = cr2;
+    force(t, info);
   }
 
-  /** warnUndelivered logs that a caught signal took its default action: handlers come with issue 6. */
-  private warnUndelivered(sig: number): void {
-    this.opts.log.warn(`${signalName(sig)} has a handler, but delivery to handlers comes with issue 6; default action taken`);
-  }
-
-  private terminate(t: Task, sig: number): void {
-    t.exit = { code: 0, signal: sig };
-  }
-
-  /** deliverSignals acts on pending, unblocked signals with their default actions. */
+  /** deliverSignals is the return to user mode: restarts, default actions and handlers (deliver.ts). */
   deliverSignals(t: Task): void {
-    for (let sig = 1; sig <= NSIG && !t.exited; sig++) {
-      if (!t.pending.has(sig)) continue;
-      if (t.mask.has(sig) && sig !== SIGKILL) continue;
-      t.pending.delete(sig);
-      const h = t.actions[sig].handler;
-      if (sig !== SIGKILL && h === SIG_IGN) continue;
-      if (sig !== SIGKILL && h !== SIG_DFL) this.warnUndelivered(sig);
-      const action = defaultAction(sig);
-      if (action === DefaultAction.Terminate || action === DefaultAction.CoreDump || sig === SIGKILL) {
-        this.terminate(t, sig);
-      } else if (action === DefaultAction.Stop) {
-        t.proc.stop(sig);
-      }
-    }
+    if (t.signals.syscallNr < 0 && t.pending.isEmpty()) return;
+    handleSignals(t);
   }
 }
-

@@ -69,4 +69,141 @@ export class SigSet {
   isEmpty(): boolean {
     return this.lo === 0 && this.hi === 0;
   }
+  clone(): SigSet {
+    return SigSet.of(this.lo, this.hi);
+  }
+  /** union adds every signal of o. */
+  union(o: SigSet): void {
+    this.lo = (this.lo | o.lo) >>> 0;
+    this.hi = (this.hi | o.hi) >>> 0;
+  }
+  /** blockable is the set less SIGKILL and SIGSTOP, which no mask may hold. */
+  blockable(): SigSet {
+    const s = this.clone();
+    s.delete(SIGKILL);
+    s.delete(SIGSTOP);
+    return s;
+  }
+  static of(lo: number, hi: number): SigSet {
+    const s = new SigSet();
+    s.lo = lo >>> 0;
+    s.hi = hi >>> 0;
+    return s;
+  }
+}
+
+/** SIGRTMIN is the first realtime signal; those from it on are queued, one siginfo per sending. */
+export const SIGRTMIN = 32;
+
+/** si_code values (siginfo.h). Negative codes come from user space. */
+export const SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TIMER = -2, SI_TKILL = -6;
+export const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, TRAP_BRKPT = 1;
+
+/** SIGINFO_SIZE is sizeof(siginfo_t). */
+export const SIGINFO_SIZE = 128;
+
+/**
+ * SigInfo is a siginfo_t as the program receives it: si_signo, si_errno and
+ * si_code, then a union whose members this class writes by offset
+ * (si_pid/si_uid at 16/20, si_value at 24, si_addr at 16).
+ */
+export class SigInfo {
+  readonly bytes = new Uint8Array(SIGINFO_SIZE);
+  private readonly view = new DataView(this.bytes.buffer);
+
+  constructor(signo: number, code: number) {
+    this.view.setInt32(0, signo, true);
+    this.view.setInt32(8, code, true);
+  }
+
+  /** fromUser is a siginfo given by the program (rt_sigqueueinfo): its first 48 bytes, as Linux keeps them, with signo set to sig. */
+  static fromUser(sig: number, raw: Uint8Array): SigInfo {
+    const info = new SigInfo(sig, 0);
+    info.bytes.set(raw.subarray(0, 48));
+    info.view.setInt32(0, sig, true);
+    return info;
+  }
+
+  get signo(): number {
+    return this.view.getInt32(0, true);
+  }
+
+  get code(): number {
+    return this.view.getInt32(8, true);
+  }
+
+  /** sender fills si_pid and si_uid (kill, tkill, sigqueue, SIGCHLD). */
+  sender(pid: number, uid: number): this {
+    this.view.setInt32(16, pid, true);
+    this.view.setUint32(20, uid, true);
+    return this;
+  }
+
+  /** address fills si_addr (faults). */
+  address(addr: number): this {
+    this.view.setBigUint64(16, BigInt(addr), true);
+    return this;
+  }
+}
+
+/**
+ * SYNCHRONOUS are the signals a fault raises; Linux delivers them before
+ * any other pending signal, so the handler sees the fault first.
+ */
+const SYNCHRONOUS = (1 << (SIGILL - 1)) | (1 << (SIGTRAP - 1)) | (1 << (SIGBUS - 1)) | (1 << (SIGFPE - 1)) |
+  (1 << (SIGSEGV - 1)) | (1 << (SIGSYS - 1));
+
+/**
+ * PendingSignals is a task's pending set with the siginfo of each
+ * instance: a standard signal is pending once (a second sending while it
+ * is pending is lost, with its siginfo), a realtime one as often as it was
+ * sent, in order.
+ */
+export class PendingSignals extends SigSet {
+  private readonly queues: SigInfo[][] = Array.from({ length: NSIG + 1 }, () => []);
+
+  /** enqueue makes info's signal pending; it returns false when it was pending already as a standard signal. */
+  enqueue(info: SigInfo): boolean {
+    const sig = info.signo;
+    if (sig < SIGRTMIN && this.has(sig)) return false;
+    this.queues[sig].push(info);
+    this.add(sig);
+    return true;
+  }
+
+  /** dequeue takes the oldest instance of sig; its bit stays while more are queued. */
+  dequeue(sig: number): SigInfo {
+    const q = this.queues[sig];
+    const info = q.shift() ?? new SigInfo(sig, SI_KERNEL);
+    if (q.length === 0) super.delete(sig);
+    return info;
+  }
+
+  /** delete discards every instance of sig (it became ignored). */
+  override delete(sig: number): void {
+    this.queues[sig].length = 0;
+    super.delete(sig);
+  }
+
+  /** next is the signal to deliver first of those not in mask, or 0: a synchronous one, else the lowest. */
+  next(mask: SigSet): number {
+    const lo = (this.lo & ~mask.lo) >>> 0;
+    const sync = lo & SYNCHRONOUS;
+    if (sync) return lowestBit(sync);
+    if (lo) return lowestBit(lo);
+    const hi = (this.hi & ~mask.hi) >>> 0;
+    return hi ? 32 + lowestBit(hi) : 0;
+  }
+
+  /** count is how many instances are queued, for RLIMIT_SIGPENDING. */
+  get count(): number {
+    let n = 0;
+    for (const q of this.queues) n += q.length;
+    return n;
+  }
+}
+
+/** lowestBit is the 1-based position of the lowest set bit of a non-zero 32-bit word (a signal number). */
+function lowestBit(w: number): number {
+  return 32 - Math.clz32(w & -w);
 }

@@ -7,7 +7,11 @@ import type { PlatformAddressSpace, PlatformContext } from '../platform.js';
 import type { Process } from './process.js';
 import type { Vdso } from '../vdso/vdso.js';
 import type { Dentry, Vfs } from '../vfs/vfs.js';
-import { DefaultAction, defaultAction, SigSet, NSIG, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU } from './signals.js';
+import {
+  DefaultAction, defaultAction, PendingSignals, SigInfo, SigSet, NSIG, SI_KERNEL, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
+} from './signals.js';
+import { SignalState } from './signal-state.js';
+import type { AltStack } from './signal-frame.js';
 
 const STOP_SIGNALS = [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU];
 import { SyscallArgs } from '../syscalls/args.js';
@@ -53,14 +57,11 @@ export class Task {
   readonly args: SyscallArgs;
   readonly actions: SigAction[] = [];
   mask = new SigSet();
-  /**
-   * savedMask is the mask to put back once the signals that a call's
-   * temporary mask let through are delivered: ppoll and pselect6 leave
-   * it when a signal interrupts them (Linux's TIF_RESTORE_SIGMASK).
-   */
-  savedMask: SigSet | undefined;
-  readonly pending = new SigSet();
-  altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+  readonly pending = new PendingSignals();
+  /** altStack is the sigaltstack: none, with the flags 0 that Linux keeps for a task that never set one. */
+  altStack: AltStack = { sp: 0, flags: 0, size: 0 };
+  /** signals is the rest of the task's signal state: saved mask, restart, last fault, ITIMER_REAL. */
+  readonly signals = new SignalState(this);
   clearTid = 0;
   robustList = 0;
   exit: ExitStatus | undefined;
@@ -135,21 +136,21 @@ export class Task {
     return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === DefaultAction.Ignore);
   }
 
-  /** send posts sig unless the task ignores it. */
+  /** send posts sig, as the kernel sends it, unless the task ignores it. */
   send(sig: number): void {
     if (!this.ignores(sig)) this.post(sig);
   }
 
-  /** post queues a signal for the task and wakes it if it waits. */
-  post(sig: number): void {
+  /** post queues a signal for the task, with its siginfo, and wakes it if it waits. */
+  post(sig: number, info = new SigInfo(sig, SI_KERNEL)): void {
     if (sig === SIGCONT || sig === SIGKILL) {
       // SIGCONT discards pending stops, and ends a stop as it is sent.
-      if (sig === SIGCONT) for (const s of STOP_SIGNALS) this.pending.delete(s);
+      if (sig === SIGCONT) for (const s of STOP_SIGNALS) if (this.pending.has(s)) this.pending.dequeue(s);
       this.proc?.continued(sig);
-    } else if (STOP_SIGNALS.includes(sig)) {
-      this.pending.delete(SIGCONT);
+    } else if (STOP_SIGNALS.includes(sig) && this.pending.has(SIGCONT)) {
+      this.pending.dequeue(SIGCONT);
     }
-    this.pending.add(sig);
+    this.pending.enqueue(info);
     if (!this.hasDeliverable()) return;
     for (const w of this.wakers) w();
     this.ctx.interrupt();

@@ -25,4 +25,8 @@ export interface HostAddon {
   clockSample(out: Float64Array): void;
   /** rdtsc reads the host's TSC. */
   rdtsc(): bigint;
+  /** cpuid returns [eax, ebx, ecx, edx] of the host CPU's leaf and subleaf. */
+  cpuid(leaf: number, subleaf: number): Uint32Array;
+  /** xcr0 is the host's XCR0: the extended state it enables. */
+  xcr0(): bigint;
 }

@@ -240,6 +240,24 @@ Napi::Value Getrandom(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// Cpuid(leaf, subleaf) returns [eax, ebx, ecx, edx] of the host CPU.
+Napi::Value Cpuid(const Napi::CallbackInfo &info) {
+  uint32_t r[4];
+  uint32_t leaf = static_cast<uint32_t>(ArgInt(info, 0));
+  uint32_t sub = static_cast<uint32_t>(ArgInt(info, 1));
+  __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+  Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), 4);
+  for (int i = 0; i < 4; i++) out[i] = r[i];
+  return out;
+}
+
+// Xcr0() returns the host's XCR0 (the extended state the host enables).
+Napi::Value Xcr0(const Napi::CallbackInfo &info) {
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return Napi::BigInt::New(info.Env(), (static_cast<uint64_t>(hi) << 32) | lo);
+}
+
 }  // namespace
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -260,6 +278,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getrandom", Napi::Function::New(env, Getrandom));
   exports.Set("clockSample", Napi::Function::New(env, ClockSample));
   exports.Set("rdtsc", Napi::Function::New(env, RdtscValue));
+  exports.Set("cpuid", Napi::Function::New(env, Cpuid));
+  exports.Set("xcr0", Napi::Function::New(env, Xcr0));
   return exports;
 }
 

@@ -4,7 +4,7 @@
 // tries again. A signal ends the wait with EINTR; nothing is lost, since
 // the file did nothing while it said EAGAIN.
 import type { Task } from '../kernel/task.js';
-import { EAGAIN, EINTR, EPIPE } from '../errno.js';
+import { EAGAIN, ERESTARTSYS, EPIPE } from '../errno.js';
 import { SIGPIPE } from '../kernel/signals.js';
 import { O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, type FileDescription } from '../vfs/file.js';
 import { send } from './signal.js';
@@ -50,7 +50,7 @@ export async function waitFor(t: Task, f: FileDescription, events: number): Prom
   });
   const letGo = holdEventLoop();
   try {
-    if ((await t.interruptible(ready)) === undefined) throw EINTR;
+    if ((await t.interruptible(ready)) === undefined) throw ERESTARTSYS;
   } finally {
     unwatch();
     letGo();
@@ -62,7 +62,7 @@ export async function waitFor(t: Task, f: FileDescription, events: number): Prom
 /** interruptibly waits for p, or fails with EINTR when a signal comes first. */
 async function interruptibly<T>(t: Task, p: Promise<T>): Promise<T> {
   const v = await t.interruptible(p);
-  if (v === undefined) throw EINTR;
+  if (v === undefined) throw ERESTARTSYS;
   return v;
 }
 

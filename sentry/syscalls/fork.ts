@@ -5,7 +5,7 @@ import { SIG_DFL, SIG_IGN, Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
 import {
-  E2BIG, EACCES, EAGAIN, ECHILD, EINTR, EINVAL, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH, SyscallError, fromErrno,
+  E2BIG, EACCES, EAGAIN, ECHILD, EINVAL, ERESTARTSYS, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH, SyscallError, fromErrno,
 } from '../errno.js';
 import { Reg } from '../platform.js';
 import { MM } from '../mm/mm.js';
@@ -316,7 +316,7 @@ async function waitFor(t: Task, matches: (c: Process) => boolean, options: numbe
     }
     if (options & WNOHANG) return undefined;
     const woke = await t.interruptible(t.proc.nextChildChange());
-    if (woke === undefined && t.hasDeliverable()) throw EINTR;
+    if (woke === undefined && t.hasDeliverable()) throw ERESTARTSYS;
   }
 }
 

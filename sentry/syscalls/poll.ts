@@ -3,7 +3,7 @@
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full } from './table.js';
-import { EFAULT, EINTR, EINVAL } from '../errno.js';
+import { EFAULT, ERESTARTNOHAND, EINVAL } from '../errno.js';
 import { SIGKILL, SIGSTOP, SigSet } from '../kernel/signals.js';
 import {
   MAX_FDS, O_PATH, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM,
@@ -39,7 +39,7 @@ async function waitReady(t: Task, scan: Scan, deadline: number): Promise<number>
     const files = new Set<FileDescription>();
     const ready = scan(files);
     if (ready > 0) return ready;
-    if (t.hasDeliverable()) throw EINTR;
+    if (t.hasDeliverable()) throw ERESTARTNOHAND;
     const left = deadline - performance.now();
     if (left <= 0) return 0;
     let wake!: (woken: boolean) => void;
@@ -51,7 +51,7 @@ async function waitReady(t: Task, scan: Scan, deadline: number): Promise<number>
     const timer = left === Infinity ? undefined : setTimeout(changed, Math.min(Math.ceil(left), MAX_TIMER_MS));
     const letGo = holdEventLoop();
     try {
-      if ((await t.interruptible(woken)) === undefined) throw EINTR;
+      if ((await t.interruptible(woken)) === undefined) throw ERESTARTNOHAND;
     } finally {
       for (const u of unwatch) u();
       clearTimeout(timer);
@@ -111,7 +111,7 @@ function readSigmask(t: Task, addr: number, sigsetsize: number): SigSet | undefi
  * withSigmask runs `call` with `mask` as the task's signal mask, when
  * there is one. The task's own mask comes back as the call returns,
  * unless a signal interrupted it: then once the signals the temporary
- * mask let through are delivered (Task.savedMask).
+ * mask let through are delivered (SignalState.savedMask).
  */
 async function withSigmask(t: Task, mask: SigSet | undefined, call: () => Promise<number>): Promise<number> {
   if (!mask) return call();
@@ -121,10 +121,10 @@ async function withSigmask(t: Task, mask: SigSet | undefined, call: () => Promis
   try {
     return await call();
   } catch (err) {
-    interrupted = err === EINTR;
+    interrupted = err === ERESTARTNOHAND;
     throw err;
   } finally {
-    if (interrupted) t.savedMask = own;
+    if (interrupted) t.signals.savedMask = own;
     else t.mask = own;
   }
 }

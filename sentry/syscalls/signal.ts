@@ -1,11 +1,21 @@
-// signal.ts: signal dispositions, masks and sending. Handlers are recorded;
-// delivery through signal frames comes with processes (issue 6).
+// signal.ts: signal dispositions, masks, the alternate stack, sending,
+// waiting for signals, and the return from a handler. Delivery itself is
+// the kernel's (kernel/deliver.ts, kernel/signal-frame.ts).
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
-import { EINVAL, ENOMEM, ESRCH } from '../errno.js';
-import { NSIG, SIGKILL, SIGSTOP, SigSet, DefaultAction, defaultAction } from '../kernel/signals.js';
+import { EAGAIN, EINTR, EINVAL, EPERM, ERESTARTNOHAND, ESRCH } from '../errno.js';
+import { Reg } from '../platform.js';
+import {
+  NSIG, SIGKILL, SIGRTMIN, SIGSEGV, SIGSTOP, SigInfo, SigSet, DefaultAction, defaultAction,
+  SI_KERNEL, SI_TKILL, SI_USER, SIGINFO_SIZE,
+} from '../kernel/signals.js';
 import { SIG_DFL, SIG_IGN } from '../kernel/task.js';
+import { force } from '../kernel/deliver.js';
+import {
+  altStackFlags, decodeStack, encodeStack, restoreFrame, setAltStack, SS_AUTODISARM,
+} from '../kernel/signal-frame.js';
+import { readTimespec, sleep } from './util.js';
 import type { Process } from '../kernel/process.js';
 
 function readSet(t: Task, addr: number): SigSet {
@@ -25,7 +35,7 @@ function writeSet(t: Task, addr: number, s: SigSet): void {
   t.mm.copyOut(addr, b);
 }
 
-/** isIgnored says whether sig's disposition is to ignore it (SIG_IGN, or SIG_DFL where that ignores). */
+/** isIgnored says whether a signal's action discards it (whether blocked or not). */
 export function isIgnored(t: Task, sig: number): boolean {
   const h = t.actions[sig].handler;
   return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === DefaultAction.Ignore);
@@ -91,94 +101,109 @@ export function rtSigprocmask(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** rt_sigpending implements rt_sigpending(2). */
+/** rt_sigpending implements rt_sigpending(2): the pending signals that are blocked. */
 export function rtSigpending(t: Task, a: SyscallArgs): number {
   if (a.size(1) > 8) throw EINVAL;
-  writeSet(t, a.pointer(0), t.pending);
+  writeSet(t, a.pointer(0), SigSet.of(t.pending.lo & t.mask.lo, t.pending.hi & t.mask.hi));
   return 0;
 }
 
-const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31;
-const MINSIGSTKSZ = 2048;
-
-/** sigaltstack implements sigaltstack(2): the stack is recorded for delivery (issue 6). */
+/** sigaltstack implements sigaltstack(2). */
 export function sigaltstack(t: Task, a: SyscallArgs): number {
   const ss = a.pointer(0);
   const oss = a.pointer(1);
-  let next;
-  if (ss !== 0) {
-    const b = t.mm.copyIn(ss, 24);
-    const v = new DataView(b.buffer);
-    const sp = Number(v.getBigUint64(0, true));
-    const flags = v.getInt32(8, true);
-    const size = Number(v.getBigUint64(16, true));
-    if (flags & ~(SS_DISABLE | SS_ONSTACK | SS_AUTODISARM)) throw EINVAL;
-    if (!(flags & SS_DISABLE) && size < MINSIGSTKSZ) throw ENOMEM;
-    next = flags & SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp, flags: flags & SS_AUTODISARM, size };
+  const sp = t.ctx.regs.get(Reg.RSP);
+  const next = ss !== 0 ? decodeStack(new DataView(t.mm.copyIn(ss, 24).buffer), 0) : undefined;
+  const cur = t.altStack;
+  const old = { sp: cur.sp, size: cur.size, flags: altStackFlags(cur, sp) | (cur.flags & SS_AUTODISARM) };
+  if (next) {
+    const err = setAltStack(t, sp, next);
+    if (err) throw err;
   }
   if (oss !== 0) {
     const b = new Uint8Array(24);
-    const v = new DataView(b.buffer);
-    v.setBigUint64(0, BigInt(t.altStack.sp), true);
-    v.setInt32(8, t.altStack.flags, true);
-    v.setBigUint64(16, BigInt(t.altStack.size), true);
+    encodeStack(new DataView(b.buffer), 0, old);
     t.mm.copyOut(oss, b);
   }
-  if (next) t.altStack = next;
   return 0;
 }
 
-/** send queues sig for t unless it is ignored; sig 0 only checks. */
-export function send(t: Task, sig: number): number {
+/** MAX_QUEUED bounds the realtime signals queued for a task (RLIMIT_SIGPENDING, fixed). */
+const MAX_QUEUED = 4096;
+
+/** fromSelf is the siginfo of a signal task t sends (kill, SIGPIPE): SI_USER, its pid and uid. */
+function fromSelf(t: Task, sig: number, code = SI_USER): SigInfo {
+  return new SigInfo(sig, code).sender(t.proc.pid, t.creds.uid);
+}
+
+/** fromOutside is the siginfo of a signal from outside the sandbox: SI_USER from pid 0, as Linux gives a sender outside the PID namespace. */
+export function fromOutside(t: Task, sig: number): SigInfo {
+  return new SigInfo(sig, SI_USER).sender(0, t.creds.uid);
+}
+
+/**
+ * send queues sig for t, with its siginfo (by default, sent by t itself),
+ * unless its action ignores it and it is not blocked: a blocked signal
+ * stays pending, as its action may change before it is unblocked. Signal
+ * 0 only checks. A realtime signal that finds the queue full fails with
+ * EAGAIN when it carries the sender's own siginfo, and is lost otherwise.
+ */
+export function send(t: Task, sig: number, info?: SigInfo): number {
   if (sig < 0 || sig > NSIG) throw EINVAL;
   if (sig === 0) return 0;
-  if (t.ignores(sig)) return 0;
-  t.post(sig);
+  if (isIgnored(t, sig) && !t.mask.has(sig)) return 0;
+  const si = info ?? fromSelf(t, sig);
+  if (sig >= SIGRTMIN && t.pending.count >= MAX_QUEUED) {
+    if (si.code !== SI_USER) throw EAGAIN;
+    return 0;
+  }
+  t.post(sig, si);
   return 0;
-}
-
-/** permitted: every process of the sandbox runs as one user, who may signal all of them. */
-function sendTo(p: Process, sig: number): void {
-  send(p.task, sig);
 }
 
 /**
  * kill implements kill(2) in the sandbox's PID namespace: a pid, the
  * caller's group (0), a group (-pgid), or every process but the sandbox's
- * init and the caller (-1).
+ * init and the caller (-1). Every process runs as one user, who may
+ * signal all of them.
  */
 export function kill(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   const sig = a.int(1);
   if (sig < 0 || sig > NSIG) throw EINVAL;
+  if (pid === -0x80000000) throw ESRCH;
   const ns = t.proc.ns;
   let targets: Process[];
   if (pid > 0) {
     const p = ns.get(pid);
-    // A zombie can still be "signalled" (nothing happens), as on Linux.
     if (!p) throw ESRCH;
+    // A zombie can still be "signalled": nothing happens, as on Linux.
     targets = p.zombie ? [] : [p];
   } else if (pid === -1) {
     targets = [...ns.processes.values()].filter((p) => !p.zombie && p.parent !== undefined && p !== t.proc);
     if (targets.length === 0) throw ESRCH;
   } else {
-    const pgid = pid === 0 ? t.proc.pgid : -pid;
-    targets = ns.group(pgid);
+    targets = ns.group(pid === 0 ? t.proc.pgid : -pid);
     if (targets.length === 0) throw ESRCH;
   }
-  if (sig !== 0) for (const p of targets) sendTo(p, sig);
+  for (const p of targets) send(p.task, sig, fromSelf(t, sig));
   return 0;
 }
 
-/** tgkill implements tgkill(2): a process has one task, whose tid is its pid. */
+/** target finds the task tid (a process has one task, whose tid is its pid): ESRCH if there is none, or it is a zombie. */
+function target(t: Task, tid: number, tgid = tid): Task {
+  const p = t.proc.ns.get(tid);
+  if (!p || p.zombie || tgid !== tid) throw ESRCH;
+  return p.task;
+}
+
+/** tgkill implements tgkill(2). */
 export function tgkill(t: Task, a: SyscallArgs): number {
   const tgid = a.int(0);
   const tid = a.int(1);
   const sig = a.int(2);
   if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG) throw EINVAL;
-  const p = t.proc.ns.get(tid);
-  if (!p || p.zombie || tgid !== tid) throw ESRCH;
-  return send(p.task, sig);
+  return send(target(t, tid, tgid), sig, fromSelf(t, sig, SI_TKILL));
 }
 
 /** tkill implements tkill(2). */
@@ -186,17 +211,149 @@ export function tkill(t: Task, a: SyscallArgs): number {
   const tid = a.int(0);
   const sig = a.int(1);
   if (tid <= 0 || sig < 0 || sig > NSIG) throw EINVAL;
-  const p = t.proc.ns.get(tid);
-  if (!p || p.zombie) throw ESRCH;
-  return send(p.task, sig);
+  return send(target(t, tid), sig, fromSelf(t, sig, SI_TKILL));
+}
+
+/**
+ * queuedInfo reads the siginfo a program sends with rt_sigqueueinfo or
+ * rt_tgsigqueueinfo. Only the kernel may send si_code >= 0, and only
+ * tgkill SI_TKILL: a program may claim them only to itself (`self`).
+ */
+function queuedInfo(t: Task, sig: number, addr: number): SigInfo {
+  return SigInfo.fromUser(sig, t.mm.copyIn(addr, SIGINFO_SIZE));
+}
+
+function checkClaim(info: SigInfo, self: boolean): void {
+  if ((info.code >= 0 || info.code === SI_TKILL) && !self) throw EPERM;
+}
+
+/** rt_sigqueueinfo implements rt_sigqueueinfo(2). */
+export function rtSigqueueinfo(t: Task, a: SyscallArgs): number {
+  const pid = a.int(0);
+  const sig = a.int(1);
+  const info = queuedInfo(t, sig, a.pointer(2));
+  checkClaim(info, pid === t.proc.pid);
+  return send(target(t, pid), sig, info);
+}
+
+/** rt_tgsigqueueinfo implements rt_tgsigqueueinfo(2). */
+export function rtTgsigqueueinfo(t: Task, a: SyscallArgs): number {
+  const tgid = a.int(0);
+  const tid = a.int(1);
+  const sig = a.int(2);
+  const info = queuedInfo(t, sig, a.pointer(3));
+  if (tgid <= 0 || tid <= 0) throw EINVAL;
+  checkClaim(info, tid === t.tid);
+  return send(target(t, tid, tgid), sig, info);
+}
+
+/**
+ * waitForSignal parks the task until a signal it does not block arrives.
+ * Node's event loop is kept alive meanwhile, as the program is.
+ */
+async function waitForSignal(t: Task): Promise<void> {
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    await t.interruptible(new Promise<never>(() => undefined));
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+/** pause implements pause(2): it waits for a signal, and fails with EINTR once a handler ran. */
+export async function pause(t: Task): Promise<number> {
+  await waitForSignal(t);
+  throw ERESTARTNOHAND;
+}
+
+/**
+ * rt_sigsuspend implements rt_sigsuspend(2): it waits with the given mask,
+ * which the handler's frame then replaces with the one from before.
+ */
+export async function rtSigsuspend(t: Task, a: SyscallArgs): Promise<number> {
+  if (a.size(1) !== 8) throw EINVAL;
+  const mask = readSet(t, a.pointer(0)).blockable();
+  t.signals.savedMask = t.mask;
+  t.mask = mask;
+  await waitForSignal(t);
+  throw ERESTARTNOHAND;
+}
+
+/** takeOneOf dequeues the first pending signal of set, or returns undefined. */
+function takeOneOf(t: Task, set: SigSet): SigInfo | undefined {
+  const sig = t.pending.next(SigSet.of(~set.lo, ~set.hi));
+  return sig === 0 ? undefined : t.pending.dequeue(sig);
+}
+
+/**
+ * rt_sigtimedwait implements rt_sigtimedwait(2): it takes a pending signal
+ * of the set, waiting for one (the set unblocked meanwhile) until the
+ * timeout (EAGAIN) or another signal (EINTR, never restarted).
+ */
+export async function rtSigtimedwait(t: Task, a: SyscallArgs): Promise<number> {
+  const infoAddr = a.pointer(1);
+  if (a.size(3) !== 8) throw EINVAL;
+  const set = readSet(t, a.pointer(0)).blockable();
+  const timeout = a.pointer(2) !== 0 ? readTimespec(t.mm, a.pointer(2)) : Infinity;
+  let info = takeOneOf(t, set);
+  if (!info) {
+    if (timeout === 0) throw EAGAIN;
+    const blocked = t.mask;
+    t.mask = SigSet.of(blocked.lo & ~set.lo, blocked.hi & ~set.hi);
+    let timedOut;
+    try {
+      if (timeout === Infinity) {
+        await waitForSignal(t);
+      } else {
+        timedOut = await t.interruptible(sleep(timeout / 1e6).then(() => true));
+      }
+    } finally {
+      t.mask = blocked;
+    }
+    info = takeOneOf(t, set);
+    if (!info) throw timedOut ? EAGAIN : EINTR;
+  }
+  if (infoAddr !== 0) t.mm.copyOut(infoAddr, info.bytes);
+  return info.signo;
+}
+
+/**
+ * rt_sigreturn implements rt_sigreturn(2): the registers, mask, extended
+ * state and alternate stack come back from the handler's frame, RAX
+ * included (the kernel leaves it as restored); a bad frame is SIGSEGV.
+ */
+export function rtSigreturn(t: Task): number {
+  t.signals.syscallNr = -1;
+  t.signals.restart = undefined;
+  const regs = t.ctx.regs;
+  if (!restoreFrame(t)) {
+    regs.set(Reg.RAX, 0);
+    force(t, new SigInfo(SIGSEGV, SI_KERNEL));
+  }
+  return Number(BigInt.asIntN(64, regs.getBig(Reg.RAX)));
+}
+
+/** restart_syscall implements restart_syscall(2): it goes on with the call a signal interrupted, or fails with EINTR. */
+export function restartSyscall(t: Task, a: SyscallArgs): number | Promise<number> {
+  const restart = t.signals.restart;
+  t.signals.restart = undefined;
+  if (!restart) throw EINTR;
+  return restart(t, a);
 }
 
 export function register(): void {
-  partial(13, rtSigaction, 'recorded; delivery to handlers comes with issue 6', 'd,p,p,u');
+  full(13, rtSigaction, 'd,p,p,u');
   full(14, rtSigprocmask, 'd,p,p,u');
+  full(15, rtSigreturn);
   full(127, rtSigpending, 'p,u');
-  partial(131, sigaltstack, 'recorded; used by delivery (issue 6)', 'p,p');
+  full(131, sigaltstack, 'p,p');
   full(62, kill, 'd,d');
   partial(234, tgkill, 'a process has one task until threads (issue 7)', 'd,d,d');
   partial(200, tkill, 'a process has one task until threads (issue 7)', 'd,d');
+  partial(129, rtSigqueueinfo, 'the sandbox has one process', 'd,d,p');
+  partial(297, rtTgsigqueueinfo, 'the sandbox has one task', 'd,d,d,p');
+  full(34, pause);
+  full(130, rtSigsuspend, 'p,u');
+  full(128, rtSigtimedwait, 'p,p,p,u');
+  full(219, restartSyscall);
 }

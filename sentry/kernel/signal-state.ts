@@ -1,0 +1,44 @@
+// signal-state.ts: what a task keeps for signal delivery (deliver.ts)
+// besides its masks, actions and pending signals.
+import type { Handler } from '../syscalls/table.js';
+import { RealTimer } from './itimer.js';
+import { SigInfo, SI_KERNEL, SIGALRM, type SigSet } from './signals.js';
+import type { Task } from './task.js';
+
+/** TrapInfo is the last fault that raised a signal, for sigcontext's trapno, err and cr2. */
+export interface TrapInfo {
+  trapNo: number;
+  errorCode: number;
+  cr2: number;
+}
+
+/** SignalState is a task's delivery state. */
+export class SignalState {
+  /**
+   * syscallNr is the number of the system call whose result the coming
+   * return to user mode may restart (Linux's orig_ax), or -1.
+   */
+  syscallNr = -1;
+  /**
+   * savedMask is the mask that rt_sigsuspend replaced for its wait: a
+   * handler's frame keeps it for rt_sigreturn, or it is put back when the
+   * call restarts without one.
+   */
+  savedMask: SigSet | undefined;
+  /** restart is what restart_syscall(2) runs after an ERESTART_RESTARTBLOCK (the rest of a sleep). */
+  restart: Handler | undefined;
+  readonly trap: TrapInfo = { trapNo: 0, errorCode: 0, cr2: 0 };
+  /** realTimer is ITIMER_REAL (alarm, setitimer); made when first set. */
+  private timer: RealTimer | undefined;
+
+  constructor(private readonly task: Task) {}
+
+  get realTimer(): RealTimer {
+    return (this.timer ??= new RealTimer(() => this.task.post(SIGALRM, new SigInfo(SIGALRM, SI_KERNEL))));
+  }
+
+  /** release stops the task's timers: it has ended. */
+  release(): void {
+    this.timer?.stop();
+  }
+}
