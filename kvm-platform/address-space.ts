@@ -4,18 +4,9 @@ import * as abi from './abi.js';
 import { PTE_NX_HI, PTE_P, PTE_U, PTE_W } from './long-mode.js';
 import { host } from '../sentry/native/host.js';
 import { forEachRun, type MemoryFile } from '../sentry/mm/memory-file.js';
-import { PAGE_SIZE, Perm, PlatformError, type PlatformAddressSpace } from '../sentry/platform.js';
+import { Perm, PlatformError, type PlatformAddressSpace } from '../sentry/platform.js';
 
 const TABLE = PTE_P | PTE_W | PTE_U;
-
-/** tablePools hold, per memory file, frames that served as page tables: they serve only as page tables again. */
-const tablePools = new WeakMap<MemoryFile, number[]>();
-
-function tablePool(mem: MemoryFile): number[] {
-  let pool = tablePools.get(mem);
-  if (!pool) tablePools.set(mem, (pool = []));
-  return pool;
-}
 
 export class KvmAddressSpace implements PlatformAddressSpace {
   /** root is the PML4's physical address, loaded into CR3. */
@@ -43,14 +34,8 @@ export class KvmAddressSpace implements PlatformAddressSpace {
   }
 
   private newTable(): number {
-    const pool = tablePool(this.mem);
-    let phys = pool.pop();
-    if (phys !== undefined) {
-      this.mem.bytesAt(phys).fill(0, this.mem.offsetOf(phys), this.mem.offsetOf(phys) + PAGE_SIZE);
-    } else {
-      phys = this.mem.allocFrame();
-      if (phys < 0) throw new PlatformError('out of memory for page tables');
-    }
+    const phys = this.mem.allocFrame();
+    if (phys < 0) throw new PlatformError('out of memory for page tables');
     this.tables.push(phys);
     return phys;
   }
@@ -130,13 +115,19 @@ export class KvmAddressSpace implements PlatformAddressSpace {
   }
 
   /**
-   * release gives the page tables back to the pool: a frame KVM once
-   * shadowed as a page table stays write-tracked by it, so were it handed
-   * to a program as memory, the program's writes to it would be emulated
-   * by KVM, which fails on instructions it cannot emulate (AVX-512 stores).
+   * release retires the page tables: their contents are punched out of
+   * the file (the host gets the memory back), but the frames are never
+   * handed out again. On PVM, KVM shadows the tables and keeps its shadows
+   * of a frame after the Sentry rewrites it (it does not see host writes):
+   * a new address space built on the same frames would see the old one's
+   * translations, and a program given one as memory would have its writes
+   * emulated by KVM, which fails on instructions it cannot emulate
+   * (AVX-512 stores). Each address space so costs the memory file a few
+   * frames of its size, never of memory.
    */
   release(): void {
-    tablePool(this.mem).push(...this.tables);
+    forEachRun([...this.tables], (start, end) => host.punchHole(this.mem.fd, start, end - start));
+    this.mem.retire(this.tables.length);
     this.tables.length = 0;
   }
 }

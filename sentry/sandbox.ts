@@ -168,8 +168,35 @@ export class Sandbox {
   /** procTasks is what /proc shows: the sandbox's running tasks. */
   private procTasks(): ProcTask[] {
     return [...this.tasks].map((t) => ({
-      pid: t.tid, ppid: t.proc?.parent?.pid ?? 0, comm: t.exe.split('/').pop()!.slice(0, 15), exe: t.exe, cwd: () => t.cwd.path,
-      cmdline: t.cmdline, environ: t.environ, auxv: t.auxv, uid: t.creds.uid, gid: t.creds.gid,
+      // Getters: /proc's nodes outlive this call, and a process changes
+      // its name, group, parent and image as it runs.
+      pid: t.tid,
+      get ppid() {
+        return t.proc?.parent?.pid ?? 0;
+      },
+      get comm() {
+        return t.comm;
+      },
+      get pgid() {
+        return t.proc?.pgid ?? t.tid;
+      },
+      get sid() {
+        return t.proc?.sid ?? t.tid;
+      },
+      get exe() {
+        return t.exe;
+      },
+      get cmdline() {
+        return t.cmdline;
+      },
+      get environ() {
+        return t.environ;
+      },
+      get auxv() {
+        return t.auxv;
+      },
+      state: () => (t.proc?.stopped ? 'T' : t.sleeping ? 'S' : 'R'), cwd: () => t.cwd.path,
+      uid: t.creds.uid, gid: t.creds.gid,
       fds: () => t.fds.entries().map(([n, e]) => [n, e.file]), fd: (n: number) => t.fds.entries().find(([fd]) => fd === n)?.[1].file,
       maps: () => t.mm.vmas.map((v) => `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ` +
         `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} 00000000 00:00 0 ${v.name}\n`).join(''),

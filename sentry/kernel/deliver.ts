@@ -5,9 +5,10 @@
 // or a handler run on a signal frame (signal-frame.ts).
 import { Reg } from '../platform.js';
 import { ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, EINTR } from '../errno.js';
+import { orphanedGroup } from './process.js';
 import {
   DefaultAction, defaultAction, SigInfo,
-  SI_KERNEL, SIGKILL, SIGSEGV,
+  SI_KERNEL, SIGKILL, SIGSEGV, SIGSTOP,
 } from './signals.js';
 import { SA_NODEFER, SA_RESETHAND, SA_RESTART, SS_AUTODISARM, SS_DISABLE, setupFrame } from './signal-frame.js';
 import { SIG_DFL, SIG_IGN, type SigAction, type Task } from './task.js';
@@ -86,7 +87,8 @@ function takeDefault(t: Task, sig: number, act: SigAction): boolean {
     t.exit = { code: 0, signal: sig };
     return true;
   }
-  if (action === DefaultAction.Stop) t.proc.stop(sig);
+  // SIGTSTP, SIGTTIN and SIGTTOU do not stop an orphaned process group.
+  if (action === DefaultAction.Stop && (sig === SIGSTOP || !orphanedGroup(t.proc))) t.proc.stop(sig);
   return false;
 }
 

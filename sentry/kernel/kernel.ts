@@ -89,7 +89,14 @@ export class Kernel {
         if (typeof outcome !== 'number') outcome = await wait(outcome);
         if (outcome === Outcome.Syscall) {
           const pending = this.syscall(t);
-          if (pending) await wait(pending);
+          if (pending) {
+            t.sleeping = true;
+            try {
+              await wait(pending);
+            } finally {
+              t.sleeping = false;
+            }
+          }
         } else {
           t.signals.syscallNr = -1;
           if (outcome === Outcome.Fault) this.fault(t);

@@ -6,7 +6,7 @@
 // group and session, the exit status a parent collects with wait4, and the
 // stop and continue reports.
 import type { Task, ExitStatus } from './task.js';
-import { SIGCHLD, SIGCONT, SIGKILL } from './signals.js';
+import { SigInfo, SI_USER, SIGCHLD, SIGCONT, SIGKILL } from './signals.js';
 
 const SA_NOCLDSTOP = 1;
 
@@ -105,7 +105,8 @@ export class Process {
   private tellParent(): void {
     const parent = this.parent;
     if (!parent) return;
-    if (!(parent.task.actions[SIGCHLD].flags & SA_NOCLDSTOP)) parent.task.send(SIGCHLD);
+    const e = this.stopEvent ?? this.contEvent;
+    if (e && !(parent.task.actions[SIGCHLD].flags & SA_NOCLDSTOP)) parent.task.send(SIGCHLD, childInfo(this, SIGCHLD, e));
     parent.childChanged();
   }
 }
@@ -167,7 +168,7 @@ export function exited(p: Process, status: ExitStatus, ignoresChildren: (parent:
     c.parent = reaper;
     if (reaper) reaper.children.add(c);
     else c.task.post(SIGKILL);
-    if (c.deathSignal) c.task.send(c.deathSignal);
+    if (c.deathSignal) c.task.send(c.deathSignal, new SigInfo(c.deathSignal, SI_USER).sender(p.pid, p.task.creds.uid));
     // A zombie handed over is the new parent's to reap.
     if (reaper && c.zombie) reaper.childChanged();
   }
@@ -182,9 +183,23 @@ export function exited(p: Process, status: ExitStatus, ignoresChildren: (parent:
   if (ignoresChildren(parent)) {
     reap(p);
   } else if (p.exitSignal) {
-    parent.task.send(p.exitSignal);
+    const e = exitEvent(status, false);
+    parent.task.send(p.exitSignal, childInfo(p, p.exitSignal, e));
   }
   parent.childChanged();
+}
+
+/**
+ * orphanedGroup is true when p's process group is orphaned: no member has
+ * a parent in another group of the same session (then the terminal's
+ * stop signals do not stop it).
+ */
+export function orphanedGroup(p: Process): boolean {
+  for (const m of p.ns.group(p.pgid)) {
+    const parent = m.parent;
+    if (parent && parent.pgid !== m.pgid && parent.sid === m.sid) return false;
+  }
+  return true;
 }
 
 /** reap removes a zombie: its pid is free again and its parent forgets it. */
@@ -195,6 +210,11 @@ export function reap(p: Process): void {
     p.parent.childrenMaxRssKb = Math.max(p.parent.childrenMaxRssKb, p.maxRssKb, p.childrenMaxRssKb);
   }
   p.ns.processes.delete(p.pid);
+}
+
+/** childInfo is the siginfo of the signal that tells a parent of a child's event. */
+function childInfo(p: Process, sig: number, e: ChildEvent): SigInfo {
+  return new SigInfo(sig, e.code).sender(p.pid, p.task.creds.uid).childStatus(e.status);
 }
 
 /** waitStatus is the status word wait4 reports for an event. */

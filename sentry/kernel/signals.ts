@@ -139,6 +139,12 @@ export class SigInfo {
     return this;
   }
 
+  /** childStatus fills si_status (SIGCHLD: the exit code, or the signal that ended, stopped or continued the child). */
+  childStatus(status: number): this {
+    this.view.setInt32(24, status, true);
+    return this;
+  }
+
   /** address fills si_addr (faults). */
   address(addr: number): this {
     this.view.setBigUint64(16, BigInt(addr), true);

@@ -16,6 +16,11 @@ import type { AltStack } from './signal-frame.js';
 const STOP_SIGNALS = [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU];
 import { SyscallArgs } from '../syscalls/args.js';
 
+/** commOf is the name a program file gives its task: the file's name, cut to 15 bytes. */
+export function commOf(path: string): string {
+  return Buffer.from(path.slice(path.lastIndexOf('/') + 1)).subarray(0, 15).toString('latin1');
+}
+
 export const SIG_DFL = 0;
 export const SIG_IGN = 1;
 
@@ -81,6 +86,10 @@ export class Task {
 
   /** proc is the task's process; set as the task joins it. */
   proc!: Process;
+  /** comm is the task's name (PR_SET_NAME, /proc/PID/comm): the program file's name, at most 15 bytes, until changed. */
+  comm = '';
+  /** sleeping is set while the task waits in a system call (/proc's state S). */
+  sleeping = false;
   /** vforkDone, set in a vfork child, lets its parent run on (at exec or exit). */
   vforkDone: (() => void) | undefined;
 
@@ -96,6 +105,7 @@ export class Task {
     readonly host: TaskHost,
   ) {
     this.args = new SyscallArgs(ctx.regs);
+    this.comm = commOf(exe);
     for (let i = 0; i <= NSIG; i++) this.actions.push({ handler: SIG_DFL, flags: 0, restorer: 0, mask: new SigSet() });
   }
 
@@ -136,9 +146,9 @@ export class Task {
     return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === DefaultAction.Ignore);
   }
 
-  /** send posts sig, as the kernel sends it, unless the task ignores it. */
-  send(sig: number): void {
-    if (!this.ignores(sig)) this.post(sig);
+  /** send posts sig (with info, or as the kernel sends it) unless the task ignores it. */
+  send(sig: number, info?: SigInfo): void {
+    if (!this.ignores(sig)) this.post(sig, info);
   }
 
   /** post queues a signal for the task, with its siginfo, and wakes it if it waits. */

@@ -109,6 +109,14 @@ export class MemoryFile {
     return phys;
   }
 
+  /** retired counts frames taken out of use for good (the kvm platform's released page tables). */
+  retired = 0;
+
+  /** retire records n frames that keep their reference and are never handed out again. */
+  retire(n: number): void {
+    this.retired += n;
+  }
+
   /** refCount is how many mappings hold the frame at phys (more than one: shared, copied on a write). */
   refCount(phys: number): number {
     return this.refs[phys / PAGE_SIZE];

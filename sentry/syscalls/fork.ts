@@ -1,7 +1,7 @@
 // fork.ts: the calls that make, replace and collect processes: clone and
 // its family (fork, vfork, clone3), execve and execveat (with #! scripts),
 // exit and exit_group, wait4 and waitid, and process groups and sessions.
-import { SIG_DFL, SIG_IGN, Task } from '../kernel/task.js';
+import { SIG_DFL, SIG_IGN, Task, commOf } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
 import {
@@ -89,6 +89,7 @@ function cloneProcess(t: Task, c: CloneArgs): number | Promise<number> {
   for (let i = 0; i < t.actions.length; i++) child.actions[i] = { ...t.actions[i], mask: t.actions[i].mask.copy() };
   child.mask = t.mask.copy();
   child.umask = t.umask;
+  child.comm = t.comm;
   child.cmdline = t.cmdline;
   child.environ = t.environ;
   child.auxv = t.auxv;
@@ -187,6 +188,8 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
   const AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100;
   if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) throw EINVAL;
   let path = readPath(t, pathAddr);
+  // The task takes the name of the file given, even when it is a script.
+  const comm = commOf(path);
   const budget = { left: ARG_MAX };
   let argv = readStrings(t, argvAddr, budget);
   const envp = readStrings(t, envpAddr, budget);
@@ -210,7 +213,7 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
     const line = image.subarray(2, Math.min(image.length, 256)).toString('latin1').split('\n')[0].replace(/^[ \t]+/, '');
     const m = /^(\S+)(?:[ \t]+(.*?))?[ \t]*$/.exec(line);
     if (!m) throw ENOEXEC;
-    argv = [m[1], ...(m[2] ? [m[2]] : []), dirfd === -100 || file.startsWith('/') ? file : `/dev/fd/${dirfd}/${file}`, ...argv.slice(1)];
+    argv = [m[1], ...(m[2] ? [m[2]] : []), dirfd === -100 || file.startsWith('/') ? file : file === '' ? `/dev/fd/${dirfd}` : `/dev/fd/${dirfd}/${file}`, ...argv.slice(1)];
     file = m[1];
     path = m[1];
     dirfd = -100;
@@ -242,6 +245,7 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
   }
   t.altStack = { sp: 0, flags: 2, size: 0 };
   t.exe = path;
+  t.comm = comm;
   t.cmdline = Buffer.from(argv.map((x) => x + '\0').join(''));
   t.environ = Buffer.from(envp.map((x) => x + '\0').join(''));
   t.auxv = readAuxv(mm, loaded.stackPointer, argv.length, envp.length);
@@ -432,10 +436,11 @@ export function sysinfo(t: Task, a: SyscallArgs): number {
 
 // ---- process groups and sessions ----
 
+/** processOf finds pid (0: the caller), a zombie too, as getpgid and getsid do; ESRCH if there is none. */
 function processOf(t: Task, pid: number): Process {
   if (pid === 0) return t.proc;
   const p = t.proc.ns.get(pid);
-  if (!p || p.zombie) throw ESRCH;
+  if (!p) throw ESRCH;
   return p;
 }
 

@@ -162,20 +162,19 @@ export function getrandom(t: Task, a: SyscallArgs): number {
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
 const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
-const names = new WeakMap<Task, Uint8Array>();
 
 /** prctl implements the common prctl(2) options: names, dumpable, no_new_privs, pdeathsig. */
 export function prctl(t: Task, a: SyscallArgs): number {
   switch (a.int(0)) {
     case PR_SET_NAME: {
-      const n = new Uint8Array(16);
-      const s = t.mm.readString(a.pointer(1), 15) ?? '';
-      n.set(Buffer.from(s).subarray(0, 15));
-      names.set(t, n);
+      // Up to 15 bytes, cut at the first NUL, as Linux copies TASK_COMM_LEN - 1.
+      const name = t.mm.readString(a.pointer(1), 16) ?? Buffer.from(t.mm.copyIn(a.pointer(1), 15)).toString('latin1');
+      t.comm = Buffer.from(name, 'latin1').subarray(0, 15).toString('latin1');
       return 0;
     }
     case PR_GET_NAME: {
-      const n = names.get(t) ?? Buffer.from((t.exe.split('/').pop() ?? '').slice(0, 15).padEnd(16, '\0'));
+      const n = new Uint8Array(16);
+      n.set(Buffer.from(t.comm, 'latin1').subarray(0, 15));
       t.mm.copyOut(a.pointer(1), n);
       return 0;
     }

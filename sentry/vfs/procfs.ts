@@ -11,10 +11,16 @@ const PROC_SUPER_MAGIC = 0x9fa0;
 const PROC_DEV = 0x16;
 
 /** ProcTask is what procfs shows of one task. */
+const STATE_NAMES: Record<string, string> = { R: 'running', S: 'sleeping', T: 'stopped' };
+
 export interface ProcTask {
   pid: number;
   ppid: number;
   comm: string;
+  pgid: number;
+  sid: number;
+  /** state is the task's letter in stat and status: R running, S sleeping in a call, T stopped. */
+  state(): string;
   exe: string;
   cwd(): string;
   cmdline: Uint8Array;
@@ -61,11 +67,11 @@ export function procfs(src: ProcSource): VNode {
       ['maps', f(() => t.maps())],
       ['mounts', f(mountsText)],
       ['status', f(() => [
-        `Name:\t${t.comm}`, 'Umask:\t0022', 'State:\tR (running)', `Tgid:\t${t.pid}`, 'Ngid:\t0', `Pid:\t${t.pid}`, `PPid:\t${t.ppid}`,
+        `Name:\t${t.comm}`, 'Umask:\t0022', `State:\t${t.state()} (${STATE_NAMES[t.state()]})`, `Tgid:\t${t.pid}`, 'Ngid:\t0', `Pid:\t${t.pid}`, `PPid:\t${t.ppid}`,
         'TracerPid:\t0', `Uid:\t${t.uid}\t${t.uid}\t${t.uid}\t${t.uid}`, `Gid:\t${t.gid}\t${t.gid}\t${t.gid}\t${t.gid}`,
         'FDSize:\t64', 'Groups:\t', `VmSize:\t${t.vmKb()} kB`, `VmRSS:\t${t.vmKb()} kB`, 'Threads:\t1', '',
       ].join('\n'))],
-      ['stat', f(() => `${t.pid} (${t.comm}) R ${t.ppid} ${t.pid} ${t.pid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 ${t.vmKb() * 1024} 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`)],
+      ['stat', f(() => `${t.pid} (${t.comm}) ${t.state()} ${t.ppid} ${t.pgid} ${t.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 ${t.vmKb() * 1024} 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`)],
     ]));
   };
 

@@ -86,13 +86,6 @@ static void ignore(int sig)
 	sigaction(sig, &sa, NULL);
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	S2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* arm sets ITIMER_REAL to fire once after ms milliseconds. */
 static void arm(long ms)
 {
