@@ -11,7 +11,7 @@ const TABLE = PTE_P | PTE_W | PTE_U;
 export class KvmAddressSpace implements PlatformAddressSpace {
   /** root is the PML4's physical address, loaded into CR3. */
   readonly root: number;
-  private readonly tables: number[] = [];
+  private tables: number[] = [];
   /**
    * stale holds frames whose translations were removed or narrowed. Before
    * the next entry their host mappings are dropped, which makes KVM drop
@@ -123,11 +123,12 @@ export class KvmAddressSpace implements PlatformAddressSpace {
    * translations, and a program given one as memory would have its writes
    * emulated by KVM, which fails on instructions it cannot emulate
    * (AVX-512 stores). Each address space so costs the memory file a few
-   * frames of its size, never of memory.
+   * frames of its size, never of memory, up to a bound; past it, the
+   * frames come back, last in line (see MemoryFile.retireTables).
    */
   release(): void {
     forEachRun([...this.tables], (start, end) => host.punchHole(this.mem.fd, start, end - start));
-    this.mem.retire(this.tables.length);
-    this.tables.length = 0;
+    this.mem.retireTables(this.tables);
+    this.tables = [];
   }
 }

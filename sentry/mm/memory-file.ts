@@ -112,9 +112,18 @@ export class MemoryFile {
   /** retired counts frames taken out of use for good (the kvm platform's released page tables). */
   retired = 0;
 
-  /** retire records n frames that keep their reference and are never handed out again. */
-  retire(n: number): void {
-    this.retired += n;
+  /**
+   * retireTables takes the frames of released page tables (their holes
+   * already punched). While they are a small part of the file (an eighth)
+   * they are never handed out again; past that they are freed, to be
+   * handed out last, when every other free frame is taken.
+   */
+  retireTables(frames: number[]): void {
+    if ((this.retired + frames.length) * PAGE_SIZE <= this.size / 8) {
+      this.retired += frames.length;
+      return;
+    }
+    for (const phys of frames) if (--this.refs[phys / PAGE_SIZE] === 0) this.free.unshift(phys);
   }
 
   /** refCount is how many mappings hold the frame at phys (more than one: shared, copied on a write). */
