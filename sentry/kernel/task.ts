@@ -129,6 +129,29 @@ export class Task {
     });
   }
 
+  /**
+   * sleep waits ms milliseconds on the monotonic clock, never less (Node's
+   * timers may fire early: it waits again), or until a signal comes. It
+   * resolves to true when the time ran out. An interrupted sleep clears its
+   * timer, so a killed sleeper does not keep Node's event loop alive.
+   */
+  sleep(ms: number): Promise<boolean> {
+    const deadline = performance.now() + ms;
+    let timer: NodeJS.Timeout | undefined;
+    const slept = new Promise<boolean>((resolve) => {
+      const wait = () => {
+        const left = deadline - performance.now();
+        if (left <= 0) resolve(true);
+        else timer = setTimeout(wait, Math.ceil(left));
+      };
+      wait();
+    });
+    return this.interruptible(slept).then((done) => {
+      clearTimeout(timer);
+      return done === true;
+    });
+  }
+
   /** hasDeliverable is true when a pending signal is not blocked. */
   hasDeliverable(): boolean {
     return ((this.pending.lo & ~this.mask.lo) | (this.pending.hi & ~this.mask.hi)) !== 0 ||

@@ -6,7 +6,7 @@ import type { SyscallArgs } from './args.js';
 import { partial } from './table.js';
 import { EAGAIN, EINVAL, ENOSYS, ERESTART_RESTARTBLOCK, ERESTARTSYS, ETIMEDOUT } from '../errno.js';
 import { host } from '../native/host.js';
-import { readTimespec, sleep } from './util.js';
+import { readTimespec } from './util.js';
 
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
 const FUTEX_CMD_MASK = 0x7f, FUTEX_CLOCK_REALTIME = 256;
@@ -24,7 +24,7 @@ function wait(t: Task, uaddr: number, val: number, deadline: number): Promise<nu
 }
 
 async function park(t: Task, uaddr: number, val: number, deadline: number): Promise<number> {
-  const done = await t.interruptible(deadline === Infinity ? new Promise<boolean>(() => undefined) : sleep(deadline - performance.now()).then(() => true));
+  const done = deadline === Infinity ? await t.interruptible(new Promise<boolean>(() => undefined)) : await t.sleep(deadline - performance.now());
   if (done) throw ETIMEDOUT;
   if (deadline === Infinity) throw ERESTARTSYS;
   t.signals.restart = () => wait(t, uaddr, val, deadline);

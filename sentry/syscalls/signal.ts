@@ -15,7 +15,7 @@ import { force } from '../kernel/deliver.js';
 import {
   altStackFlags, decodeStack, encodeStack, restoreFrame, setAltStack, SS_AUTODISARM,
 } from '../kernel/signal-frame.js';
-import { readTimespec, sleep } from './util.js';
+import { readTimespec } from './util.js';
 import type { Process } from '../kernel/process.js';
 
 function readSet(t: Task, addr: number): SigSet {
@@ -305,7 +305,7 @@ export async function rtSigtimedwait(t: Task, a: SyscallArgs): Promise<number> {
       if (timeout === Infinity) {
         await waitForSignal(t);
       } else {
-        timedOut = await t.interruptible(sleep(timeout / 1e6).then(() => true));
+        timedOut = await t.sleep(timeout / 1e6);
       }
     } finally {
       t.mask = blocked;

@@ -5,7 +5,7 @@ import { full, partial } from './table.js';
 import { EINVAL, EOPNOTSUPP, ERESTART_RESTARTBLOCK, ERESTARTNOHAND } from '../errno.js';
 import { host } from '../native/host.js';
 import type { IntervalValue } from '../kernel/itimer.js';
-import { readTimespec, sleep, writeTimespec } from './util.js';
+import { readTimespec, writeTimespec } from './util.js';
 
 const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3,
   CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7,
@@ -80,7 +80,7 @@ export function time(t: Task, a: SyscallArgs): number {
  * restart_syscall(2) sleeps on to the same deadline, as Linux's nanosleep.
  */
 async function sleepUntil(t: Task, deadline: number, rem: number): Promise<number> {
-  const done = await t.interruptible(sleep(deadline - performance.now()).then(() => true));
+  const done = await t.sleep(deadline - performance.now());
   if (done) return 0;
   if (rem !== 0) {
     const left = Math.max(0, Math.round((deadline - performance.now()) * 1e6));
@@ -109,9 +109,9 @@ export function clockNanosleep(t: Task, a: SyscallArgs): Promise<number> {
   // An absolute sleep is simply made again after a signal with no handler.
   readClock(id);
   const deadline = performance.now() + Math.max(0, ns - (now[0] * 1e9 + now[1])) / 1e6;
-  return t.interruptible(sleep(deadline - performance.now()).then(() => 0)).then((done) => {
-    if (done === undefined) throw ERESTARTNOHAND;
-    return done;
+  return t.sleep(deadline - performance.now()).then((done) => {
+    if (!done) throw ERESTARTNOHAND;
+    return 0;
   });
 }
 

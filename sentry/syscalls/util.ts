@@ -19,15 +19,3 @@ export function writeTimespec(mm: MM, addr: number, sec: number, nsec: number): 
   v.setBigInt64(8, BigInt(nsec), true);
   mm.copyOut(addr, b);
 }
-
-/**
- * sleep resolves once ms milliseconds have passed on the monotonic clock.
- * Node's timers fire on whole milliseconds and may fire early; a system
- * call's timeout must never end early, so it waits again until it has.
- */
-export async function sleep(ms: number): Promise<void> {
-  const deadline = performance.now() + ms;
-  for (let left = ms; left > 0; left = deadline - performance.now()) {
-    await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)));
-  }
-}
