@@ -210,6 +210,9 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
     if (image.length < 2 || image[0] !== 0x23 || image[1] !== 0x21) break;
     // #!interpreter [one argument]: run the interpreter with the script's path.
     if (depth >= MAX_INTERPRETERS) throw fromErrno(40); // ELOOP
+    // A script named through a close-on-exec descriptor (/dev/fd/N) would
+    // be gone for its interpreter: Linux refuses it with ENOENT.
+    if (dirfd !== -100 && !file.startsWith('/') && t.fds.entry(dirfd).cloexec) throw fromErrno(2);
     const line = image.subarray(2, Math.min(image.length, 256)).toString('latin1').split('\n')[0].replace(/^[ \t]+/, '');
     const m = /^(\S+)(?:[ \t]+(.*?))?[ \t]*$/.exec(line);
     if (!m) throw ENOEXEC;
