@@ -56,7 +56,8 @@ export function rtSigaction(t: Task, a: SyscallArgs): number {
     const mask = new SigSet();
     mask.lo = v.getUint32(24, true);
     mask.hi = v.getUint32(28, true);
-    next = { handler: Number(v.getBigUint64(0, true)), flags: Number(v.getBigUint64(8, true)), restorer: Number(v.getBigUint64(16, true)), mask };
+    // sa_mask never holds SIGKILL or SIGSTOP (Linux drops them).
+    next = { handler: Number(v.getBigUint64(0, true)), flags: Number(v.getBigUint64(8, true)), restorer: Number(v.getBigUint64(16, true)), mask: mask.blockable() };
   }
   if (oact !== 0) {
     const cur = t.actions[sig];
