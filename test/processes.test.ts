@@ -18,6 +18,8 @@ interface Case {
   script: string;
   /** expected is the outcome natively, where it can be written down; else only the native run's exit 0 is checked. */
   expected?: RunResult;
+  /** stderrVaries: the shell's stderr differs from run to run (natively too), so it is left out. */
+  stderrVaries?: boolean;
 }
 
 const CASES: Case[] = [
@@ -41,9 +43,12 @@ const CASES: Case[] = [
     expected: exited('[3]\nline 1\nline 2\n'),
   },
   {
+    // Whether the shell also reports "Terminated" on stderr depends on when
+    // it notices the job's end, natively too: stderr is not compared.
     title: 'a background sleep killed, then waited for: 143',
     script: '/bin/busybox sleep 5 & pid=$!; kill $pid; wait $pid; echo $?',
-    expected: exited('143\n', 0, 'Terminated\n'),
+    expected: exited('143\n'),
+    stderrVaries: true,
   },
   {
     title: 'a background job, wait for it, and its status',
@@ -88,7 +93,10 @@ for (const platform of platforms) {
   const ptest = sandboxTest(platform);
   for (const c of CASES) {
     ptest(`${platform}: sh: ${c.title}`, async (t) => {
-      const { native, sandboxed } = await runBoth(platform, [BUSYBOX, 'sh', '-c', c.script], { env: ENV });
+      const both = await runBoth(platform, [BUSYBOX, 'sh', '-c', c.script], { env: ENV });
+      const { native, sandboxed } = c.stderrVaries
+        ? { native: { ...both.native, stderr: '' }, sandboxed: { ...both.sandboxed, stderr: '' } }
+        : both;
       if (c.expected) t.deepEqual(native, c.expected);
       else t.deepEqual([native.exitCode, native.stderr, native.stdout.length > 0], [0, '', true]);
       t.deepEqual(sandboxed, native);
