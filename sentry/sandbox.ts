@@ -7,7 +7,6 @@ import { KvmPlatform, KvmUnavailableError, MAX_MEMORY_FILE } from '../kvm-platfo
 import { Kernel } from './kernel/kernel.js';
 import { Task, type TaskHost } from './kernel/task.js';
 import { PidNamespace, Process, exited } from './kernel/process.js';
-import { ignoresChildren } from './syscalls/fork.js';
 import { signalName, SIGKILL, signalNumber } from './kernel/signals.js';
 import { MM } from './mm/mm.js';
 import { load, readAuxv } from './loader/elf.js';
@@ -399,7 +398,7 @@ export class Sandbox {
       if (--t.fds.users === 0) t.fds.closeAll();
       t.proc.maxRssKb = Math.max(t.proc.maxRssKb, t.mm.residentKb);
       if (--t.mm.users === 0) t.mm.release();
-      exited(t.proc, t.exit, ignoresChildren);
+      exited(t.proc, t.exit);
     }
   }
 

@@ -5,10 +5,10 @@
 // holds what Linux keeps per process: the parent and children, the process
 // group and session, the exit status a parent collects with wait4, and the
 // stop and continue reports.
-import type { Task, ExitStatus } from './task.js';
+import { SIG_IGN, type Task, type ExitStatus } from './task.js';
 import { SigInfo, SI_USER, SIGCHLD, SIGCONT, SIGKILL } from './signals.js';
 
-const SA_NOCLDSTOP = 1;
+const SA_NOCLDSTOP = 1, SA_NOCLDWAIT = 2;
 
 /** CLD_* are the si_code values of SIGCHLD and waitid. */
 export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_STOPPED = 5, CLD_CONTINUED = 6;
@@ -162,7 +162,7 @@ function reaperFor(p: Process): Process | undefined {
  * parent to reap (or is reaped at once when the parent ignores SIGCHLD or
  * set SA_NOCLDWAIT), and the parent is signalled and woken.
  */
-export function exited(p: Process, status: ExitStatus, ignoresChildren: (parent: Process) => boolean): void {
+export function exited(p: Process, status: ExitStatus): void {
   const reaper = reaperFor(p);
   for (const c of p.children) {
     c.parent = reaper;
@@ -187,6 +187,12 @@ export function exited(p: Process, status: ExitStatus, ignoresChildren: (parent:
     parent.task.send(p.exitSignal, childInfo(p, p.exitSignal, e));
   }
   parent.childChanged();
+}
+
+/** ignoresChildren is true when parent's children are reaped at once: SIGCHLD ignored, or SA_NOCLDWAIT. */
+function ignoresChildren(parent: Process): boolean {
+  const a = parent.task.actions[SIGCHLD];
+  return a.handler === SIG_IGN || (a.flags & SA_NOCLDWAIT) !== 0;
 }
 
 /**

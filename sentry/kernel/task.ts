@@ -158,15 +158,19 @@ export class Task {
       this.pending.has(SIGKILL) || this.pending.has(SIGSTOP);
   }
 
-  /**
-   * ignores says whether sig would be discarded as it is sent: ignored,
-   * or ignored by default, and not blocked (a blocked signal waits, as its
-   * handler may change before it is unblocked).
-   */
-  ignores(sig: number): boolean {
-    if (this.mask.has(sig) || sig === SIGKILL || sig === SIGSTOP) return false;
+  /** discards says whether sig's action throws it away: SIG_IGN, or SIG_DFL where that ignores (blocked or not). */
+  discards(sig: number): boolean {
     const h = this.actions[sig].handler;
     return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === DefaultAction.Ignore);
+  }
+
+  /**
+   * ignores says whether sig would be discarded as it is sent: its action
+   * discards it and it is not blocked (a blocked signal waits, as its
+   * action may change before it is unblocked).
+   */
+  ignores(sig: number): boolean {
+    return !this.mask.has(sig) && this.discards(sig);
   }
 
   /** send posts sig (with info, or as the kernel sends it) unless the task ignores it. */

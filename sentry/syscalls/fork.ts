@@ -23,7 +23,6 @@ const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0
   CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 /** NAMESPACE_FLAGS ask for new namespaces (and CLONE_NEWTIME, CLONE_IO's neighbours): not offered. */
 const NAMESPACE_FLAGS = 0x7e020080;
-const SA_NOCLDWAIT = 2;
 
 /** CloneArgs is clone's request, from clone(2) or clone3(2). */
 interface CloneArgs {
@@ -33,12 +32,6 @@ interface CloneArgs {
   parentTid: number;
   childTid: number;
   tls: number;
-}
-
-/** ignoresChildren is true when parent's children are reaped at once: SIGCHLD ignored, or SA_NOCLDWAIT. */
-export function ignoresChildren(parent: Process): boolean {
-  const a = parent.task.actions[SIGCHLD];
-  return a.handler === SIG_IGN || (a.flags & SA_NOCLDWAIT) !== 0;
 }
 
 /** copyRegisters gives `to` the registers of `from`. */

@@ -7,10 +7,9 @@ import { full, partial } from './table.js';
 import { EAGAIN, EINTR, EINVAL, EPERM, ERESTARTNOHAND, ESRCH } from '../errno.js';
 import { Reg } from '../platform.js';
 import {
-  NSIG, SIGKILL, SIGRTMIN, SIGSEGV, SIGSTOP, SigInfo, SigSet, DefaultAction, defaultAction,
+  NSIG, SIGKILL, SIGRTMIN, SIGSEGV, SIGSTOP, SigInfo, SigSet,
   SI_KERNEL, SI_TKILL, SI_USER, SIGINFO_SIZE,
 } from '../kernel/signals.js';
-import { SIG_DFL, SIG_IGN } from '../kernel/task.js';
 import { force } from '../kernel/deliver.js';
 import {
   altStackFlags, decodeStack, encodeStack, restoreFrame, setAltStack, SS_AUTODISARM,
@@ -33,12 +32,6 @@ function writeSet(t: Task, addr: number, s: SigSet): void {
   v.setUint32(0, s.lo, true);
   v.setUint32(4, s.hi, true);
   t.mm.copyOut(addr, b);
-}
-
-/** isIgnored says whether a signal's action discards it (whether blocked or not). */
-export function isIgnored(t: Task, sig: number): boolean {
-  const h = t.actions[sig].handler;
-  return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === DefaultAction.Ignore);
 }
 
 /** rt_sigaction implements rt_sigaction(2). */
@@ -72,7 +65,7 @@ export function rtSigaction(t: Task, a: SyscallArgs): number {
   }
   if (next) {
     t.actions[sig] = next;
-    if (isIgnored(t, sig)) t.pending.delete(sig);
+    if (t.discards(sig)) t.pending.delete(sig);
   }
   return 0;
 }
@@ -152,7 +145,7 @@ export function fromOutside(t: Task, sig: number): SigInfo {
 export function send(t: Task, sig: number, info?: SigInfo): number {
   if (sig < 0 || sig > NSIG) throw EINVAL;
   if (sig === 0) return 0;
-  if (isIgnored(t, sig) && !t.mask.has(sig)) return 0;
+  if (t.ignores(sig)) return 0;
   const si = info ?? fromSelf(t, sig);
   if (sig >= SIGRTMIN && t.pending.count >= MAX_QUEUED) {
     if (si.code !== SI_USER) throw EAGAIN;
