@@ -25,6 +25,13 @@ export class SignalState {
    * call restarts without one.
    */
   savedMask: SigSet | undefined;
+  /**
+   * realBlocked is the mask rt_sigtimedwait replaced while it waits (Linux's
+   * real_blocked): the signals it waits for are unblocked then, yet still
+   * count as blocked, so one whose action ignores it stays pending for the
+   * wait to take instead of being thrown away.
+   */
+  realBlocked: SigSet | undefined;
   /** restart is what restart_syscall(2) runs after an ERESTART_RESTARTBLOCK (the rest of a sleep). */
   restart: Handler | undefined;
   readonly trap: TrapInfo = { trapNo: 0, errorCode: 0, cr2: 0 };

@@ -167,10 +167,11 @@ export class Task {
   /**
    * ignores says whether sig would be discarded as it is sent: its action
    * discards it and it is not blocked (a blocked signal waits, as its
-   * action may change before it is unblocked).
+   * action may change before it is unblocked), not even by the mask that
+   * rt_sigtimedwait lifted to wait for it.
    */
   ignores(sig: number): boolean {
-    return !this.mask.has(sig) && this.discards(sig);
+    return !this.mask.has(sig) && !this.signals.realBlocked?.has(sig) && this.discards(sig);
   }
 
   /** send posts sig (with info, or as the kernel sends it) unless the task ignores it. */

@@ -294,6 +294,7 @@ export async function rtSigtimedwait(t: Task, a: SyscallArgs): Promise<number> {
     if (timeout === 0) throw EAGAIN;
     const blocked = t.mask;
     t.mask = SigSet.of(blocked.lo & ~set.lo, blocked.hi & ~set.hi);
+    t.signals.realBlocked = blocked;
     let timedOut;
     try {
       if (timeout === Infinity) {
@@ -303,6 +304,7 @@ export async function rtSigtimedwait(t: Task, a: SyscallArgs): Promise<number> {
       }
     } finally {
       t.mask = blocked;
+      t.signals.realBlocked = undefined;
     }
     info = takeOneOf(t, set);
     if (!info) throw timedOut ? EAGAIN : EINTR;

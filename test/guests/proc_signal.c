@@ -336,6 +336,18 @@ int main(void)
 	CHECK(si.si_code == CLD_KILLED && si.si_pid == pid && si.si_status == SIGTERM, "code %d status %d",
 	      si.si_code, si.si_status);
 	expect_killed(pid, SIGTERM, "the child");
+	/* SIGCHLD's default action ignores it, yet one sent while sigtimedwait
+	 * waits for it (blocked before the wait) is not thrown away. */
+	pid = fork_ok();
+	if (pid == 0) {
+		wait_sleeping(getppid());
+		child_exit(4);
+	}
+	memset(&si, 0, sizeof si);
+	expect_eq(S4(SYS_rt_sigtimedwait, &set, &si, 0, 8), SIGCHLD, "SIGCHLD sent during the wait");
+	CHECK(si.si_code == CLD_EXITED && si.si_pid == pid && si.si_status == 4, "code %d status %d", si.si_code,
+	      si.si_status);
+	expect_exited(pid, 4, "the child");
 	ok();
 
 	current = "SIGCHLD does not queue";
