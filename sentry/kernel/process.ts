@@ -180,12 +180,13 @@ export function exited(p: Process, status: ExitStatus): void {
     p.ns.processes.delete(p.pid);
     return;
   }
-  if (ignoresChildren(parent)) {
-    reap(p);
-  } else if (p.exitSignal) {
-    const e = exitEvent(status, false);
-    parent.task.send(p.exitSignal, childInfo(p, p.exitSignal, e));
+  // Only a child that ends with SIGCHLD is reaped at once; with
+  // SA_NOCLDWAIT the parent still gets its SIGCHLD, with SIG_IGN none.
+  const autoreap = p.exitSignal === SIGCHLD && ignoresChildren(parent);
+  if (p.exitSignal && !(autoreap && parent.task.actions[SIGCHLD].handler === SIG_IGN)) {
+    parent.task.send(p.exitSignal, childInfo(p, p.exitSignal, exitEvent(status, false)));
   }
+  if (autoreap) reap(p);
   parent.childChanged();
 }
 
