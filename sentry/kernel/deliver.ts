@@ -61,6 +61,13 @@ export function handleSignals(t: Task): void {
     const info = t.pending.dequeue(sig);
     if (!caught) {
       if (takeDefault(t, sig, act)) return;
+      if (t.proc.stopped) {
+        // The task stops here, as in Linux's get_signal: whether the call
+        // it was in restarts is decided once it continues, by the signals
+        // pending then (a SIGCONT handler makes it fail with EINTR).
+        if (restart !== undefined) st.syscallNr = nr;
+        return;
+      }
       continue;
     }
     if (restart !== undefined) {
