@@ -68,6 +68,11 @@ export interface Vma {
   name: string;
 }
 
+/**
+ * FORK_COPY_PAGES is the most pages of its own writable memory a process
+ * may have for fork to copy them at once rather than on write (2 MiB).
+ */
+const FORK_COPY_PAGES = 512;
 /** FAULT_AROUND is how many pages one fault maps at most (an aligned block). */
 export const FAULT_AROUND = 64;
 /** MMAP_TOP is where top-down mmap placement starts: below the stack's reserve. */
@@ -266,13 +271,27 @@ export class MM {
     child.brkStart = this.brkStart;
     child.brk = this.brk;
     child.mmapTop = this.mmapTop;
+    // A small process's own writable pages are copied now: a copy of a
+    // page costs far less than the exit of a copy-on-write fault, which
+    // both sides would take on their first writes.
+    const copy = this.ownWritablePages() <= FORK_COPY_PAGES;
     for (const [key, block] of this.pages) {
-      child.pages.set(key, block.slice());
+      const childBlock = block.slice();
+      child.pages.set(key, childBlock);
       for (let i = 0; i < block.length; i++) {
         if (block[i] === 0) continue;
         const addr = key * 0x200000 + i * PAGE_SIZE;
         const phys = (block[i] - 1) * PAGE_SIZE;
         const vma = this.findVma(addr)!;
+        if (copy && this.isOwnWritable(vma, phys)) {
+          const own = this.mem.allocFrame();
+          if (own >= 0) {
+            this.mem.bytesAt(own).set(this.mem.bytesAt(phys).subarray(this.mem.offsetOf(phys), this.mem.offsetOf(phys) + PAGE_SIZE), this.mem.offsetOf(own));
+            childBlock[i] = own / PAGE_SIZE + 1;
+            as.map(addr, own, vma.perm);
+            continue;
+          }
+        }
         this.mem.incRef(phys);
         const perm = this.permFor(vma, addr, phys);
         if (perm !== vma.perm) this.as.protect(addr, perm);
@@ -285,6 +304,24 @@ export class MM {
       child.peers.add(peer);
     }
     return child;
+  }
+
+  /** isOwnWritable is true for a page of private writable memory on a frame no one else maps. */
+  private isOwnWritable(vma: Vma, phys: number): boolean {
+    return !vma.shm && (vma.perm & Perm.Write) !== 0 && this.mem.refCount(phys) === 1;
+  }
+
+  /** ownWritablePages counts the pages isOwnWritable holds for. */
+  private ownWritablePages(): number {
+    let n = 0;
+    for (const [key, block] of this.pages) {
+      for (let i = 0; i < block.length; i++) {
+        if (block[i] === 0) continue;
+        const vma = this.findVma(key * 0x200000 + i * PAGE_SIZE)!;
+        if (this.isOwnWritable(vma, (block[i] - 1) * PAGE_SIZE) && ++n > FORK_COPY_PAGES) return n;
+      }
+    }
+    return n;
   }
 
   /** frameFor gives a new mapping of the page at addr its frame, with a reference for the mapping. */
