@@ -401,13 +401,7 @@ export class Sandbox {
       totals.exitless += t.stats.exitless;
       totals.faults += t.stats.faults;
       if (patched) patched.count = t.mm.patches?.count ?? 0;
-      if (t.clearTid) {
-        try {
-          t.mm.writeU32(t.clearTid, 0);
-        } catch {
-          // Linux ignores a bad address here.
-        }
-      }
+      if (t.clearTid) t.writeTid(t.clearTid, 0);
       t.vforkDone?.();
       t.vforkDone = undefined;
       if (--t.fds.users === 0) t.fds.closeAll();

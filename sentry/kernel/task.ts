@@ -115,6 +115,15 @@ export class Task {
     return this.exit !== undefined;
   }
 
+  /** writeTid writes a thread id word (CLONE_PARENT_SETTID and the like); Linux ignores a bad address there. */
+  writeTid(addr: number, tid: number): void {
+    try {
+      this.mm.writeU32(addr, tid);
+    } catch {
+      // not the program's memory: nothing written
+    }
+  }
+
   /** interruptible races a wait against signal arrival; it resolves to undefined when interrupted. */
   interruptible<T>(p: Promise<T>): Promise<T | undefined> {
     if (this.hasDeliverable()) return Promise.resolve(undefined);

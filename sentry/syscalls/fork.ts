@@ -95,8 +95,8 @@ function cloneProcess(t: Task, c: CloneArgs): number | Promise<number> {
   p.sid = t.proc.sid;
   p.exitSignal = c.exitSignal;
   ns.processes.set(pid, p);
-  if (f & CLONE_PARENT_SETTID) writeTid(t, c.parentTid, pid);
-  if (f & CLONE_CHILD_SETTID) writeTid(child, c.childTid, pid);
+  if (f & CLONE_PARENT_SETTID) t.writeTid(c.parentTid, pid);
+  if (f & CLONE_CHILD_SETTID) child.writeTid(c.childTid, pid);
   if (f & CLONE_CHILD_CLEARTID) child.clearTid = c.childTid;
   if (!(f & CLONE_VFORK)) {
     host.start(child);
@@ -107,14 +107,6 @@ function cloneProcess(t: Task, c: CloneArgs): number | Promise<number> {
     child.vforkDone = () => resolve(pid);
     host.start(child);
   });
-}
-
-function writeTid(t: Task, addr: number, tid: number): void {
-  try {
-    t.mm.writeU32(addr, tid);
-  } catch {
-    // Linux ignores a bad address here.
-  }
 }
 
 /** clone implements clone(2): flags, stack, parent_tid, child_tid, tls. */
