@@ -112,6 +112,12 @@ for (const platform of platforms) {
     });
   }
 
+  ptest(`${platform}: 300 fork-execs and 300 vfork-execs of the same program in a row`, async (t) => {
+    const { native, sandboxed } = await runBoth(platform, [guestPath('exec_loop'), BUSYBOX, '300']);
+    t.deepEqual(native, exited('ok fork-exec 300\nok vfork-exec 300\nall ok\n'));
+    t.deepEqual(sandboxed, native);
+  });
+
   ptest(`${platform}: a fork bomb stops at --pids-limit with EAGAIN, and every child is reaped`, async (t) => {
     const sb = await Sandbox.create({ platform, pidsLimit: 24 });
     const r = await sb.run([guestPath('forkbomb')]);

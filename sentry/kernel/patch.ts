@@ -83,8 +83,8 @@ export class SyscallPatches {
   /** next is the next free stub (and table entry); those of forgotten sites are not reused. */
   private next = 0;
   private placed = false;
-  /** replayed is set once the sites remembered in the mapped files were patched (see replay). */
-  private replayed = false;
+  /** seen is how many sites the mapped files remembered at the last replay. */
+  private seen = -1;
 
   constructor(private readonly trampoline: number) {}
 
@@ -96,7 +96,7 @@ export class SyscallPatches {
     c.disabled = this.disabled;
     c.next = this.next;
     c.placed = this.placed;
-    c.replayed = this.replayed;
+    c.seen = this.seen;
     return c;
   }
 
@@ -112,7 +112,7 @@ export class SyscallPatches {
    */
   consider(t: Task, nr: number): number | undefined {
     if (this.disabled) return undefined;
-    if (!this.replayed) this.replay(t.mm);
+    this.replay(t.mm);
     const ret = t.ctx.regs.get(Reg.RIP);
     if (this.sites.has(ret) || this.rejected.has(ret)) return undefined;
     const found = this.next < MAX_SITES ? this.find(t, ret, nr) : undefined;
@@ -129,7 +129,7 @@ export class SyscallPatches {
   /**
    * remember notes a site found in a file's code in the file's memory, so
    * that every program that maps the same file later has it patched at
-   * its first exit (replay) rather than at an exit of its own.
+   * its next exit or fork (replay) rather than at an exit of its own.
    */
   private remember(mm: MM, found: Found, nr: number, ret: number): void {
     const vma = mm.findVma(found.at);
@@ -144,8 +144,12 @@ export class SyscallPatches {
    * were found: the same bytes, at the same place in the same file, are
    * the same site.
    */
-  private replay(mm: MM): void {
-    this.replayed = true;
+  replay(mm: MM): void {
+    if (this.disabled) return;
+    let remembered = 0;
+    for (const vma of mm.vmas) if (vma.file && vma.perm & Perm.Exec) remembered += vma.file.patchSites.size;
+    if (remembered === this.seen) return;
+    this.seen = remembered;
     for (const vma of mm.vmas) {
       if (!vma.file || !(vma.perm & Perm.Exec)) continue;
       const base = vma.start - vma.filePage! * PAGE_SIZE;

@@ -265,6 +265,9 @@ export class MM {
   fork(as: PlatformAddressSpace): MM {
     const charged = this.vmas.reduce((n, v) => n + (v.charged ? v.end - v.start : 0), 0);
     if (!this.mem.charge(charged)) throw ENOMEM;
+    // Sites that other processes found in our files since our last exit
+    // are patched first, so that the child starts with them too.
+    this.patches?.replay(this);
     const child = new MM(this.mem, as);
     child.vmas = this.vmas.map((v) => ({ ...v }));
     for (const v of child.vmas) hold(v);

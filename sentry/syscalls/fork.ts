@@ -231,7 +231,9 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
   } finally {
     image!.unref();
   }
-  // The point of no return: the old image goes.
+  // The point of no return: the old image goes, once the program no
+  // longer runs on it.
+  t.ctx.leave?.();
   const old = t.mm;
   t.mm = mm;
   if (--old.users === 0) old.release();
