@@ -5,6 +5,7 @@ import { closeSync, openSync } from 'node:fs';
 import { PtracePlatform, PtraceUnavailableError } from '../ptrace-platform/platform.js';
 import { KvmPlatform, KvmUnavailableError, MAX_MEMORY_FILE } from '../kvm-platform/platform.js';
 import { Kernel } from './kernel/kernel.js';
+import { SyscallPatches } from './kernel/patch.js';
 import { Task, commOf, type TaskHost } from './kernel/task.js';
 import { PidNamespace, Process, exited } from './kernel/process.js';
 import { signalName, SIGKILL, signalNumber } from './kernel/signals.js';
@@ -326,10 +327,11 @@ export class Sandbox {
       } finally {
         image.unref();
       }
+      const trampoline = this.platform.syscallTrampoline;
+      if (this.patch && trampoline !== undefined) mm.patches = SyscallPatches.forImage(mm, trampoline);
       const ctx = this.platform.newContext();
       task = new Task(pid, ctx, mm, fds, creds, exe, this.vfs, cwd, host);
       task.comm = commOf(path); // the name it was run by, as for exec
-
       task.proc = new Process(pid, task, this.pids);
       this.pids.processes.set(pid, task.proc);
       task.cmdline = Buffer.from(argv.map((x) => x + '\0').join(''));

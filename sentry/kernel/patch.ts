@@ -86,7 +86,18 @@ export class SyscallPatches {
   /** seen is how many sites the mapped files remembered at the last replay. */
   private seen = -1;
 
-  constructor(private readonly trampoline: number) {}
+  constructor(readonly trampoline: number) {}
+
+  /**
+   * forImage starts the patches of a program just loaded into mm: the
+   * sites remembered in its files are patched before it runs, so a
+   * program run before makes no exit for them.
+   */
+  static forImage(mm: MM, trampoline: number): SyscallPatches {
+    const p = new SyscallPatches(trampoline);
+    p.replay(mm);
+    return p;
+  }
 
   /** copy is the same patches, for a forked address space (whose code holds the same rewritten bytes). */
   copy(): SyscallPatches {

@@ -2,6 +2,7 @@
 // its family (fork, vfork, clone3), execve and execveat (with #! scripts),
 // exit and exit_group, wait4 and waitid, and process groups and sessions.
 import { SIG_DFL, SIG_IGN, Task, commOf } from '../kernel/task.js';
+import { SyscallPatches } from '../kernel/patch.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
 import {
@@ -231,6 +232,7 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
   } finally {
     image!.unref();
   }
+  if (t.mm.patches) mm.patches = SyscallPatches.forImage(mm, t.mm.patches.trampoline);
   // The point of no return: the old image goes, once the program no
   // longer runs on it.
   t.ctx.leave?.();
