@@ -62,9 +62,16 @@ export async function readProgram(vfs: Vfs, cache: PageCache, d: Dentry, path: s
   if (type !== S_IFREG) throw new LoadError(`${path}: is not a regular file`, 13);
   if ((a.mode & 0o111) === 0) throw new LoadError(`${path}: permission denied (not executable)`, 13);
   if (a.size > MAX_PROGRAM) throw new LoadError(`${path}: is larger than 1 GiB`, 7);
+  let image: FileMemory | undefined;
   try {
-    return await cache.get(await d.node.contentKey(), a.size, () => vfs.openDentry(d, O_RDONLY));
+    image = cache.get(await d.node.contentKey(), a.size);
+    await image.ensure(async () => {
+      const file = await vfs.openDentry(d, O_RDONLY);
+      return { file, close: () => file.release() };
+    });
+    return image;
   } catch (err) {
+    image?.unref();
     const code = err instanceof SyscallError ? err.code : String(err);
     if (code === 'ENOMEM') throw new LoadError(`${path}: needs more memory than the sandbox allows`, 12);
     throw new LoadError(`${path}: cannot be read (${code})`, 13);
