@@ -359,6 +359,10 @@ export class KvmContext implements PlatformContext {
     }
   }
 
+  leave(): void {
+    this.stop();
+  }
+
   /** getXstate reads the vCPU's extended state (KVM_GET_XSAVE gives the standard format). */
   getXstate(): Uint8Array {
     this.stop();

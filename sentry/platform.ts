@@ -178,6 +178,13 @@ export interface PlatformContext {
    * (kvm's exitless calls) should stop soon and leave through an exit.
    */
   waits?(): void;
+  /**
+   * leave makes the program stop using the address space it last ran on,
+   * before the Sentry releases it (execve): kvm brings out of KVM_RUN a
+   * vCPU that spins on that address space's mappings for the answer to an
+   * exitless call. The call is then answered at the next switch, as usual.
+   */
+  leave?(): void;
   /** interrupt makes a running `switch` end soon with Interrupted (a signal is pending). */
   interrupt(): void;
   /**

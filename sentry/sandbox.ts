@@ -5,10 +5,13 @@ import { closeSync, openSync } from 'node:fs';
 import { PtracePlatform, PtraceUnavailableError } from '../ptrace-platform/platform.js';
 import { KvmPlatform, KvmUnavailableError, MAX_MEMORY_FILE } from '../kvm-platform/platform.js';
 import { Kernel } from './kernel/kernel.js';
-import { Task, type TaskHost } from './kernel/task.js';
+import { SyscallPatches } from './kernel/patch.js';
+import { Task, commOf, type TaskHost } from './kernel/task.js';
 import { PidNamespace, Process, exited } from './kernel/process.js';
 import { signalName, SIGKILL, signalNumber } from './kernel/signals.js';
-import { MM } from './mm/mm.js';
+import { MM, PAGE_SIZE } from './mm/mm.js';
+import { PageCache, type FileMemory } from './mm/page-cache.js';
+import { cacheLimit } from './mm/memory-file.js';
 import { load, readAuxv } from './loader/elf.js';
 import { LoadError, findProgram, readProgram } from './loader/program.js';
 import { startGofer } from '../gofer/client.js';
@@ -143,6 +146,8 @@ export class Sandbox {
   private readonly starting = new Set<number[]>();
 
   private readonly vdso: Vdso;
+  /** pageCache holds the programs the sandbox ran, mapped straight into the next that run them. */
+  private readonly pageCache: PageCache;
 
   /** goferDead says why the Gofer died, once it has. */
   private goferDead: string | undefined;
@@ -157,6 +162,8 @@ export class Sandbox {
     private readonly pids: PidNamespace,
   ) {
     this.vdso = new Vdso(platform.memoryFile, platform.tscOffset);
+    const mem = platform.memoryFile;
+    this.pageCache = new PageCache(mem, cacheLimit(mem.userLimit) / PAGE_SIZE);
     gofer.onDeath = (why) => {
       this.goferDead = why;
       this.log.error(`the file server (Gofer) ${why}`);
@@ -257,12 +264,13 @@ export class Sandbox {
     // meanwhile is kept for the task.
     const early: number[] = [];
     this.starting.add(early);
-    let cwd: Dentry, path: string, image: Buffer;
+    let cwd: Dentry, path: string, exe: string, image: FileMemory;
     try {
       cwd = await this.initialCwd();
       const found = await findProgram(this.vfs, cwd, argv[0], pathVar);
       path = found.path;
-      image = await readProgram(this.vfs, found.dentry, path);
+      exe = found.dentry.path;
+      image = await readProgram(this.vfs, this.pageCache, found.dentry, path);
     } finally {
       this.starting.delete(early);
     }
@@ -279,7 +287,10 @@ export class Sandbox {
 
     const creds = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
     const pid = this.pids.alloc();
-    if (pid < 0) throw new UsageError(`the sandbox holds ${this.pids.limit} processes already (its pids limit)`);
+    if (pid < 0) {
+      image.unref();
+      throw new UsageError(`the sandbox holds ${this.pids.limit} processes already (its pids limit)`);
+    }
     const mm = new MM(this.platform.memoryFile, this.platform.newAddressSpace());
     let task: Task | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -295,6 +306,7 @@ export class Sandbox {
       newContext: () => this.platform.newContext(),
       newAddressSpace: () => this.platform.newAddressSpace(),
       vdso: this.vdso,
+      pageCache: this.pageCache,
       start: (t) => {
         const loop = this.runTask(kernel, t, tree, totals).catch((err) => {
           failure ??= err;
@@ -312,9 +324,14 @@ export class Sandbox {
       } catch (err) {
         mm.release();
         throw err;
+      } finally {
+        image.unref();
       }
+      const trampoline = this.platform.syscallTrampoline;
+      if (this.patch && trampoline !== undefined) mm.patches = SyscallPatches.forImage(mm, trampoline);
       const ctx = this.platform.newContext();
-      task = new Task(pid, ctx, mm, fds, creds, path, this.vfs, cwd, host);
+      task = new Task(pid, ctx, mm, fds, creds, exe, this.vfs, cwd, host);
+      task.comm = commOf(path); // the name it was run by, as for exec
       task.proc = new Process(pid, task, this.pids);
       this.pids.processes.set(pid, task.proc);
       task.cmdline = Buffer.from(argv.map((x) => x + '\0').join(''));
@@ -386,13 +403,7 @@ export class Sandbox {
       totals.exitless += t.stats.exitless;
       totals.faults += t.stats.faults;
       if (patched) patched.count = t.mm.patches?.count ?? 0;
-      if (t.clearTid) {
-        try {
-          t.mm.writeU32(t.clearTid, 0);
-        } catch {
-          // Linux ignores a bad address here.
-        }
-      }
+      if (t.clearTid) t.writeTid(t.clearTid, 0);
       t.vforkDone?.();
       t.vforkDone = undefined;
       if (--t.fds.users === 0) t.fds.closeAll();
@@ -433,6 +444,7 @@ export class Sandbox {
     if (this.running > 0) throw new UsageError('close() while a program is running');
     this.closed = true;
     this.vdso.release();
+    this.pageCache.clear();
     await this.gofer.shutdown();
     await this.platform.close();
     await this.log.close();

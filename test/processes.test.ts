@@ -8,7 +8,7 @@ import { Sandbox } from '../index.js';
 import { exited, guestPath, platforms, runBoth, sandboxTest, type RunResult } from './helpers.js';
 
 /** GUESTS are the proc_*.c programs that pass in the sandbox; each prints "ok NAME" lines and "all ok". */
-const GUESTS = ['proc_fork', 'proc_exec', 'proc_vfork', 'proc_misc', 'proc_pipe', 'proc_signal', 'proc_restart', 'proc_stop'];
+const GUESTS = ['proc_fork', 'proc_exec', 'proc_vfork', 'proc_misc', 'proc_pipe', 'proc_image', 'proc_signal', 'proc_restart', 'proc_stop'];
 
 const BUSYBOX = '/bin/busybox';
 const ENV = ['PATH=/usr/bin:/bin'];
@@ -111,6 +111,12 @@ for (const platform of platforms) {
       t.deepEqual(sandboxed, native);
     });
   }
+
+  ptest(`${platform}: 300 fork-execs and 300 vfork-execs of the same program in a row`, async (t) => {
+    const { native, sandboxed } = await runBoth(platform, [guestPath('exec_loop'), BUSYBOX, '300']);
+    t.deepEqual(native, exited('ok fork-exec 300\nok vfork-exec 300\nall ok\n'));
+    t.deepEqual(sandboxed, native);
+  });
 
   ptest(`${platform}: a fork bomb stops at --pids-limit with EAGAIN, and every child is reaped`, async (t) => {
     const sb = await Sandbox.create({ platform, pidsLimit: 24 });

@@ -36,7 +36,7 @@
 // first instruction is fine). A run whose stub a `jmp rel32` cannot reach
 // is left alone.
 import { Perm, Reg } from '../platform.js';
-import type { MM } from '../mm/mm.js';
+import { PAGE_SIZE, type MM } from '../mm/mm.js';
 import type { Task } from './task.js';
 import { straightRun } from './relocatable.js';
 
@@ -83,8 +83,21 @@ export class SyscallPatches {
   /** next is the next free stub (and table entry); those of forgotten sites are not reused. */
   private next = 0;
   private placed = false;
+  /** seen is how many sites the mapped files remembered at the last replay. */
+  private seen = -1;
 
-  constructor(private readonly trampoline: number) {}
+  constructor(readonly trampoline: number) {}
+
+  /**
+   * forImage starts the patches of a program just loaded into mm: the
+   * sites remembered in its files are patched before it runs, so a
+   * program run before makes no exit for them.
+   */
+  static forImage(mm: MM, trampoline: number): SyscallPatches {
+    const p = new SyscallPatches(trampoline);
+    p.replay(mm);
+    return p;
+  }
 
   /** copy is the same patches, for a forked address space (whose code holds the same rewritten bytes). */
   copy(): SyscallPatches {
@@ -94,6 +107,7 @@ export class SyscallPatches {
     c.disabled = this.disabled;
     c.next = this.next;
     c.placed = this.placed;
+    c.seen = this.seen;
     return c;
   }
 
@@ -109,6 +123,7 @@ export class SyscallPatches {
    */
   consider(t: Task, nr: number): number | undefined {
     if (this.disabled) return undefined;
+    this.replay(t.mm);
     const ret = t.ctx.regs.get(Reg.RIP);
     if (this.sites.has(ret) || this.rejected.has(ret)) return undefined;
     const found = this.next < MAX_SITES ? this.find(t, ret, nr) : undefined;
@@ -117,6 +132,61 @@ export class SyscallPatches {
       return undefined;
     }
     if (!this.placed && !this.placeTable(t.mm)) return undefined;
+    this.remember(t.mm, found, nr, ret);
+    this.apply(t.mm, found, nr, ret);
+    return found.at;
+  }
+
+  /**
+   * remember notes a site found in a file's code in the file's memory, so
+   * that every program that maps the same file later has it patched at
+   * its next exit or fork (replay) rather than at an exit of its own.
+   */
+  private remember(mm: MM, found: Found, nr: number, ret: number): void {
+    const vma = mm.findVma(found.at);
+    if (!vma?.file || ret > vma.end || vma.file.patchSites.size >= MAX_SITES) return;
+    const base = vma.start - vma.filePage! * PAGE_SIZE;
+    vma.file.patchSites.set(ret - base, { at: found.at - base, nr, run: found.run, code: mm.peek(found.at, ret - found.at) });
+  }
+
+  /**
+   * replay patches the sites that programs found before in the files this
+   * address space maps as code, where the code still holds the bytes that
+   * were found: the same bytes, at the same place in the same file, are
+   * the same site.
+   */
+  replay(mm: MM): void {
+    if (this.disabled) return;
+    let remembered = 0;
+    for (const vma of mm.vmas) if (vma.file && vma.perm & Perm.Exec) remembered += vma.file.patchSites.size;
+    if (remembered === this.seen) return;
+    this.seen = remembered;
+    for (const vma of mm.vmas) {
+      if (!vma.file || !(vma.perm & Perm.Exec)) continue;
+      const base = vma.start - vma.filePage! * PAGE_SIZE;
+      for (const [off, site] of vma.file.patchSites) {
+        const ret = base + off;
+        const at = base + site.at;
+        if (at < vma.start || ret > vma.end || this.sites.has(ret) || this.next >= MAX_SITES) continue;
+        if (!this.holds(mm, at, site.code)) continue;
+        if (!this.placed && !this.placeTable(mm)) return;
+        this.apply(mm, { at, run: site.run }, site.nr, ret);
+      }
+    }
+  }
+
+  /** holds is true when the program's memory at `at` holds these bytes. */
+  private holds(mm: MM, at: number, code: Uint8Array): boolean {
+    try {
+      const now = mm.peek(at, code.length);
+      return now.every((x, i) => x === code[i]);
+    } catch {
+      return false;
+    }
+  }
+
+  /** apply writes a site's stub (and table entry), then the jump to it over the site. */
+  private apply(mm: MM, found: Found, nr: number, ret: number): void {
     const k = this.next++;
     const stub = STUBS_BASE + STUB_SIZE * k;
     const code = new Uint8Array(STUB_SIZE).fill(0xcc); // int3 padding
@@ -134,7 +204,6 @@ export class SyscallPatches {
     code[n + 10] = 0x49; code[n + 11] = 0xbb; // movabs $trampoline, %r11
     v.setBigUint64(n + 12, BigInt(this.trampoline), true);
     code[n + 20] = 0x41; code[n + 21] = 0xff; code[n + 22] = 0xe3; // jmp *%r11
-    const mm = t.mm;
     mm.poke(stub, code);
     let jump: Uint8Array;
     if (found.run.length === 0) {
@@ -152,7 +221,6 @@ export class SyscallPatches {
     const original = mm.peek(found.at, jump.length);
     mm.pokeCode(found.at, jump);
     this.sites.set(ret, { at: found.at, original });
-    return found.at;
   }
 
   /**

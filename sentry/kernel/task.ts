@@ -6,6 +6,7 @@ import type { FdTable } from '../vfs/file.js';
 import type { PlatformAddressSpace, PlatformContext } from '../platform.js';
 import type { Process } from './process.js';
 import type { Vdso } from '../vdso/vdso.js';
+import type { PageCache } from '../mm/page-cache.js';
 import type { Dentry, Vfs } from '../vfs/vfs.js';
 import {
   DefaultAction, defaultAction, PendingSignals, SigInfo, SigSet, NSIG, SI_KERNEL, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
@@ -43,7 +44,7 @@ export interface ExitStatus {
 /**
  * TaskHost is what a task needs from its sandbox to make others: fork
  * needs a context and an address space and starts the child; exec needs
- * the vDSO to map.
+ * the vDSO to map and the page cache programs are mapped from.
  */
 export interface TaskHost {
   newContext(): PlatformContext;
@@ -51,6 +52,7 @@ export interface TaskHost {
   /** start runs a new task (a forked child) until it exits. */
   start(t: Task): void;
   readonly vdso: Vdso;
+  readonly pageCache: PageCache;
 }
 
 export interface Credentials {
@@ -111,6 +113,15 @@ export class Task {
 
   get exited(): boolean {
     return this.exit !== undefined;
+  }
+
+  /** writeTid writes a thread id word (CLONE_PARENT_SETTID and the like); Linux ignores a bad address there. */
+  writeTid(addr: number, tid: number): void {
+    try {
+      this.mm.writeU32(addr, tid);
+    } catch {
+      // not the program's memory: nothing written
+    }
   }
 
   /** interruptible races a wait against signal arrival; it resolves to undefined when interrupted. */

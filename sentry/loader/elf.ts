@@ -7,12 +7,16 @@ import { Perm } from '../platform.js';
 import { ENOMEM } from '../errno.js';
 import { host } from '../native/host.js';
 import type { Vdso } from '../vdso/vdso.js';
+import type { FileMemory } from '../mm/page-cache.js';
 
 const PT_LOAD = 1;
 const PT_INTERP = 3;
 const ET_EXEC = 2;
 const ET_DYN = 3;
 const EM_X86_64 = 62;
+/** PREFAULT_CODE and PREFAULT_DATA bound how much of a segment is mapped at load (see mapAndBuild). */
+const PREFAULT_CODE = 16 << 20;
+const PREFAULT_DATA = 1 << 20;
 /** PIE_BASE is where a static PIE is loaded, as Linux's ELF_ET_DYN_BASE. */
 const PIE_BASE = 0x555555554000;
 const STACK_SIZE = 8 << 20;
@@ -69,8 +73,12 @@ function perms(flags: number): Perm {
   return ((flags & 4 ? Perm.Read : 0) | (flags & 2 ? Perm.Write : 0) | (flags & 1 ? Perm.Exec : 0)) as Perm;
 }
 
-/** checkElf validates the header and returns the program's segments. */
-function parse(path: string, image: Buffer) {
+/**
+ * parse validates the header and returns the program's segments. image
+ * holds the file's first bytes, its program headers included; size is
+ * the whole file's.
+ */
+function parse(path: string, image: Buffer, size: number) {
   if (image.length < 16 || image.readUInt32BE(0) !== 0x7f454c46) throw new LoadError(`${path}: not an ELF executable`, 8);
   if (image[4] === 1) throw new LoadError(`${path}: is a 32-bit program; only x86-64 programs are supported`, 8);
   if (image[4] !== 2 || image[5] !== 1 || image.length < 64) throw new LoadError(`${path}: not a little-endian 64-bit ELF file`, 8);
@@ -95,7 +103,7 @@ function parse(path: string, image: Buffer) {
       filesz: Number(image.readBigUInt64LE(o + 32)),
       memsz: Number(image.readBigUInt64LE(o + 40)),
     };
-    if (seg.filesz > seg.memsz || seg.offset + seg.filesz > image.length || seg.vaddr % PAGE_SIZE !== seg.offset % PAGE_SIZE) {
+    if (seg.filesz > seg.memsz || seg.offset + seg.filesz > size || seg.vaddr % PAGE_SIZE !== seg.offset % PAGE_SIZE) {
       throw new LoadError(`${path}: malformed loadable segment`, 8);
     }
     segments.push(seg);
@@ -111,8 +119,16 @@ function parse(path: string, image: Buffer) {
 /** VDSO_AREA is where the vDSO's time page goes, the vDSO right above it: in the gap above the stack. */
 const VDSO_AREA = STACK_TOP + 2 * PAGE_SIZE;
 
-export function load(mm: MM, path: string, image: Buffer, argv: string[], envp: string[], id: Identity, vdso: Vdso): LoadedProgram {
-  const elf = parse(path, image);
+/** headerOf reads a file's ELF header and program headers (the file's first bytes up to their end). */
+function headerOf(image: FileMemory): Buffer {
+  const head = image.read(0, PAGE_SIZE);
+  if (head.length < 64 || head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2) return head;
+  const end = Number(head.readBigUInt64LE(32)) + 56 * head.readUInt16LE(56);
+  return end <= head.length ? head : image.read(0, end);
+}
+
+export function load(mm: MM, path: string, image: FileMemory, argv: string[], envp: string[], id: Identity, vdso: Vdso): LoadedProgram {
+  const elf = parse(path, headerOf(image), image.size);
   const strings = [...argv, ...envp].reduce((n, s) => n + Buffer.byteLength(s) + 1, 0);
   if (strings > MAX_ARG_STRINGS) throw new LoadError(`${path}: argument list too long`, 7);
   try {
@@ -123,7 +139,7 @@ export function load(mm: MM, path: string, image: Buffer, argv: string[], envp: 
   }
 }
 
-function mapAndBuild(mm: MM, path: string, image: Buffer, elf: ReturnType<typeof parse>, argv: string[], envp: string[], id: Identity, vdso: Vdso): LoadedProgram {
+function mapAndBuild(mm: MM, path: string, image: FileMemory, elf: ReturnType<typeof parse>, argv: string[], envp: string[], id: Identity, vdso: Vdso): LoadedProgram {
   const bias = elf.type === ET_DYN ? PIE_BASE - pageDown(Math.min(...elf.segments.map((s) => s.vaddr))) : 0;
   let end = 0;
   let phdr = 0;
@@ -131,8 +147,21 @@ function mapAndBuild(mm: MM, path: string, image: Buffer, elf: ReturnType<typeof
     const start = pageDown(seg.vaddr + bias);
     const stop = pageUp(seg.vaddr + bias + seg.memsz);
     if (stop > USER_ADDRESS_LIMIT || start < PAGE_SIZE) throw new LoadError(`${path}: loads outside the address space`, 8);
-    mm.map(start, stop - start, perms(seg.flags), false, path);
-    mm.poke(seg.vaddr + bias, image.subarray(seg.offset, seg.offset + seg.filesz));
+    // The pages that hold the segment's bytes are the file's own pages
+    // (copied on a write), the rest of its memory is zeroed memory, and
+    // the file's bytes past the segment's in its last page are zeroed,
+    // as Linux's loader does.
+    const fileEnd = seg.vaddr + bias + seg.filesz;
+    const fileStop = seg.filesz > 0 ? Math.min(stop, pageUp(fileEnd)) : start;
+    if (fileStop > start) {
+      mm.mapFile(start, fileStop - start, perms(seg.flags), image, pageDown(seg.offset) / PAGE_SIZE, path);
+      // Mapped now rather than at the program's faults, which cost an
+      // exit each: all of the code, and the data (copied) up to a bound.
+      const write = (seg.flags & 2) !== 0;
+      mm.prefault(start, Math.min(fileStop, start + (write ? PREFAULT_DATA : PREFAULT_CODE)), write);
+    }
+    if (stop > fileStop) mm.map(fileStop, stop - fileStop, perms(seg.flags), false, path);
+    if (seg.memsz > seg.filesz && fileEnd < fileStop) mm.poke(fileEnd, new Uint8Array(fileStop - fileEnd));
     if (elf.phoff >= seg.offset && elf.phoff < seg.offset + seg.filesz) phdr = seg.vaddr + bias + (elf.phoff - seg.offset);
     end = Math.max(end, stop);
   }

@@ -5,6 +5,7 @@ import { S_IFDIR, S_IFMT, S_IFREG } from '../vfs/node.js';
 import { O_RDONLY } from '../vfs/file.js';
 import { SyscallError } from '../errno.js';
 import type { Dentry, Vfs } from '../vfs/vfs.js';
+import type { FileMemory, PageCache } from '../mm/page-cache.js';
 
 /** LoadError is a program that cannot be run, with a message for the user. */
 export class LoadError extends Error {
@@ -49,31 +50,30 @@ async function resolveProgram(vfs: Vfs, cwd: Dentry, path: string): Promise<Dent
   }
 }
 
-/** readProgram reads a program file whole, checking it is a regular, executable file. */
-export async function readProgram(vfs: Vfs, d: Dentry, path: string): Promise<Buffer> {
+/**
+ * readProgram gives a program file's contents, through the page cache,
+ * with a reference the caller drops (FileMemory.unref) once it has mapped
+ * them; it checks that the file is a regular, executable file.
+ */
+export async function readProgram(vfs: Vfs, cache: PageCache, d: Dentry, path: string): Promise<FileMemory> {
   const a = await d.node.attr();
   const type = a.mode & S_IFMT;
   if (type === S_IFDIR) throw new LoadError(`${path}: is a directory`, 21);
   if (type !== S_IFREG) throw new LoadError(`${path}: is not a regular file`, 13);
   if ((a.mode & 0o111) === 0) throw new LoadError(`${path}: permission denied (not executable)`, 13);
   if (a.size > MAX_PROGRAM) throw new LoadError(`${path}: is larger than 1 GiB`, 7);
-  const f = await vfs.openDentry(d, O_RDONLY);
+  let image: FileMemory | undefined;
   try {
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = await f.pread(total, 4 << 20);
-      if (chunk.length === 0) break;
-      parts.push(chunk);
-      total += chunk.length;
-      if (total > MAX_PROGRAM) throw new LoadError(`${path}: is larger than 1 GiB`, 7);
-    }
-    return Buffer.concat(parts, total);
+    image = cache.get(await d.node.contentKey(), a.size);
+    await image.ensure(async () => {
+      const file = await vfs.openDentry(d, O_RDONLY);
+      return { file, close: () => file.release() };
+    });
+    return image;
   } catch (err) {
-    if (err instanceof LoadError) throw err;
+    image?.unref();
     const code = err instanceof SyscallError ? err.code : String(err);
+    if (code === 'ENOMEM') throw new LoadError(`${path}: needs more memory than the sandbox allows`, 12);
     throw new LoadError(`${path}: cannot be read (${code})`, 13);
-  } finally {
-    f.release();
   }
 }

@@ -37,6 +37,14 @@ export function forEachRun(frames: number[], fn: (start: number, end: number) =>
   fn(start, end);
 }
 
+/**
+ * cacheLimit is how much of the file the page cache may hold for a
+ * sandbox whose programs may commit `limit` bytes: an eighth more.
+ */
+export function cacheLimit(limit: number): number {
+  return Math.floor(limit / 8 / PAGE_SIZE) * PAGE_SIZE;
+}
+
 export class MemoryFile {
   readonly fd: number;
   readonly size: number;
@@ -49,7 +57,7 @@ export class MemoryFile {
   private readonly free: number[] = [];
   private next: number;
   private readonly freed: number[] = [];
-  /** userLimit and userCharged account the memory programs may commit. */
+  /** userLimit and userCharged account the memory programs may commit (the page cache's is on top; see cacheLimit). */
   readonly userLimit: number;
   userCharged = 0;
   private closed = false;
@@ -72,7 +80,7 @@ export class MemoryFile {
    * platform's kernel area); page tables and those come on top of limit.
    */
   static create(limit: number, reserved: number): MemoryFile {
-    const overhead = reserved + Math.ceil(limit / 256) + (4 << 20);
+    const overhead = reserved + Math.ceil(limit / 256) + (4 << 20) + cacheLimit(limit);
     const size = Math.ceil((limit + overhead) / (2 << 20)) * (2 << 20);
     const fd = host.memfdCreate('tvisor-memory', size);
     try {

@@ -6,6 +6,7 @@
 import type { SyscallPatches } from '../kernel/patch.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, SyscallError } from '../errno.js';
 import type { MemoryFile } from './memory-file.js';
+import type { FileMemory } from './page-cache.js';
 import { PAGE_SIZE, Perm, USER_ADDRESS_LIMIT, type PlatformAddressSpace } from '../platform.js';
 
 export { PAGE_SIZE, USER_ADDRESS_LIMIT };
@@ -55,11 +56,23 @@ export interface Vma {
   /** shm is the memory of a shared mapping; shmPage is the page of it at start. */
   shm: SharedMemory | undefined;
   shmPage: number;
+  /**
+   * file is the file contents a private file mapping starts from, filePage
+   * the page of the file at start: its frames are mapped as they are and
+   * copied on the first write, like private memory after a fork.
+   */
+  file?: FileMemory;
+  filePage?: number;
   /** charged is true when the mapping counts against the memory limit (private writable memory). */
   charged: boolean;
   name: string;
 }
 
+/**
+ * FORK_COPY_PAGES is the most pages of its own writable memory a process
+ * may have for fork to copy them at once rather than on write (2 MiB).
+ */
+const FORK_COPY_PAGES = 512;
 /** FAULT_AROUND is how many pages one fault maps at most (an aligned block). */
 export const FAULT_AROUND = 64;
 /** MMAP_TOP is where top-down mmap placement starts: below the stack's reserve. */
@@ -92,6 +105,13 @@ export class MM {
   users = 1;
   /** cow holds the pages of private writable memory mapped read-only because another address space shares their frames. */
   private readonly cow = new Set<number>();
+  /**
+   * peers are the address spaces this one may share frames with: those
+   * forked from it, those it was forked from, and theirs. When one of them
+   * lets go of its frames, the others take back, writable, the pages no
+   * one else shares any more (reclaim), before the program faults on them.
+   */
+  private readonly peers = new Set<MM>();
   /** patches are the call sites rewritten for exitless system calls, if any. */
   patches: SyscallPatches | undefined;
   private released = false;
@@ -148,19 +168,48 @@ export class MM {
     const phys = this.frameFor(vma, page);
     if (phys < 0) return FaultResult.OutOfMemory;
     this.setFrame(page, phys / PAGE_SIZE);
-    this.as.map(page, phys, vma.perm);
+    // A write to a file's page takes a copy at once (the file's own frame
+    // is shared); anything else maps the frame as permFor says.
+    const result = access & Perm.Write && vma.file ? this.unshare(vma, page, phys / PAGE_SIZE) : FaultResult.Mapped;
+    if (result !== FaultResult.Mapped) return result;
+    if (!(access & Perm.Write && vma.file)) this.as.map(page, phys, this.permFor(vma, page, phys));
     // Map the rest of the aligned block around the fault, within the VMA:
     // programs touch memory in runs, and every fault is an exit.
     const blockStart = Math.max(vma.start, page - (page % (FAULT_AROUND * PAGE_SIZE)));
     const blockEnd = Math.min(vma.end, blockStart + FAULT_AROUND * PAGE_SIZE);
-    for (let a = blockStart; a < blockEnd; a += PAGE_SIZE) {
+    this.populate(vma, blockStart, blockEnd);
+    return FaultResult.Mapped;
+  }
+
+  /**
+   * prefault maps [start, end) of one VMA ahead of the program's faults,
+   * each an exit: a program's code and data as it is loaded. With `write`,
+   * file pages are copied now, as the program's first writes would.
+   */
+  prefault(start: number, end: number, write: boolean): void {
+    const vma = this.findVma(start);
+    if (!vma || end > vma.end) return;
+    this.populate(vma, start, end);
+    if (!write) return;
+    for (let a = start; a < end; a += PAGE_SIZE) {
+      const f = this.frameOf(a);
+      if (f >= 0 && this.mem.refCount(f * PAGE_SIZE) > 1 && this.unshare(vma, a, f) !== FaultResult.Mapped) return;
+    }
+  }
+
+  /**
+   * populate maps the pages of [start, end), within vma, that are not
+   * mapped yet, as a read would find them; it stops at the first page
+   * without a frame (out of memory, or past the end of a file).
+   */
+  populate(vma: Vma, start: number, end: number): void {
+    for (let a = start; a < end; a += PAGE_SIZE) {
       if (this.frameOf(a) >= 0) continue;
       const f = this.frameFor(vma, a);
       if (f < 0) break;
       this.setFrame(a, f / PAGE_SIZE);
-      this.as.map(a, f, vma.perm);
+      this.as.map(a, f, this.permFor(vma, a, f));
     }
-    return FaultResult.Mapped;
   }
 
   /**
@@ -216,19 +265,36 @@ export class MM {
   fork(as: PlatformAddressSpace): MM {
     const charged = this.vmas.reduce((n, v) => n + (v.charged ? v.end - v.start : 0), 0);
     if (!this.mem.charge(charged)) throw ENOMEM;
+    // Sites that other processes found in our files since our last exit
+    // are patched first, so that the child starts with them too.
+    this.patches?.replay(this);
     const child = new MM(this.mem, as);
     child.vmas = this.vmas.map((v) => ({ ...v }));
-    for (const v of child.vmas) if (v.shm) v.shm.refs++;
+    for (const v of child.vmas) hold(v);
     child.brkStart = this.brkStart;
     child.brk = this.brk;
     child.mmapTop = this.mmapTop;
+    // A small process's own writable pages are copied now: a copy of a
+    // page costs far less than the exit of a copy-on-write fault, which
+    // both sides would take on their first writes.
+    const copy = this.ownWritablePages() <= FORK_COPY_PAGES;
     for (const [key, block] of this.pages) {
-      child.pages.set(key, block.slice());
+      const childBlock = block.slice();
+      child.pages.set(key, childBlock);
       for (let i = 0; i < block.length; i++) {
         if (block[i] === 0) continue;
         const addr = key * 0x200000 + i * PAGE_SIZE;
         const phys = (block[i] - 1) * PAGE_SIZE;
         const vma = this.findVma(addr)!;
+        if (copy && this.isOwnWritable(vma, phys)) {
+          const own = this.mem.allocFrame();
+          if (own >= 0) {
+            this.mem.bytesAt(own).set(this.mem.bytesAt(phys).subarray(this.mem.offsetOf(phys), this.mem.offsetOf(phys) + PAGE_SIZE), this.mem.offsetOf(own));
+            childBlock[i] = own / PAGE_SIZE + 1;
+            as.map(addr, own, vma.perm);
+            continue;
+          }
+        }
         this.mem.incRef(phys);
         const perm = this.permFor(vma, addr, phys);
         if (perm !== vma.perm) this.as.protect(addr, perm);
@@ -236,13 +302,36 @@ export class MM {
       }
     }
     child.patches = this.patches?.copy();
+    for (const peer of [this, ...this.peers]) {
+      peer.peers.add(child);
+      child.peers.add(peer);
+    }
     return child;
+  }
+
+  /** isOwnWritable is true for a page of private writable memory on a frame no one else maps. */
+  private isOwnWritable(vma: Vma, phys: number): boolean {
+    return !vma.shm && (vma.perm & Perm.Write) !== 0 && this.mem.refCount(phys) === 1;
+  }
+
+  /** ownWritablePages counts the pages isOwnWritable holds for. */
+  private ownWritablePages(): number {
+    let n = 0;
+    for (const [key, block] of this.pages) {
+      for (let i = 0; i < block.length; i++) {
+        if (block[i] === 0) continue;
+        const vma = this.findVma(key * 0x200000 + i * PAGE_SIZE)!;
+        if (this.isOwnWritable(vma, (block[i] - 1) * PAGE_SIZE) && ++n > FORK_COPY_PAGES) return n;
+      }
+    }
+    return n;
   }
 
   /** frameFor gives a new mapping of the page at addr its frame, with a reference for the mapping. */
   private frameFor(vma: Vma, addr: number): number {
-    if (!vma.shm) return this.mem.allocFrame();
-    const phys = vma.shm.frame(vma.shmPage + (addr - vma.start) / PAGE_SIZE);
+    const page = (addr - vma.start) / PAGE_SIZE;
+    if (!vma.shm && !vma.file) return this.mem.allocFrame();
+    const phys = vma.shm ? vma.shm.frame(vma.shmPage + page) : vma.file!.frame(vma.filePage! + page);
     if (phys >= 0) this.mem.incRef(phys);
     return phys;
   }
@@ -493,9 +582,22 @@ export class MM {
     this.insert({ start, end: start + len, perm, shm, shmPage: 0, charged: false, name });
   }
 
+  /**
+   * mapFile maps a file's contents privately at [start, start+len), from
+   * page filePage of the file, replacing whatever was there: every page is
+   * the file's own frame until it is written. Throws ENOMEM when a
+   * writable mapping would pass the memory limit.
+   */
+  mapFile(start: number, len: number, perm: Perm, file: FileMemory, filePage: number, name: string): void {
+    const charged = this.charges(perm, { shm: undefined });
+    if (charged && !this.mem.charge(len)) throw ENOMEM;
+    this.unmap(start, len);
+    this.insert({ start, end: start + len, perm, shm: undefined, shmPage: 0, file, filePage, charged, name });
+  }
+
   /** insert adds a VMA (its range is free) and merges it with equal neighbours. */
   private insert(vma: Vma): void {
-    if (vma.shm) vma.shm.refs++;
+    hold(vma);
     const i = this.vmas.findIndex((v) => v.start > vma.start);
     if (i < 0) this.vmas.push(vma);
     else this.vmas.splice(i, 0, vma);
@@ -512,9 +614,11 @@ export class MM {
     for (const v of this.vmas) {
       const prev = out[out.length - 1];
       if (prev && prev.end === v.start && prev.perm === v.perm && prev.charged === v.charged && prev.name === v.name &&
-          prev.shm === v.shm && (!v.shm || prev.shmPage + (prev.end - prev.start) / PAGE_SIZE === v.shmPage)) {
+          prev.shm === v.shm && (!v.shm || prev.shmPage + (prev.end - prev.start) / PAGE_SIZE === v.shmPage) &&
+          prev.file === v.file && (!v.file || prev.filePage! + (prev.end - prev.start) / PAGE_SIZE === v.filePage)) {
         prev.end = v.end;
         if (v.shm) v.shm.refs--;
+        if (v.file) v.file.refs--;
       } else {
         out.push(v);
       }
@@ -527,7 +631,8 @@ export class MM {
     const v = this.findVma(addr);
     if (!v || v.start === addr) return;
     const right: Vma = { ...v, start: addr, shmPage: v.shmPage + (addr - v.start) / PAGE_SIZE };
-    if (v.shm) v.shm.refs++;
+    if (v.file) right.filePage = v.filePage! + (addr - v.start) / PAGE_SIZE;
+    hold(v);
     v.end = addr;
     this.vmas.splice(this.vmas.indexOf(v) + 1, 0, right);
   }
@@ -565,6 +670,7 @@ export class MM {
       if (v.start >= start && v.end <= end) {
         if (v.charged) this.mem.uncharge(v.end - v.start);
         v.shm?.unref();
+        v.file?.unref();
       } else {
         kept.push(v);
       }
@@ -628,13 +734,14 @@ export class MM {
     const v = this.findVma(old);
     if (!v || old + oldLen > v.end) throw EFAULT;
     const shmPage = v.shmPage + (old - v.start) / PAGE_SIZE;
+    const filePage = v.file ? v.filePage! + (old - v.start) / PAGE_SIZE : undefined;
     if (oldLen === 0) {
       // A second view of shared memory; private memory has nothing to share.
       if (!v.shm || !mayMove) throw EINVAL;
       const dest = fixed ?? this.findFree(newLen);
       if (dest < 0) throw ENOMEM;
       if (fixed !== undefined) this.unmap(dest, newLen);
-      this.insert({ ...v, start: dest, end: dest + newLen, shmPage });
+      this.insert({ ...v, start: dest, end: dest + newLen, shmPage, filePage });
       return dest;
     }
     if (fixed === undefined && newLen <= oldLen) {
@@ -658,7 +765,7 @@ export class MM {
     }
     if ((v.charged || v.shm) && !this.mem.charge(v.shm ? Math.max(0, extra) : newLen)) throw ENOMEM;
     if (v.shm) v.shm.charged += Math.max(0, extra);
-    const moved: Vma = { ...v, start: dest, end: dest + newLen, shmPage };
+    const moved: Vma = { ...v, start: dest, end: dest + newLen, shmPage, filePage };
     const keep = Math.min(oldLen, newLen);
     const frames: [number, number][] = [];
     for (let off = 0; off < keep; off += PAGE_SIZE) {
@@ -709,6 +816,7 @@ export class MM {
     for (const v of this.vmas) {
       if (v.charged) this.mem.uncharge(v.end - v.start);
       v.shm?.unref();
+      v.file?.unref();
     }
     for (const block of this.pages.values()) {
       for (const f of block) if (f > 0) this.mem.decRef((f - 1) * PAGE_SIZE);
@@ -717,10 +825,32 @@ export class MM {
     this.vmas = [];
     this.as.release();
     this.mem.flushFreed();
+    for (const peer of this.peers) {
+      peer.peers.delete(this);
+      peer.reclaim();
+    }
+    this.peers.clear();
+  }
+
+  /** reclaim maps writable again the copy-on-write pages whose frames no other mapping shares now. */
+  private reclaim(): void {
+    for (const addr of this.cow) {
+      const f = this.frameOf(addr);
+      if (f >= 0 && this.mem.refCount(f * PAGE_SIZE) > 1) continue;
+      this.cow.delete(addr);
+      const vma = this.findVma(addr);
+      if (f >= 0 && vma) this.as.map(addr, f * PAGE_SIZE, vma.perm);
+    }
   }
 }
 
 export { SyscallError };
+
+/** hold counts one more use of the objects behind a VMA (a new VMA, a split, a fork's copy). */
+function hold(v: Vma): void {
+  if (v.shm) v.shm.refs++;
+  if (v.file) v.file.refs++;
+}
 
 /**
  * MemoryRuns is program memory handed to a host call: (offset, length)

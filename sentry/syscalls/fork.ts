@@ -2,6 +2,7 @@
 // its family (fork, vfork, clone3), execve and execveat (with #! scripts),
 // exit and exit_group, wait4 and waitid, and process groups and sessions.
 import { SIG_DFL, SIG_IGN, Task, commOf } from '../kernel/task.js';
+import { SyscallPatches } from '../kernel/patch.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
 import {
@@ -10,6 +11,7 @@ import {
 import { Reg } from '../platform.js';
 import { MM } from '../mm/mm.js';
 import { LoadError, readProgram } from '../loader/program.js';
+import type { FileMemory } from '../mm/page-cache.js';
 import {
   CLD_STOPPED, Process, exitEvent, reap, waitStatus, type ChildEvent,
 } from '../kernel/process.js';
@@ -94,8 +96,8 @@ function cloneProcess(t: Task, c: CloneArgs): number | Promise<number> {
   p.sid = t.proc.sid;
   p.exitSignal = c.exitSignal;
   ns.processes.set(pid, p);
-  if (f & CLONE_PARENT_SETTID) writeTid(t, c.parentTid, pid);
-  if (f & CLONE_CHILD_SETTID) writeTid(child, c.childTid, pid);
+  if (f & CLONE_PARENT_SETTID) t.writeTid(c.parentTid, pid);
+  if (f & CLONE_CHILD_SETTID) child.writeTid(c.childTid, pid);
   if (f & CLONE_CHILD_CLEARTID) child.clearTid = c.childTid;
   if (!(f & CLONE_VFORK)) {
     host.start(child);
@@ -106,14 +108,6 @@ function cloneProcess(t: Task, c: CloneArgs): number | Promise<number> {
     child.vforkDone = () => resolve(pid);
     host.start(child);
   });
-}
-
-function writeTid(t: Task, addr: number, tid: number): void {
-  try {
-    t.mm.writeU32(addr, tid);
-  } catch {
-    // Linux ignores a bad address here.
-  }
 }
 
 /** clone implements clone(2): flags, stack, parent_tid, child_tid, tls. */
@@ -186,45 +180,62 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
   const budget = { left: ARG_MAX };
   let argv = readStrings(t, argvAddr, budget);
   const envp = readStrings(t, envpAddr, budget);
-  let image: Buffer | undefined;
+  let image: FileMemory | undefined;
   let file = path;
-  for (let depth = 0; ; depth++) {
-    const d = await resolveAt(t, dirfd, file, flags);
-    const attr = await d.node.attr();
-    const type = attr.mode & S_IFMT;
-    if (type !== S_IFREG) throw EACCES;
-    if ((attr.mode & 0o111) === 0) throw EACCES;
-    try {
-      image = await readProgram(t.vfs, d, file);
-    } catch (err) {
-      if (err instanceof LoadError) throw fromErrno(err.errno);
-      throw err;
+  /** exe is the program file's own path, /proc/PID/exe's target (never a link such as /proc/self/exe). */
+  let exe = path;
+  // Each file read holds its contents until it is mapped, or the exec fails.
+  try {
+    for (let depth = 0; ; depth++) {
+      const d = await resolveAt(t, dirfd, file, flags);
+      exe = d.path;
+      const attr = await d.node.attr();
+      const type = attr.mode & S_IFMT;
+      if (type !== S_IFREG) throw EACCES;
+      if ((attr.mode & 0o111) === 0) throw EACCES;
+      image?.unref();
+      image = undefined;
+      try {
+        image = await readProgram(t.vfs, t.host.pageCache, d, file);
+      } catch (err) {
+        if (err instanceof LoadError) throw fromErrno(err.errno);
+        throw err;
+      }
+      const head = image.read(0, 256);
+      if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) break;
+      // #!interpreter [one argument]: run the interpreter with the script's path.
+      if (depth >= MAX_INTERPRETERS) throw fromErrno(40); // ELOOP
+      // A script named through a close-on-exec descriptor (/dev/fd/N) would
+      // be gone for its interpreter: Linux refuses it with ENOENT.
+      if (dirfd !== -100 && !file.startsWith('/') && t.fds.entry(dirfd).cloexec) throw fromErrno(2);
+      const line = head.subarray(2).toString('latin1').split('\n')[0].replace(/^[ \t]+/, '');
+      const m = /^(\S+)(?:[ \t]+(.*?))?[ \t]*$/.exec(line);
+      if (!m) throw ENOEXEC;
+      argv = [m[1], ...(m[2] ? [m[2]] : []), dirfd === -100 || file.startsWith('/') ? file : file === '' ? `/dev/fd/${dirfd}` : `/dev/fd/${dirfd}/${file}`, ...argv.slice(1)];
+      file = m[1];
+      path = m[1];
+      dirfd = -100;
+      flags = 0;
     }
-    if (image.length < 2 || image[0] !== 0x23 || image[1] !== 0x21) break;
-    // #!interpreter [one argument]: run the interpreter with the script's path.
-    if (depth >= MAX_INTERPRETERS) throw fromErrno(40); // ELOOP
-    // A script named through a close-on-exec descriptor (/dev/fd/N) would
-    // be gone for its interpreter: Linux refuses it with ENOENT.
-    if (dirfd !== -100 && !file.startsWith('/') && t.fds.entry(dirfd).cloexec) throw fromErrno(2);
-    const line = image.subarray(2, Math.min(image.length, 256)).toString('latin1').split('\n')[0].replace(/^[ \t]+/, '');
-    const m = /^(\S+)(?:[ \t]+(.*?))?[ \t]*$/.exec(line);
-    if (!m) throw ENOEXEC;
-    argv = [m[1], ...(m[2] ? [m[2]] : []), dirfd === -100 || file.startsWith('/') ? file : file === '' ? `/dev/fd/${dirfd}` : `/dev/fd/${dirfd}/${file}`, ...argv.slice(1)];
-    file = m[1];
-    path = m[1];
-    dirfd = -100;
-    flags = 0;
+  } catch (err) {
+    image?.unref();
+    throw err;
   }
   const mm = new MM(t.mm.mem, t.host.newAddressSpace());
   let loaded;
   try {
-    loaded = load(mm, path, image, argv.length ? argv : [''], envp, t.creds, t.host.vdso);
+    loaded = load(mm, path, image!, argv.length ? argv : [''], envp, t.creds, t.host.vdso);
   } catch (err) {
     mm.release();
     if (err instanceof LoadError) throw err.errno === 8 ? ENOEXEC : fromErrno(err.errno);
     throw err;
+  } finally {
+    image!.unref();
   }
-  // The point of no return: the old image goes.
+  if (t.mm.patches) mm.patches = SyscallPatches.forImage(mm, t.mm.patches.trampoline);
+  // The point of no return: the old image goes, once the program no
+  // longer runs on it.
+  t.ctx.leave?.();
   const old = t.mm;
   t.mm = mm;
   if (--old.users === 0) old.release();
@@ -240,7 +251,7 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
     act.mask.lo = act.mask.hi = 0;
   }
   t.altStack = { sp: 0, flags: 2, size: 0 };
-  t.exe = path;
+  t.exe = exe;
   t.comm = comm;
   t.cmdline = Buffer.from(argv.map((x) => x + '\0').join(''));
   t.environ = Buffer.from(envp.map((x) => x + '\0').join(''));

@@ -98,6 +98,10 @@ export abstract class FileDescription {
   readInto(_target: MemoryRuns): number | Promise<number> | undefined {
     return undefined;
   }
+  /** preadInto is readInto at an offset, leaving the file offset alone. */
+  preadInto(_offset: number, _target: MemoryRuns): number | Promise<number> | undefined {
+    return undefined;
+  }
   /** pread and pwrite act at an offset, leaving the file offset alone. */
   pread(_offset: number, _max: number): Uint8Array | Promise<Uint8Array> {
     throw ESPIPE;

@@ -135,6 +135,12 @@ export class GoferNode extends VNode {
     return call(this.gofer.statfs(this.handle));
   }
 
+  /** contentKey is the host file's identity with its size and times: a change on the host changes it. */
+  override async contentKey(): Promise<string> {
+    const a = await this.attr();
+    return `${a.dev}:${a.ino}:${a.size}:${a.mtimeNs}:${a.ctimeNs}`;
+  }
+
   async open(flags: number): Promise<FileDescription> {
     if (flags & O_PATH) return new PathFile(this, flags);
     const type = this.cached.mode & S_IFMT;

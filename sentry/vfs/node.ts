@@ -117,6 +117,14 @@ export abstract class VNode {
   statfs(): Promise<StatFs> {
     return Promise.reject(EOPNOTSUPP);
   }
+  /**
+   * contentKey names the node's contents as they are now, for the page
+   * cache: a key that changes whenever the contents could have changed, or
+   * undefined when the node has none (its contents are not cached).
+   */
+  contentKey(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
+  }
 }
 
 /** nowNs is the realtime clock in nanoseconds. */

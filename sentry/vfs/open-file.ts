@@ -45,12 +45,16 @@ export class RegularFile extends FileDescription {
 
   /** readInto reads at the file offset into target, when the file's data can; undefined when not. */
   override readInto(target: MemoryRuns): number | Promise<number> | undefined {
-    const r = this.data.readInto?.(this.offset, target);
+    const r = this.preadInto(this.offset, target);
     const advance = (n: number): number => {
       this.offset += n;
       return n;
     };
     return r instanceof Promise ? r.then(advance) : r === undefined ? undefined : advance(r);
+  }
+
+  override preadInto(offset: number, target: MemoryRuns): number | Promise<number> | undefined {
+    return this.data.readInto?.(offset, target);
   }
 
   override write(data: Uint8Array): number | Promise<number> {

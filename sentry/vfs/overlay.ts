@@ -244,6 +244,10 @@ export class OverlayNode extends VNode {
     return (this.lower ?? this.upper!).statfs();
   }
 
+  override contentKey(): Promise<string | undefined> {
+    return (this.upper ?? this.lower!).contentKey();
+  }
+
   async open(flags: number): Promise<FileDescription> {
     const writes = (flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0;
     if (writes && this.type === S_IFREG) await this.copyUp();
