@@ -8,6 +8,7 @@ import { Kernel } from './kernel/kernel.js';
 import { SyscallPatches } from './kernel/patch.js';
 import { Task, commOf, type TaskHost } from './kernel/task.js';
 import { PidNamespace, Process, exited } from './kernel/process.js';
+import { Credentials } from './kernel/credentials.js';
 import { signalName, SIGKILL, signalNumber } from './kernel/signals.js';
 import { MM, PAGE_SIZE } from './mm/mm.js';
 import { PageCache, type FileMemory } from './mm/page-cache.js';
@@ -202,7 +203,9 @@ export class Sandbox {
         return t.auxv;
       },
       state: () => (t.proc?.stopped ? 'T' : t.sleeping ? 'S' : 'R'), cwd: () => t.cwd.path,
-      uid: t.creds.uid, gid: t.creds.gid,
+      get creds() {
+        return t.creds;
+      },
       fds: () => t.fds.entries().map(([n, e]) => [n, e.file]), fd: (n: number) => t.fds.entries().find(([fd]) => fd === n)?.[1].file,
       maps: () => t.mm.vmas.map((v) => `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ` +
         `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} 00000000 00:00 0 ${v.name}\n`).join(''),
@@ -285,7 +288,8 @@ export class Sandbox {
     fds.installAt(1, stdout, false);
     fds.installAt(2, stderr, false);
 
-    const creds = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    // A program starts as the host user who runs the sandbox, with no supplementary groups.
+    const creds = new Credentials({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: [] });
     const pid = this.pids.alloc();
     if (pid < 0) {
       image.unref();

@@ -13,6 +13,7 @@ import {
 } from './signals.js';
 import { SignalState } from './signal-state.js';
 import type { AltStack } from './signal-frame.js';
+import type { Credentials } from './credentials.js';
 
 const STOP_SIGNALS = [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU];
 import { SyscallArgs } from '../syscalls/args.js';
@@ -55,11 +56,6 @@ export interface TaskHost {
   readonly pageCache: PageCache;
 }
 
-export interface Credentials {
-  uid: number;
-  gid: number;
-}
-
 export class Task {
   readonly args: SyscallArgs;
   readonly actions: SigAction[] = [];
@@ -100,7 +96,7 @@ export class Task {
     readonly ctx: PlatformContext,
     public mm: MM,
     public fds: FdTable,
-    readonly creds: Credentials,
+    public creds: Credentials,
     public exe: string,
     readonly vfs: Vfs,
     public cwd: Dentry,

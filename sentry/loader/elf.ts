@@ -51,9 +51,13 @@ function hostHwcaps(): { hwcap: bigint; hwcap2: bigint } {
   return caps;
 }
 
-export interface Identity {
+/** ExecIds are the ids the auxiliary vector gives a new program (AT_UID and the rest), and whether it runs as someone other than its real user (AT_SECURE). */
+export interface ExecIds {
   uid: number;
+  euid: number;
   gid: number;
+  egid: number;
+  secureExec: boolean;
 }
 
 export interface LoadedProgram {
@@ -127,7 +131,7 @@ function headerOf(image: FileMemory): Buffer {
   return end <= head.length ? head : image.read(0, end);
 }
 
-export function load(mm: MM, path: string, image: FileMemory, argv: string[], envp: string[], id: Identity, vdso: Vdso): LoadedProgram {
+export function load(mm: MM, path: string, image: FileMemory, argv: string[], envp: string[], id: ExecIds, vdso: Vdso): LoadedProgram {
   const elf = parse(path, headerOf(image), image.size);
   const strings = [...argv, ...envp].reduce((n, s) => n + Buffer.byteLength(s) + 1, 0);
   if (strings > MAX_ARG_STRINGS) throw new LoadError(`${path}: argument list too long`, 7);
@@ -139,7 +143,7 @@ export function load(mm: MM, path: string, image: FileMemory, argv: string[], en
   }
 }
 
-function mapAndBuild(mm: MM, path: string, image: FileMemory, elf: ReturnType<typeof parse>, argv: string[], envp: string[], id: Identity, vdso: Vdso): LoadedProgram {
+function mapAndBuild(mm: MM, path: string, image: FileMemory, elf: ReturnType<typeof parse>, argv: string[], envp: string[], id: ExecIds, vdso: Vdso): LoadedProgram {
   const bias = elf.type === ET_DYN ? PIE_BASE - pageDown(Math.min(...elf.segments.map((s) => s.vaddr))) : 0;
   let end = 0;
   let phdr = 0;
@@ -173,8 +177,8 @@ function mapAndBuild(mm: MM, path: string, image: FileMemory, elf: ReturnType<ty
   const sp = buildStack(mm, path, argv, envp, [
     [AT.SYSINFO_EHDR, vdsoBase],
     [AT.PHDR, phdr], [AT.PHENT, 56], [AT.PHNUM, elf.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, 0], [AT.FLAGS, 0],
-    [AT.ENTRY, elf.entry + bias], [AT.UID, id.uid], [AT.EUID, id.uid], [AT.GID, id.gid], [AT.EGID, id.gid],
-    [AT.HWCAP, hostHwcaps().hwcap], [AT.HWCAP2, hostHwcaps().hwcap2], [AT.CLKTCK, 100], [AT.SECURE, 0],
+    [AT.ENTRY, elf.entry + bias], [AT.UID, id.uid], [AT.EUID, id.euid], [AT.GID, id.gid], [AT.EGID, id.egid],
+    [AT.HWCAP, hostHwcaps().hwcap], [AT.HWCAP2, hostHwcaps().hwcap2], [AT.CLKTCK, 100], [AT.SECURE, id.secureExec ? 1 : 0],
   ]);
   return { entry: elf.entry + bias, stackPointer: sp };
 }

@@ -72,7 +72,7 @@ function cloneProcess(t: Task, c: CloneArgs): number | Promise<number> {
   const fds = f & CLONE_FILES ? t.fds : t.fds.fork();
   if (f & CLONE_FILES) t.fds.users++;
   const ctx = host.newContext();
-  const child = new Task(pid, ctx, mm, fds, t.creds, t.exe, t.vfs, t.cwd, host);
+  const child = new Task(pid, ctx, mm, fds, t.creds.copy(), t.exe, t.vfs, t.cwd, host);
   copyRegisters(t, child);
   const regs = ctx.regs;
   regs.set(Reg.RAX, 0);
@@ -169,7 +169,8 @@ const MAX_INTERPRETERS = 4;
 /**
  * execve implements execve(2) and execveat(2): the new image replaces the
  * task's memory; close-on-exec fds close; caught signals go back to their
- * default action; a vfork parent runs on.
+ * default action; the credentials take their values for a new program
+ * (Credentials.exec); a vfork parent runs on.
  */
 async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envpAddr: number, flags: number): Promise<number> {
   const AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100;
@@ -222,9 +223,11 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
     throw err;
   }
   const mm = new MM(t.mm.mem, t.host.newAddressSpace());
+  const creds = t.creds.copy();
+  creds.exec();
   let loaded;
   try {
-    loaded = load(mm, path, image!, argv.length ? argv : [''], envp, t.creds, t.host.vdso);
+    loaded = load(mm, path, image!, argv.length ? argv : [''], envp, creds, t.host.vdso);
   } catch (err) {
     mm.release();
     if (err instanceof LoadError) throw err.errno === 8 ? ENOEXEC : fromErrno(err.errno);
@@ -244,6 +247,7 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
     t.fds = t.fds.fork();
   }
   t.fds.closeOnExec();
+  t.creds = creds;
   for (const act of t.actions) {
     if (act.handler !== SIG_IGN) act.handler = SIG_DFL;
     act.flags = 0;
@@ -384,7 +388,7 @@ export async function waitid(t: Task, a: SyscallArgs): Promise<number> {
       v.setInt32(0, SIGCHLD, true);
       v.setInt32(8, f.event.code, true);
       v.setInt32(16, f.child.pid, true);
-      v.setInt32(20, t.creds.uid, true);
+      v.setInt32(20, f.child.task.creds.uid, true);
       v.setInt32(24, f.event.status, true);
     }
     t.mm.copyOut(info, b);

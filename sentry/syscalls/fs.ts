@@ -17,6 +17,7 @@ import { Directory } from '../vfs/open-file.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Attr, type Caller, type SetAttr } from '../vfs/node.js';
 import { PATH_MAX, type Dentry } from '../vfs/vfs.js';
 import { dropOwner } from '../vfs/locks.js';
+import { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID, type Credentials } from '../kernel/credentials.js';
 
 export const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_SYMLINK_FOLLOW = 0x400, AT_EMPTY_PATH = 0x1000;
@@ -209,7 +210,7 @@ async function doOpen(t: Task, dirfd: number, path: string, flags: number, mode:
   if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   if (path === '') throw ENOENT;
   const start = await startAt(t, dirfd, path);
-  const { file } = await t.vfs.open(start, path, flags, (mode & 0o7777) & ~t.umask, t.creds, callerOf(t));
+  const { file } = await t.vfs.open(start, path, flags, (mode & 0o7777) & ~t.umask, t.creds.owner, callerOf(t));
   return t.fds.install(file, (flags & O_CLOEXEC) !== 0);
 }
 
@@ -253,7 +254,7 @@ export async function openat2(t: Task, a: SyscallArgs): Promise<number> {
     // The dirfd is the root of the walk: "/", absolute links and ".." stay in it.
     const root = dirfd === AT_FDCWD ? t.cwd : t.fds.get(dirfd).dentry;
     if (!root) throw ENOTDIR;
-    const { file } = await t.vfs.open(root, path.replace(/^\/+/, '') || '.', flags, mode & ~t.umask, t.creds, callerOf(t), 0, root);
+    const { file } = await t.vfs.open(root, path.replace(/^\/+/, '') || '.', flags, mode & ~t.umask, t.creds.owner, callerOf(t), 0, root);
     return t.fds.install(file, (flags & O_CLOEXEC) !== 0);
   }
   return doOpen(t, dirfd, path, flags, mode);
@@ -360,7 +361,7 @@ async function doMkdir(t: Task, dirfd: number, path: string, mode: number): Prom
   if (name === '.' || name === '..' || name === '/' || (await t.vfs.lookupIn(parent, name))) throw EEXIST;
   if (parent.dead) throw ENOENT;
   if (parent.mount.readOnly) throw EROFS;
-  await parent.node.mkdir(name, (mode & 0o7777) & ~t.umask, t.creds);
+  await parent.node.mkdir(name, (mode & 0o7777) & ~t.umask, t.creds.owner);
   parent.forget(name);
   return 0;
 }
@@ -473,7 +474,7 @@ async function doSymlink(t: Task, target: string, newdirfd: number, path: string
   const { parent, name } = await parentAt(t, newdirfd, path);
   if (name === '.' || name === '..' || name === '/' || (await t.vfs.lookupIn(parent, name))) throw EEXIST;
   if (parent.mount.readOnly) throw EROFS;
-  await parent.node.symlink(name, target, t.creds);
+  await parent.node.symlink(name, target, t.creds.owner);
   parent.forget(name);
   return 0;
 }
@@ -505,14 +506,19 @@ export function readlinkat(t: Task, a: SyscallArgs): Promise<number> {
 
 // ---- access and attributes ----
 
-/** permits checks an access mode against a node's mode for the task's credentials. */
-function permits(t: Task, attr: Attr, want: number): boolean {
-  if (t.creds.uid === 0) {
-    // root may read and write anything, and execute what anyone may.
-    return !(want & X_OK) || (attr.mode & S_IFMT) === S_IFDIR || (attr.mode & 0o111) !== 0;
-  }
-  const bits = attr.uid === t.creds.uid ? (attr.mode >> 6) & 7 : attr.gid === t.creds.gid ? (attr.mode >> 3) & 7 : attr.mode & 7;
-  return (bits & want) === want;
+/**
+ * permits checks an access mode against a node's mode for credentials c,
+ * as Linux's generic_permission: the owner's, the group's or the others'
+ * bits by c's filesystem ids; then CAP_DAC_READ_SEARCH lets it read
+ * anything and search directories, and CAP_DAC_OVERRIDE do anything but
+ * execute a file that nobody may execute.
+ */
+function permits(c: Credentials, attr: Attr, want: number): boolean {
+  const bits = attr.uid === c.fsuid ? (attr.mode >> 6) & 7 : c.inGroup(attr.gid) ? (attr.mode >> 3) & 7 : attr.mode & 7;
+  if ((bits & want) === want) return true;
+  const dir = (attr.mode & S_IFMT) === S_IFDIR;
+  if (!(want & W_OK) && (dir || !(want & X_OK)) && c.capable(CAP_DAC_READ_SEARCH)) return true;
+  return (dir || !(want & X_OK) || (attr.mode & 0o111) !== 0) && c.capable(CAP_DAC_OVERRIDE);
 }
 
 async function doAccess(t: Task, dirfd: number, path: string, mode: number, flags: number): Promise<number> {
@@ -521,7 +527,8 @@ async function doAccess(t: Task, dirfd: number, path: string, mode: number, flag
   const d = await at(t, dirfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH));
   if (mode === F_OK) return 0;
   if (mode & W_OK && d.mount.readOnly) throw EROFS;
-  if (!permits(t, await d.node.attr(), mode)) throw EACCES;
+  // access checks as the real user; AT_EACCESS as the effective one.
+  if (!permits(flags & AT_EACCESS ? t.creds : t.creds.forAccess(), await d.node.attr(), mode)) throw EACCES;
   return 0;
 }
 
@@ -551,36 +558,53 @@ function fdDentry(t: Task, fd: number, allowPath = true): Dentry {
   return f.dentry;
 }
 
+/**
+ * chmodOf changes the mode, with Linux's checks: only the owner may, or a
+ * task with CAP_FOWNER; set-group-ID is dropped when the file's group is
+ * not the task's, unless it holds CAP_FSETID.
+ */
+async function chmodOf(t: Task, d: Dentry, mode: number): Promise<number> {
+  if (d.mount.readOnly) throw EROFS;
+  const attr = await d.node.attr();
+  const c = t.creds;
+  if (attr.uid !== c.fsuid && !c.capable(CAP_FOWNER)) throw EPERM;
+  if (!c.inGroup(attr.gid) && !c.capable(CAP_FSETID)) mode &= ~S_ISGID;
+  return setattrOf(d, { mode: mode & 0o7777 });
+}
+
 export async function chmod(t: Task, a: SyscallArgs): Promise<number> {
-  return setattrOf(await at(t, AT_FDCWD, readPath(t, a.pointer(0)), 0), { mode: a.uint(1) & 0o7777 });
+  return chmodOf(t, await at(t, AT_FDCWD, readPath(t, a.pointer(0)), 0), a.uint(1));
 }
 
 export function fchmod(t: Task, a: SyscallArgs): Promise<number> {
-  return setattrOf(fdDentry(t, a.int(0), false), { mode: a.uint(1) & 0o7777 });
+  return chmodOf(t, fdDentry(t, a.int(0), false), a.uint(1));
 }
 
 export async function fchmodat(t: Task, a: SyscallArgs): Promise<number> {
-  return setattrOf(await at(t, a.int(0), readPath(t, a.pointer(1)), 0), { mode: a.uint(2) & 0o7777 });
-}
-
-/** ownerChange turns chown's arguments into a change; -1 leaves one alone. */
-function ownerChange(t: Task, uid: number, gid: number) {
-  const change: { uid?: number; gid?: number } = {};
-  if (uid !== -1) change.uid = uid >>> 0;
-  if (gid !== -1) change.gid = gid >>> 0;
-  if (t.creds.uid !== 0 && ((change.uid !== undefined && change.uid !== t.creds.uid) || (change.gid !== undefined && change.gid !== t.creds.gid))) throw EPERM;
-  return change;
+  return chmodOf(t, await at(t, a.int(0), readPath(t, a.pointer(1)), 0), a.uint(2));
 }
 
 /**
- * chownOf changes owner and group. As on Linux, a change (even to the same
+ * chownOf changes owner and group, with Linux's checks (chown_ok,
+ * chgrp_ok): without CAP_CHOWN, only the owner may, giving the file to
+ * itself and to its own groups. As on Linux, a change (even to the same
  * ids) clears set-user-ID, and set-group-ID when group execute is set, of
  * anything but a directory.
  */
 async function chownOf(t: Task, d: Dentry, uid: number, gid: number): Promise<number> {
-  const change: SetAttr = ownerChange(t, uid, gid);
+  const change: SetAttr = {};
+  if (uid !== -1) change.uid = uid >>> 0;
+  if (gid !== -1) change.gid = gid >>> 0;
   if (change.uid === undefined && change.gid === undefined) return setattrOf(d, {});
-  const mode = (await d.node.attr()).mode;
+  if (d.mount.readOnly) throw EROFS;
+  const attr = await d.node.attr();
+  const c = t.creds;
+  if (!c.capable(CAP_CHOWN)) {
+    const owner = attr.uid === c.fsuid;
+    if (change.uid !== undefined && !(owner && change.uid === attr.uid)) throw EPERM;
+    if (change.gid !== undefined && !(owner && (change.gid === attr.gid || c.inGroup(change.gid)))) throw EPERM;
+  }
+  const mode = attr.mode;
   if ((mode & S_IFMT) !== S_IFDIR && (mode & S_IFMT) !== S_IFLNK) {
     const cleared = mode & ~(S_ISUID | (mode & 0o010 ? S_ISGID : 0));
     if (cleared !== mode) change.mode = cleared & 0o7777;
@@ -736,7 +760,7 @@ export async function chdir(t: Task, a: SyscallArgs): Promise<number> {
   const d = await at(t, AT_FDCWD, readPath(t, a.pointer(0)), 0);
   const attr = await d.node.attr();
   if ((attr.mode & S_IFMT) !== S_IFDIR) throw ENOTDIR;
-  if (!permits(t, attr, X_OK)) throw EACCES;
+  if (!permits(t.creds, attr, X_OK)) throw EACCES;
   t.cwd = d;
   return 0;
 }

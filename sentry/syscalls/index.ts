@@ -1,4 +1,5 @@
 // index.ts fills the syscall table from every subsystem's file.
+import { register as creds } from './creds.js';
 import { register as file } from './file.js';
 import { register as fork } from './fork.js';
 import { register as fs } from './fs.js';
@@ -11,6 +12,7 @@ import { register as signal } from './signal.js';
 import { register as time } from './time.js';
 
 export function registerAll(): void {
+  creds();
   file();
   fork();
   fs();

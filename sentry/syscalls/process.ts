@@ -6,25 +6,9 @@ import { full, partial, unsupported } from './table.js';
 import { EINVAL, EPERM, ESRCH } from '../errno.js';
 import { USER_ADDRESS_LIMIT } from '../mm/mm.js';
 import { host } from '../native/host.js';
+import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_RESOURCE } from '../kernel/credentials.js';
 
 export const gettid = (t: Task) => t.tid;
-export const getuid = (t: Task) => t.creds.uid;
-export const getgid = (t: Task) => t.creds.gid;
-
-/** getgroups implements getgroups(2) with the host's supplementary groups. */
-export function getgroups(t: Task, a: SyscallArgs): number {
-  const groups = process.getgroups?.() ?? [];
-  const size = a.int(0);
-  if (size < 0) throw EINVAL;
-  if (size === 0) return groups.length;
-  if (size < groups.length) throw EINVAL;
-  const b = new Uint8Array(groups.length * 4);
-  const v = new DataView(b.buffer);
-  groups.forEach((g, i) => v.setUint32(i * 4, g, true));
-  t.mm.copyOut(a.pointer(1), b);
-  return groups.length;
-}
-
 /** set_tid_address implements set_tid_address(2). */
 export function setTidAddress(t: Task, a: SyscallArgs): number {
   t.clearTid = a.pointer(0);
@@ -92,7 +76,7 @@ function doPrlimit(t: Task, resource: number, newAddr: number, oldAddr: number):
     const v = new DataView(b.buffer);
     next = [v.getBigUint64(0, true), v.getBigUint64(8, true)];
     if (next[0] > next[1]) throw EINVAL;
-    if (next[1] > l[resource][1] && t.creds.uid !== 0) throw EPERM;
+    if (next[1] > l[resource][1] && !t.creds.capable(CAP_SYS_RESOURCE)) throw EPERM;
   }
   if (oldAddr !== 0) {
     const b = new Uint8Array(16);
@@ -162,8 +146,9 @@ export function getrandom(t: Task, a: SyscallArgs): number {
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
 const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
+const PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_CAPBSET_READ = 23, PR_CAPBSET_DROP = 24;
 
-/** prctl implements the common prctl(2) options: names, dumpable, no_new_privs, pdeathsig. */
+/** prctl implements the common prctl(2) options: names, dumpable, no_new_privs, pdeathsig, keepcaps, the bounding set. */
 export function prctl(t: Task, a: SyscallArgs): number {
   switch (a.int(0)) {
     case PR_SET_NAME: {
@@ -201,6 +186,20 @@ export function prctl(t: Task, a: SyscallArgs): number {
     case PR_GET_CHILD_SUBREAPER:
       t.mm.writeU32(a.pointer(1), t.proc.subreaper ? 1 : 0);
       return 0;
+    case PR_GET_KEEPCAPS:
+      return t.creds.keepCaps ? 1 : 0;
+    case PR_SET_KEEPCAPS:
+      if (a.raw(1) > 1) throw EINVAL;
+      t.creds.keepCaps = a.raw(1) === 1;
+      return 0;
+    case PR_CAPBSET_READ:
+      if (a.raw(1) > CAP_LAST_CAP) throw EINVAL;
+      return Number((t.creds.bounding >> BigInt(a.raw(1))) & 1n);
+    case PR_CAPBSET_DROP:
+      if (!t.creds.capable(CAP_SETPCAP)) throw EPERM;
+      if (a.raw(1) > CAP_LAST_CAP) throw EINVAL;
+      t.creds.bounding &= ~(1n << BigInt(a.raw(1)));
+      return 0;
     default:
       throw EINVAL;
   }
@@ -211,11 +210,6 @@ export const schedYield = () => 0;
 
 export function register(): void {
   full(186, gettid);
-  full(102, getuid);
-  full(107, getuid);
-  full(104, getgid);
-  full(108, getgid);
-  full(115, getgroups, 'd,p');
   full(218, setTidAddress, 'p');
   full(273, setRobustList, 'p,u');
   partial(158, archPrctl, 'FS base only', 'a,p');
@@ -226,6 +220,6 @@ export function register(): void {
   full(24, schedYield);
   full(63, uname, 'p');
   full(318, getrandom, 'p,u,x');
-  partial(157, prctl, 'names, dumpable, no_new_privs, pdeathsig, child subreaper', 'd,x,x,x,x');
+  partial(157, prctl, 'names, dumpable, no_new_privs, pdeathsig, child subreaper, keepcaps, the bounding set', 'd,x,x,x,x');
   unsupported(334, 'rseq is not offered; libc falls back');
 }

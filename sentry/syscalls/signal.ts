@@ -7,7 +7,7 @@ import { full, partial } from './table.js';
 import { EAGAIN, EINTR, EINVAL, EPERM, ERESTARTNOHAND, ESRCH } from '../errno.js';
 import { Reg } from '../platform.js';
 import {
-  NSIG, SIGKILL, SIGRTMIN, SIGSEGV, SIGSTOP, SigInfo, SigSet,
+  NSIG, SIGCONT, SIGKILL, SIGRTMIN, SIGSEGV, SIGSTOP, SigInfo, SigSet,
   SI_KERNEL, SI_TKILL, SI_USER, SIGINFO_SIZE,
 } from '../kernel/signals.js';
 import { force } from '../kernel/deliver.js';
@@ -156,38 +156,74 @@ export function send(t: Task, sig: number, info?: SigInfo): number {
 }
 
 /**
+ * checkKill is Linux's check_kill_permission for a signal a program sends
+ * (kill, tgkill, sigqueue): to another process, the sender must be allowed
+ * by credentials (Credentials.mayKill), except for SIGCONT within its own
+ * session.
+ */
+function checkKill(t: Task, target: Process, sig: number): void {
+  if (sig < 0 || sig > NSIG) throw EINVAL;
+  if (target === t.proc || t.creds.mayKill(target.task.creds)) return;
+  if (sig === SIGCONT && target.sid === t.proc.sid) return;
+  throw EPERM;
+}
+
+/** killOne sends sig from t to process p, after checkKill; a zombie takes nothing. */
+function killOne(t: Task, p: Process, sig: number): void {
+  checkKill(t, p, sig);
+  if (!p.zombie) send(p.task, sig, fromSelf(t, sig));
+}
+
+/**
  * kill implements kill(2) in the sandbox's PID namespace: a pid, the
  * caller's group (0), a group (-pgid), or every process but the sandbox's
- * init and the caller (-1). Every process runs as one user, who may
- * signal all of them.
+ * init and the caller (-1). Zombies count as targets that take nothing.
+ * A group fails only if no member could be signalled; -1 fails only if
+ * there is no process at all, or with an error other than EPERM.
  */
 export function kill(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   const sig = a.int(1);
-  if (sig < 0 || sig > NSIG) throw EINVAL;
   if (pid === -0x80000000) throw ESRCH;
   const ns = t.proc.ns;
-  let targets: Process[];
   if (pid > 0) {
     const p = ns.get(pid);
     if (!p) throw ESRCH;
-    // A zombie can still be "signalled": nothing happens, as on Linux.
-    targets = p.zombie ? [] : [p];
-  } else if (pid === -1) {
-    targets = [...ns.processes.values()].filter((p) => !p.zombie && p.parent !== undefined && p !== t.proc);
-    if (targets.length === 0) throw ESRCH;
-  } else {
-    targets = ns.group(pid === 0 ? t.proc.pgid : -pid);
-    if (targets.length === 0) throw ESRCH;
+    killOne(t, p, sig);
+    return 0;
   }
-  for (const p of targets) send(p.task, sig, fromSelf(t, sig));
-  return 0;
+  const all = [...ns.processes.values()];
+  const targets = pid === -1
+    ? all.filter((p) => p.parent !== undefined && p !== t.proc)
+    : all.filter((p) => p.pgid === (pid === 0 ? t.proc.pgid : -pid));
+  if (targets.length === 0) throw ESRCH;
+  // For -1, the outcome is the last one other than EPERM; for a group,
+  // success if any member took the signal, else the last error.
+  let sent = false;
+  let outcome: unknown;
+  for (const p of targets) {
+    let err: unknown;
+    try {
+      killOne(t, p, sig);
+      sent = true;
+    } catch (e) {
+      err = e;
+    }
+    if (pid !== -1 || err !== EPERM) outcome = err;
+  }
+  if (outcome === undefined || (pid !== -1 && sent)) return 0;
+  throw outcome;
 }
 
-/** target finds the task tid (a process has one task, whose tid is its pid): ESRCH if there is none, or it is a zombie. */
-function target(t: Task, tid: number, tgid = tid): Task {
+/**
+ * target finds the task tid (a process has one task, whose tid is its
+ * pid) that t may send sig: ESRCH if there is none, or it is a zombie;
+ * then checkKill.
+ */
+function target(t: Task, sig: number, tid: number, tgid = tid): Task {
   const p = t.proc.ns.get(tid);
   if (!p || p.zombie || tgid !== tid) throw ESRCH;
+  checkKill(t, p, sig);
   return p.task;
 }
 
@@ -197,7 +233,7 @@ export function tgkill(t: Task, a: SyscallArgs): number {
   const tid = a.int(1);
   const sig = a.int(2);
   if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG) throw EINVAL;
-  return send(target(t, tid, tgid), sig, fromSelf(t, sig, SI_TKILL));
+  return send(target(t, sig, tid, tgid), sig, fromSelf(t, sig, SI_TKILL));
 }
 
 /** tkill implements tkill(2). */
@@ -205,7 +241,7 @@ export function tkill(t: Task, a: SyscallArgs): number {
   const tid = a.int(0);
   const sig = a.int(1);
   if (tid <= 0 || sig < 0 || sig > NSIG) throw EINVAL;
-  return send(target(t, tid), sig, fromSelf(t, sig, SI_TKILL));
+  return send(target(t, sig, tid), sig, fromSelf(t, sig, SI_TKILL));
 }
 
 /**
@@ -227,7 +263,7 @@ export function rtSigqueueinfo(t: Task, a: SyscallArgs): number {
   const sig = a.int(1);
   const info = queuedInfo(t, sig, a.pointer(2));
   checkClaim(info, pid === t.proc.pid);
-  return send(target(t, pid), sig, info);
+  return send(target(t, sig, pid), sig, info);
 }
 
 /** rt_tgsigqueueinfo implements rt_tgsigqueueinfo(2). */
@@ -238,7 +274,7 @@ export function rtTgsigqueueinfo(t: Task, a: SyscallArgs): number {
   const info = queuedInfo(t, sig, a.pointer(3));
   if (tgid <= 0 || tid <= 0) throw EINVAL;
   checkClaim(info, tid === t.tid);
-  return send(target(t, tid, tgid), sig, info);
+  return send(target(t, sig, tid, tgid), sig, info);
 }
 
 /**

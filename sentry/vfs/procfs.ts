@@ -6,6 +6,7 @@ import { SynDir, SynFile, SynLink } from './synthetic.js';
 import type { Caller, VNode } from './node.js';
 import { PIPE_MAX_SIZE, type FileDescription } from './file.js';
 import type { Mount } from './vfs.js';
+import type { Credentials } from '../kernel/credentials.js';
 
 const PROC_SUPER_MAGIC = 0x9fa0;
 const PROC_DEV = 0x16;
@@ -26,8 +27,7 @@ export interface ProcTask {
   cmdline: Uint8Array;
   environ: Uint8Array;
   auxv: Uint8Array;
-  uid: number;
-  gid: number;
+  creds: Credentials;
   fds(): [number, FileDescription][];
   fd(n: number): FileDescription | undefined;
   /** maps is /proc/PID/maps's text. */
@@ -66,11 +66,18 @@ export function procfs(src: ProcSource): VNode {
       ['comm', f(() => `${t.comm}\n`)],
       ['maps', f(() => t.maps())],
       ['mounts', f(mountsText)],
-      ['status', f(() => [
-        `Name:\t${t.comm}`, 'Umask:\t0022', `State:\t${t.state()} (${STATE_NAMES[t.state()]})`, `Tgid:\t${t.pid}`, 'Ngid:\t0', `Pid:\t${t.pid}`, `PPid:\t${t.ppid}`,
-        'TracerPid:\t0', `Uid:\t${t.uid}\t${t.uid}\t${t.uid}\t${t.uid}`, `Gid:\t${t.gid}\t${t.gid}\t${t.gid}\t${t.gid}`,
-        'FDSize:\t64', 'Groups:\t', `VmSize:\t${t.vmKb()} kB`, `VmRSS:\t${t.vmKb()} kB`, 'Threads:\t1', '',
-      ].join('\n'))],
+      ['status', f(() => {
+        const c = t.creds;
+        const caps = (set: bigint) => set.toString(16).padStart(16, '0');
+        return [
+          `Name:\t${t.comm}`, 'Umask:\t0022', `State:\t${t.state()} (${STATE_NAMES[t.state()]})`, `Tgid:\t${t.pid}`, 'Ngid:\t0', `Pid:\t${t.pid}`, `PPid:\t${t.ppid}`,
+          'TracerPid:\t0', `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`, `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
+          // Linux ends the groups with a space, even when there are none.
+          'FDSize:\t64', `Groups:\t${c.groups.map((g) => `${g} `).join('') || ' '}`, `VmSize:\t${t.vmKb()} kB`, `VmRSS:\t${t.vmKb()} kB`, 'Threads:\t1',
+          `CapInh:\t${caps(c.inheritable)}`, `CapPrm:\t${caps(c.permitted)}`, `CapEff:\t${caps(c.effective)}`, `CapBnd:\t${caps(c.bounding)}`,
+          `CapAmb:\t${caps(0n)}`, '',
+        ].join('\n');
+      })],
       ['stat', f(() => `${t.pid} (${t.comm}) ${t.state()} ${t.ppid} ${t.pgid} ${t.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 ${t.vmKb() * 1024} 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`)],
     ]));
   };

@@ -3,7 +3,8 @@
  * proc_stop.c, proc_misc.c): fork_ok, child_exit and waiting_child; the wait
  * helpers (wait_status, expect_exited, expect_killed), which fail() unless a
  * child ends exactly as expected; wait_sleeping, which waits until a task is
- * blocked in the kernel; pipe_ok, and put and get, one byte through a pipe;
+ * blocked in the kernel; read_text, the start of a file; pipe_ok, and put and
+ * get, one byte through a pipe;
  * on(), set_disposition() and disposition_of() for signal actions, and
  * mask_one(), is_blocked() and is_pending() for the blocked and pending sets;
  * sleep_ms and now_ns; and scratch, the fresh directory a guest writes
@@ -101,6 +102,20 @@ static inline void expect_killed(pid_t pid, int sig, const char *what)
 		fail("%s: expected killed by signal %d, got status 0x%x", what, sig, status);
 }
 
+/* Reads the start of the file at path (one read of up to size - 1 bytes)
+ * into buf as a string; fails unless it reads something. */
+static inline void read_text(const char *path, char *buf, size_t size)
+{
+	long fd = S3(SYS_open, path, O_RDONLY, 0);
+	if (fd < 0)
+		fail("open %s = %ld (%s)", path, fd, errname(fd));
+	long n = S3(SYS_read, fd, buf, size - 1);
+	S1(SYS_close, fd);
+	if (n <= 0)
+		fail("read %s = %ld (%s)", path, n, errname(n));
+	buf[n] = 0;
+}
+
 /* Waits until task pid sleeps interruptibly (state S in /proc/PID/stat), that
  * is until it blocks in a system call that waits; fails after about 2 s. */
 static inline void wait_sleeping(pid_t pid)
@@ -108,14 +123,7 @@ static inline void wait_sleeping(pid_t pid)
 	char path[64], buf[512];
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
 	for (int tries = 0; tries < 2000; tries++) {
-		long fd = S3(SYS_open, path, O_RDONLY, 0);
-		if (fd < 0)
-			fail("open %s = %ld (%s)", path, fd, errname(fd));
-		long n = S3(SYS_read, fd, buf, sizeof buf - 1);
-		S1(SYS_close, fd);
-		if (n <= 0)
-			fail("read %s = %ld (%s)", path, n, errname(n));
-		buf[n] = 0;
+		read_text(path, buf, sizeof buf);
 		char *paren = strrchr(buf, ')');
 		if (paren && paren[1] == ' ' && paren[2] == 'S')
 			return;
