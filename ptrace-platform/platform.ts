@@ -95,6 +95,12 @@ interface Op {
  */
 export class PtraceAddressSpace implements PlatformAddressSpace {
   readonly pid: number;
+  /**
+   * fpuOwner is the context whose FPU and vector state the stub's
+   * registers hold: contexts that share an address space (a vfork child
+   * and its parent) share its stub, and each keeps its own state.
+   */
+  fpuOwner: PtraceContext | undefined;
   private ops: Op[] = [];
   private readonly args = new Float64Array(6);
   private released = false;
@@ -222,7 +228,10 @@ const SLOT_ORIG_RAX = 15, SLOT_CS = 17, SLOT_EFLAGS = 18, SLOT_SS = 20, SLOT_FS_
 
 /**
  * PtraceContext runs a task in its address space's stub. Its FPU and
- * vector state stay in the stub process, where the host kernel keeps them.
+ * vector state stay in the stub process, where the host kernel keeps them,
+ * while the stub runs this context; the rest of the time (before its first
+ * run, or while another context runs in a shared stub) the context keeps
+ * them itself.
  */
 export class PtraceContext implements PlatformContext {
   /** exitless is always false: every system call stops the traced process. */
@@ -240,6 +249,8 @@ export class PtraceContext implements PlatformContext {
   /** regset is the host's NT_X86_XSTATE regset; its size is the host's, which PTRACE_SETREGSET wants whole. */
   private readonly regset = new Uint8Array(XSTATE_MAX);
   private regsetSize = 0;
+  /** savedXstate is the context's extended state while no stub holds it. */
+  private savedXstate: Uint8Array | undefined;
 
   constructor(readonly xstate: XstateLayout) {
     this.bytes = new Uint8Array(ptrace.regsSize);
@@ -263,7 +274,10 @@ export class PtraceContext implements PlatformContext {
   switch(as: PtraceAddressSpace): Outcome {
     if (this.running && as !== this.current) throw new PlatformError('a running context cannot change address space');
     this.current = as;
-    if (!this.running) as.flush();
+    if (!this.running) {
+      as.flush();
+      this.own(as);
+    }
     const status = ptrace.run(as.pid, this.bytes, !this.running);
     if (status === -1) {
       this.running = true;
@@ -337,8 +351,32 @@ export class PtraceContext implements PlatformContext {
     process.kill(this.current.pid, 'SIGSTOP');
   }
 
+  /**
+   * own makes the stub hold this context's extended state before it runs
+   * there: the context that ran there last and still lives there keeps its
+   * own, and this one's, if it kept it, is loaded.
+   */
+  private own(as: PtraceAddressSpace): void {
+    const last = as.fpuOwner;
+    if (last === this) return;
+    if (last?.current === as) last.savedXstate = last.getXstate();
+    as.fpuOwner = this;
+    const saved = this.savedXstate;
+    this.savedXstate = undefined;
+    if (saved) this.setXstate(saved);
+  }
+
+  /** inStub says whether a stub holds this context's extended state. */
+  private get inStub(): boolean {
+    return this.current?.fpuOwner === this;
+  }
+
   /** getXstate reads the stub's NT_X86_XSTATE regset: the standard XSAVE format, as the host keeps it for user space. */
   getXstate(): Uint8Array {
+    if (!this.inStub) {
+      if (!this.savedXstate) throw new PlatformError('the extended state of a context that never ran was read');
+      return this.savedXstate.slice();
+    }
     this.readRegset();
     const image = this.regset.slice(0, this.xstate.size);
     const bv = new DataView(image.buffer);
@@ -347,6 +385,10 @@ export class PtraceContext implements PlatformContext {
   }
 
   setXstate(image: Uint8Array): void {
+    if (!this.inStub) {
+      this.savedXstate = image.slice();
+      return;
+    }
     if (this.regsetSize === 0) this.readRegset();
     const full = this.regset.subarray(0, this.regsetSize);
     full.fill(0);
@@ -359,6 +401,7 @@ export class PtraceContext implements PlatformContext {
   }
 
   release(): void {
+    if (this.inStub) this.current!.fpuOwner = undefined;
     this.current = undefined;
   }
 }

@@ -201,12 +201,15 @@ export interface PlatformContext {
   /**
    * getXstate returns the program's extended state as an image of
    * xstate.size bytes (see XstateLayout); XSTATE_BV holds only bits of
-   * xstate.features. Preconditions: stopped.
+   * xstate.features. Preconditions: stopped, and the context has run or
+   * was given a state by setXstate.
    */
   getXstate(): Uint8Array;
   /**
    * setXstate loads an image of that layout; components whose XSTATE_BV
-   * bit is clear take their initial state. Preconditions: stopped, and
+   * bit is clear take their initial state. A context that has not run yet
+   * starts with it (fork gives the child its parent's). Preconditions:
+   * stopped, and
    * the image is one XRSTOR accepts (XSTATE_BV within xstate.features,
    * XCOMP_BV and the header's reserved bytes zero, no reserved MXCSR bit).
    */

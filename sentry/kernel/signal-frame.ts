@@ -212,12 +212,13 @@ function frameXstate(image: Uint8Array, layout: XstateLayout): Uint8Array {
 }
 
 /**
- * initXstate is the extended state a handler starts with: x87 and SSE in
- * their initial state written out (control word 0x37f, MXCSR 0x1f80, every
- * register empty or zero), every other component initial by XSTATE_BV.
- * MXCSR_MASK is the CPU's, taken from a saved image.
+ * initXstate is the extended state a handler or a new program starts
+ * with: x87 and SSE in their initial state written out (control word
+ * 0x37f, MXCSR 0x1f80, every register empty or zero), every other
+ * component initial by XSTATE_BV. MXCSR_MASK is the CPU's, taken from a
+ * saved image.
  */
-function initXstate(layout: XstateLayout, saved: Uint8Array): Uint8Array {
+export function initXstate(layout: XstateLayout, saved: Uint8Array): Uint8Array {
   const out = new Uint8Array(layout.size);
   const v = new DataView(out.buffer);
   v.setUint16(FCW, FCW_INIT, true);

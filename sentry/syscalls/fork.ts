@@ -19,6 +19,7 @@ import { SIGCHLD } from '../kernel/signals.js';
 import { S_IFMT, S_IFREG } from '../vfs/node.js';
 import { readPath, resolveAt } from './fs.js';
 import { load, readAuxv } from '../loader/elf.js';
+import { initXstate } from '../kernel/signal-frame.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
   CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_NEWNS = 0x20000, CLONE_SETTLS = 0x80000,
@@ -36,10 +37,11 @@ interface CloneArgs {
   tls: number;
 }
 
-/** copyRegisters gives `to` the registers of `from`. */
+/** copyRegisters gives `to` the registers of `from`, its FPU and vector state included. */
 function copyRegisters(from: Task, to: Task): void {
   for (let r = Reg.RAX; r <= Reg.RFLAGS; r++) to.ctx.regs.setBig(r, from.ctx.regs.getBig(r));
   to.ctx.fsBase = from.ctx.fsBase;
+  to.ctx.setXstate(from.ctx.getXstate());
 }
 
 /**
@@ -239,6 +241,9 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
   // The point of no return: the old image goes, once the program no
   // longer runs on it.
   t.ctx.leave?.();
+  // The new program starts with the FPU and vector state initial, while
+  // the old address space (a ptrace stub that may hold it) is still there.
+  t.ctx.setXstate(initXstate(t.ctx.xstate, t.ctx.getXstate()));
   const old = t.mm;
   t.mm = mm;
   if (--old.users === 0) old.release();

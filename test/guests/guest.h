@@ -3,7 +3,8 @@
  * (musl or glibc) nor the vDSO hides or changes anything; out(), an unbuffered
  * printf straight to fd 1 with write(2); errname(), a raw syscall result to its
  * errno name; the "ok NAME" / "FAIL: NAME: details" check helpers (current,
- * fail, CHECK, expect_err, expect_eq, ok); and mono_ns(), the monotonic clock.
+ * fail, CHECK, expect_err, expect_eq, ok); have_avx(); and mono_ns(), the
+ * monotonic clock.
  *
  * Only static inline functions, macros and types: it is included, never built
  * as a guest of its own (scripts/build-guests.sh builds *.c and rebuilds every
@@ -138,6 +139,17 @@ static inline void expect_eq(long r, long want, const char *what)
 static inline void ok(void)
 {
 	out("ok %s\n", current);
+}
+
+/* Whether the CPU has AVX and the system has enabled its state (OSXSAVE, XCR0). */
+static inline int have_avx(void)
+{
+	unsigned a, b, c, d, lo, hi;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if (!(c & (1u << 27)) || !(c & (1u << 28)))
+		return 0;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (lo & 6) == 6;
 }
 
 /* CLOCK_MONOTONIC in nanoseconds, by a raw clock_gettime (not the vDSO's). */

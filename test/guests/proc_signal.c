@@ -218,17 +218,6 @@ static void avx_around_kill(const void *in, void *got, pid_t pid)
 			   "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
 
-/* True when the CPU and the kernel (XCR0) enable AVX. */
-static int have_avx(void)
-{
-	unsigned a, b, c, d, lo, hi;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	if (!(c & (1u << 27)) || !(c & (1u << 28)))
-		return 0;
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return (lo & 6) == 6;
-}
-
 static void expect_info(const siginfo_t *si, int sig, int code, pid_t pid, const char *what)
 {
 	if (si->si_signo != sig || si->si_code != code || si->si_pid != pid || si->si_uid != getuid() ||
