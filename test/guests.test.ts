@@ -110,6 +110,7 @@ for (const platform of platforms) {
     ['hello', 'musl static'],
     ['hello.glibc', 'glibc static'],
     ['hello.pie', 'musl static-pie'],
+    ['hello.dynamic', 'glibc dynamic, the host\'s ld.so and libc'],
   ] as const) {
     ptest(`${platform}: hello (${desc})`, async (t) => {
       const { native, sandboxed } = await runBoth(platform, [guestPath(name)], { env: ENV });
