@@ -205,7 +205,7 @@ export class Sandbox {
       uid: t.creds.uid, gid: t.creds.gid,
       fds: () => t.fds.entries().map(([n, e]) => [n, e.file]), fd: (n: number) => t.fds.entries().find(([fd]) => fd === n)?.[1].file,
       maps: () => t.mm.vmas.map((v) => `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ` +
-        `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} 00000000 00:00 0 ${v.name}\n`).join(''),
+        `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} ${((v.filePage ?? 0) * PAGE_SIZE).toString(16).padStart(8, '0')} 00:00 0 ${v.name}\n`).join(''),
       vmKb: () => Math.floor(t.mm.vmas.reduce((n, v) => n + (v.end - v.start), 0) / 1024),
     }));
   }
