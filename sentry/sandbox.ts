@@ -29,6 +29,7 @@ import { CollectOutput, FdTable, HostStream, MemoryInput, O_RDONLY, O_WRONLY, ty
 import { createLogger, createStraceLogger, type Logger } from './log.js';
 import { PlatformError, Reg, type Platform } from './platform.js';
 import { fromOutside, send as sendSignal } from './syscalls/signal.js';
+import { futexWake } from './syscalls/futex.js';
 import { Vdso } from './vdso/vdso.js';
 
 export { KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError };
@@ -427,7 +428,11 @@ export class Sandbox {
       totals.exitless += t.stats.exitless;
       totals.faults += t.stats.faults;
       if (patched) patched.count = t.mm.patches?.count ?? 0;
-      if (t.clearTid) t.writeTid(t.clearTid, 0);
+      if (t.clearTid) {
+        // CLONE_CHILD_CLEARTID: the word is cleared and one waiter woken (pthread_join).
+        t.writeTid(t.clearTid, 0);
+        futexWake(t.mm, t.clearTid, 1);
+      }
       t.vforkDone?.();
       t.vforkDone = undefined;
       if (--t.fds.users === 0) t.fds.closeAll();
