@@ -1,7 +1,7 @@
 // address-space.ts: a program's address space on the kvm platform, as
 // 4-level x86-64 page tables that the host writes in the memory file.
 import * as abi from './abi.js';
-import { PTE_NX_HI, PTE_P, PTE_U, PTE_W } from './long-mode.js';
+import { PTE_NX_HI, PTE_P, PTE_U, PTE_W, type VcpuPages } from './long-mode.js';
 import { host } from '../sentry/native/host.js';
 import { forEachRun, type MemoryFile } from '../sentry/mm/memory-file.js';
 import { Perm, PlatformError, type PlatformAddressSpace } from '../sentry/platform.js';
@@ -20,17 +20,58 @@ export class KvmAddressSpace implements PlatformAddressSpace {
    */
   private stale: number[] = [];
 
+  /** kernelPd is this address space's PD of the kernel area: the shared kernel pages, and the pages of the vCPUs that run it. */
+  private readonly kernelPd: number;
+
   constructor(private readonly mem: MemoryFile) {
     this.root = this.newTable();
     // The kernel area's PD hangs off this address space's own PDPT for
-    // the last slot of the lower half; its leaves say which pages ring 3
-    // may use (the trampoline and the vCPU slots).
+    // the last slot of the lower half. Its first entry is the page table
+    // every address space shares (the stub, supervisor-only but for the
+    // trampoline's page); the vCPUs' pages are this address space's own.
     const pdpt = this.newTable();
-    const words = mem.wordsAt(this.root);
-    const i = (mem.offsetOf(this.root) >> 2) + abi.KERNEL_PML4_INDEX * 2;
-    words[i] = pdpt | TABLE;
-    const j = (mem.offsetOf(pdpt) >> 2) + abi.KERNEL_PDPT_INDEX * 2;
-    mem.wordsAt(pdpt)[j] = abi.PHYS_KERNEL_PD | PTE_P | PTE_W | PTE_U;
+    this.kernelPd = this.newTable();
+    this.setEntry(this.root, abi.KERNEL_PML4_INDEX, pdpt | TABLE);
+    this.setEntry(pdpt, abi.KERNEL_PDPT_INDEX, this.kernelPd | TABLE);
+    this.setEntry(this.kernelPd, 0, abi.PHYS_KERNEL_PT | TABLE);
+  }
+
+  private setEntry(table: number, index: number, value: number): void {
+    const words = this.mem.wordsAt(table);
+    const i = (this.mem.offsetOf(table) >> 2) + index * 2;
+    words[i] = value % 0x100000000;
+    words[i + 1] = Math.floor(value / 0x100000000);
+  }
+
+  /**
+   * attach maps a vCPU's slot and kernel page, before the vCPU enters this
+   * address space; detach unmaps them once it has left for good.
+   */
+  attach(v: VcpuPages): void {
+    const words = this.mem.wordsAt(this.kernelPd);
+    const i = (this.mem.offsetOf(this.kernelPd) >> 2) + v.pdIndex * 2;
+    let pt = ((words[i] & ~0xfff) >>> 0) + (words[i + 1] & 0xfffff) * 0x100000000;
+    if ((words[i] & PTE_P) === 0) {
+      pt = this.newTable();
+      this.setEntry(this.kernelPd, v.pdIndex, pt | TABLE);
+    }
+    this.mem.wordsAt(pt).set(v.entries, (this.mem.offsetOf(pt) >> 2) + v.ptIndex * 2);
+  }
+
+  detach(v: VcpuPages): void {
+    // A released address space's tables are gone (and their frames may be another's).
+    if (this.tables.length > 0) {
+      const words = this.mem.wordsAt(this.kernelPd);
+      const i = (this.mem.offsetOf(this.kernelPd) >> 2) + v.pdIndex * 2;
+      if (words[i] & PTE_P) {
+        const pt = ((words[i] & ~0xfff) >>> 0) + (words[i + 1] & 0xfffff) * 0x100000000;
+        const at = (this.mem.offsetOf(pt) >> 2) + v.ptIndex * 2;
+        this.mem.wordsAt(pt).fill(0, at, at + 4);
+      }
+    }
+    // Then every translation to the two frames goes, this address space's included.
+    host.dropMappings(this.mem.hostAddress(v.slotPhys), abi.PAGE_SIZE);
+    host.dropMappings(this.mem.hostAddress(v.kernelPhys), abi.PAGE_SIZE);
   }
 
   private newTable(): number {

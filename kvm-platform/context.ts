@@ -151,6 +151,12 @@ export class KvmContext implements PlatformContext {
   /** enter loads what changed into the sync area and tells the vCPU's thread to run. */
   private enter(as: KvmAddressSpace): void {
     let dirty = KVM_SYNC_X86_REGS;
+    if (as !== this.current) {
+      // The vCPU's slot and kernel page move with it: a program sees only
+      // the slots of the vCPUs that run its own address space.
+      this.current?.detach(this.vcpu.pages);
+      as.attach(this.vcpu.pages);
+    }
     if (as !== this.current || as.hasStale) {
       // Writing CR3, even unchanged, makes KVM drop the vCPU's cached translations.
       const i = layout.sregsCr3 / 4;
@@ -402,6 +408,7 @@ export class KvmContext implements PlatformContext {
     this.vcpu.thread.onWake = undefined;
     Atomics.store(this.slot, abi.SLOT_STATE / 4, abi.STATE_IDLE);
     Atomics.store(this.slot, abi.SLOT_POLLING / 4, 0);
+    this.current?.detach(this.vcpu.pages);
     this.current = undefined;
     this.vcpu.release();
   }

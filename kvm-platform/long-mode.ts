@@ -113,7 +113,8 @@ export function writeKernelArea(mem: MemoryFile, stub: Stub): void {
   // only but for the trampoline's page (user, read and execute); only the
   // stub is executable. The upper levels allow user access, so each leaf
   // decides. Every address space links the PD from its own PDPT (see
-  // KvmAddressSpace); vCPU slots hang off PD[SLOT_PD_FIRST...] (mapSlot).
+  // KvmAddressSpace, which copies it); each vCPU's slot and kernel page
+  // are mapped only in the address space the vCPU runs (VcpuPages.entries).
   put64(view, abi.PHYS_KERNEL_PD, BigInt(abi.PHYS_KERNEL_PT | PTE_P | PTE_W | PTE_U));
   for (let phys = abi.PAGE_SIZE; phys < abi.KERNEL_RESERVED; phys += abi.PAGE_SIZE) {
     const isStub = phys >= abi.PHYS_STUB && phys < abi.PHYS_STUB + abi.STUB_MAX_SIZE;
@@ -131,32 +132,39 @@ export interface VcpuPages {
   /** stackTop is the ring-0 stack's top, which the TSS gives the CPU. */
   stackTop: number;
   tssVirt: number;
+  /** slotPhys and kernelPhys are the two pages' frames. */
+  slotPhys: number;
+  kernelPhys: number;
+  /**
+   * entries are the two pages' page-table entries (four 32-bit words: the
+   * slot, user read-write; the kernel page, supervisor), at entry `ptIndex`
+   * of the page table that kernel PD entry `pdIndex` names.
+   */
+  entries: Uint32Array;
+  pdIndex: number;
+  ptIndex: number;
 }
 
 /**
- * mapVcpuPages maps vCPU `id`'s slot frame (user read-write) and kernel
- * frame (supervisor read-write) in the kernel area that every address
- * space shares, and writes the vCPU's TSS into its kernel frame.
+ * vcpuPages places vCPU `id`'s slot frame (user read-write) and kernel
+ * frame (supervisor read-write) in the kernel area, and writes the vCPU's
+ * TSS into its kernel frame. An address space maps them while the vCPU
+ * runs it (KvmAddressSpace.attach), so that no program can reach the slot
+ * of a vCPU running another.
  */
-export function mapVcpuPages(mem: MemoryFile, id: number, slotPhys: number, kernelPhys: number): VcpuPages {
+export function vcpuPages(mem: MemoryFile, id: number, slotPhys: number, kernelPhys: number): VcpuPages {
   const pdIndex = abi.SLOT_PD_FIRST + Math.floor(id / 256);
   if (pdIndex >= 512) throw new RangeError('too many vCPUs for their pages');
-  const pd = new DataView(mem.bytesAt(0).buffer, mem.bytesAt(0).byteOffset + abi.PHYS_KERNEL_PD, abi.PAGE_SIZE);
-  let pt = Number(pd.getBigUint64(pdIndex * 8, true) & 0xffffffff000n);
-  if (pt === 0) {
-    pt = mem.allocFrame();
-    if (pt < 0) throw new RangeError('out of memory for a page table');
-    pd.setBigUint64(pdIndex * 8, BigInt(pt | PTE_P | PTE_W | PTE_U), true);
-  }
-  const words = mem.wordsAt(pt);
-  const i = (mem.offsetOf(pt) >> 2) + (id % 256) * 4;
-  words[i + 1] = (Math.floor(slotPhys / 0x100000000) | PTE_NX_HI) >>> 0;
-  words[i] = ((slotPhys % 0x100000000) | PTE_P | PTE_W | PTE_U) >>> 0;
-  words[i + 3] = (Math.floor(kernelPhys / 0x100000000) | PTE_NX_HI) >>> 0;
-  words[i + 2] = ((kernelPhys % 0x100000000) | PTE_P | PTE_W) >>> 0;
+  const entries = Uint32Array.of(
+    ((slotPhys % 0x100000000) | PTE_P | PTE_W | PTE_U) >>> 0, (Math.floor(slotPhys / 0x100000000) | PTE_NX_HI) >>> 0,
+    ((kernelPhys % 0x100000000) | PTE_P | PTE_W) >>> 0, (Math.floor(kernelPhys / 0x100000000) | PTE_NX_HI) >>> 0,
+  );
   const slotVirt = abi.SLOT_VIRT_BASE + id * 2 * abi.PAGE_SIZE;
   const kernel = slotVirt + abi.PAGE_SIZE;
-  const pages = { slotVirt, kernelVirt: kernel, stackTop: kernel + abi.PAGE_SIZE, tssVirt: kernel + abi.VCPU_TSS };
+  const pages = {
+    slotVirt, kernelVirt: kernel, stackTop: kernel + abi.PAGE_SIZE, tssVirt: kernel + abi.VCPU_TSS,
+    slotPhys, kernelPhys, entries, pdIndex, ptIndex: (id % 256) * 2,
+  };
   const bytes = mem.bytesAt(kernelPhys);
   const tss = new DataView(bytes.buffer, bytes.byteOffset + mem.offsetOf(kernelPhys) + abi.VCPU_TSS, 0x68);
   writeTss(tss, BigInt(pages.stackTop));

@@ -7,7 +7,7 @@ import {
   KVM_API_VERSION, KVM_CAP_SET_TSS_ADDR, KVM_CAP_SYNC_REGS, KVM_CAP_USER_MEMORY, KVM_CAP_EXT_CPUID,
   KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS, MSR_CSTAR, MSR_IA32_TSC, MSR_KERNEL_GS_BASE, MSR_LSTAR, MSR_STAR, MSR_SYSCALL_MASK,
 } from './kvm.js';
-import { kernelVirt, loadStub, mapVcpuPages, writeKernelArea, type VcpuPages } from './long-mode.js';
+import { kernelVirt, loadStub, vcpuPages, writeKernelArea, type VcpuPages } from './long-mode.js';
 import { VcpuThread } from './vcpu-thread.js';
 import { KvmAddressSpace } from './address-space.js';
 import { KvmContext } from './context.js';
@@ -237,7 +237,7 @@ export class KvmPlatform implements Platform {
     const slotPhys = mem.allocFrame();
     const kernelPhys = mem.allocFrame();
     if (slotPhys < 0 || kernelPhys < 0) throw new PlatformError('out of memory for a vCPU');
-    const pages = mapVcpuPages(mem, id, slotPhys, kernelPhys);
+    const pages = vcpuPages(mem, id, slotPhys, kernelPhys);
     const slot = new DataView(mem.bytesAt(slotPhys).buffer, mem.bytesAt(slotPhys).byteOffset + mem.offsetOf(slotPhys), abi.PAGE_SIZE);
     slot.setBigUint64(abi.SLOT_SELF, BigInt(pages.slotVirt), true);
     slot.setBigUint64(abi.SLOT_SPIN_TICKS, BigInt(Math.round(GUEST_SPIN_NS * tscPerNs())), true);

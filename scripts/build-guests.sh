@@ -6,7 +6,8 @@
 #                        runner used by test/helpers.ts runNative)
 #   hello, syscalls, getppid_loop, patchsite, sig_deliver, sig_wait -> bin/NAME.glibc (gcc -static -O2, glibc)
 #   hello             -> bin/hello.pie       (musl static-PIE)
-#   hello             -> bin/hello.dynamic   (dynamically linked glibc; for the error test)
+#   hello             -> bin/hello.dynamic   (dynamically linked glibc, the host's ld.so and libc)
+#   hello             -> bin/badinterp       (dynamically linked, naming an interpreter that does not exist)
 #   bin/elf32         -> a minimal 32-bit i386 ELF header (rejected by the loader)
 #   bin/notelf        -> an executable text file that is not ELF
 # test/guests/guest.h is the helpers' header that guests #include, and
@@ -85,6 +86,7 @@ build "$BIN/hello.pie" "$SRC/hello.c" musl-gcc -fPIE -pie -O2 -Wall -nostartfile
   @SRC@ "$(gcc -print-file-name=crtendS.o)" "$MUSL_LIB/crtn.o" \
   -Wl,-static -Wl,--no-dynamic-linker -Wl,-z,text
 build "$BIN/hello.dynamic" "$SRC/hello.c" gcc -O2 -Wall
+build "$BIN/badinterp" "$SRC/hello.c" gcc -O2 -Wall -Wl,--dynamic-linker=/no/such/ld.so
 
 # A minimal ELF32 header (52 bytes): ELFCLASS32, little endian, ET_EXEC, EM_386,
 # version 1, entry 0x08048000, no program or section headers.

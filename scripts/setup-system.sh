@@ -9,6 +9,10 @@ command -v musl-gcc >/dev/null 2>&1 || need+=(musl-tools)
 command -v as >/dev/null 2>&1 || need+=(binutils)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
+# Dynamically linked programs the tests run from the host's own root.
+[ -x /usr/bin/python3 ] || need+=(python3)
+[ -x /usr/bin/perl ] || need+=(perl)
+[ -x /usr/bin/sqlite3 ] || need+=(sqlite3)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "tvisor: these Debian packages are needed: ${need[*]} (run as root or install them)" >&2

@@ -13,8 +13,8 @@ import { signalName, SIGKILL, signalNumber } from './kernel/signals.js';
 import { MM, PAGE_SIZE } from './mm/mm.js';
 import { PageCache, type FileMemory } from './mm/page-cache.js';
 import { cacheLimit } from './mm/memory-file.js';
-import { load, readAuxv } from './loader/elf.js';
-import { LoadError, findProgram, readProgram } from './loader/program.js';
+import { load, readAuxv, readInterpreter, type Interpreter } from './loader/elf.js';
+import { LoadError, MAX_INTERPRETERS, findProgram, readProgram, resolveProgram, scriptOf } from './loader/program.js';
 import { startGofer } from '../gofer/client.js';
 import type { Gofer } from '../gofer/api.js';
 import { GoferMount, type GoferNode } from './vfs/goferfs.js';
@@ -30,6 +30,7 @@ import { CollectOutput, FdTable, HostStream, MemoryInput, O_RDONLY, O_WRONLY, ty
 import { createLogger, createStraceLogger, type Logger } from './log.js';
 import { PlatformError, Reg, type Platform } from './platform.js';
 import { fromOutside, send as sendSignal } from './syscalls/signal.js';
+import { futexWake } from './syscalls/futex.js';
 import { Vdso } from './vdso/vdso.js';
 
 export { KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError };
@@ -208,7 +209,7 @@ export class Sandbox {
       },
       fds: () => t.fds.entries().map(([n, e]) => [n, e.file]), fd: (n: number) => t.fds.entries().find(([fd]) => fd === n)?.[1].file,
       maps: () => t.mm.vmas.map((v) => `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ` +
-        `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} 00000000 00:00 0 ${v.name}\n`).join(''),
+        `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} ${((v.filePage ?? 0) * PAGE_SIZE).toString(16).padStart(8, '0')} 00:00 0 ${v.name}\n`).join(''),
       vmKb: () => Math.floor(t.mm.vmas.reduce((n, v) => n + (v.end - v.start), 0) / 1024),
     }));
   }
@@ -267,16 +268,40 @@ export class Sandbox {
     // meanwhile is kept for the task.
     const early: number[] = [];
     this.starting.add(early);
-    let cwd: Dentry, path: string, exe: string, image: FileMemory;
+    let cwd: Dentry, path: string, exe: string, comm: string, image: FileMemory;
+    let interp: Interpreter | undefined;
     try {
       cwd = await this.initialCwd();
-      const found = await findProgram(this.vfs, cwd, argv[0], pathVar);
+      let found = await findProgram(this.vfs, cwd, argv[0], pathVar);
       path = found.path;
-      exe = found.dentry.path;
-      image = await readProgram(this.vfs, this.pageCache, found.dentry, path);
+      comm = commOf(path);
+      // A #! script runs its interpreter, as execve does.
+      for (let depth = 0; ; depth++) {
+        exe = found.dentry.path;
+        image = await readProgram(this.vfs, this.pageCache, found.dentry, path);
+        const script = scriptOf(image);
+        if (!script) break;
+        image.unref();
+        if (script === 'malformed') throw new LoadError(`${path}: its #! line names no interpreter`, 8);
+        if (depth >= MAX_INTERPRETERS) throw new LoadError(`${path}: too many levels of #! interpreters`, 40);
+        argv = script.argv(path, argv);
+        path = script.interpreter;
+        found = { path, dentry: await resolveProgram(this.vfs, cwd, path) };
+      }
+      try {
+        interp = await readInterpreter(this.vfs, this.pageCache, path, image);
+      } catch (err) {
+        image.unref();
+        throw err;
+      }
     } finally {
       this.starting.delete(early);
     }
+    /** loaded drops the images' references once they are mapped (or will not be). */
+    const loaded = () => {
+      image.unref();
+      interp?.image.unref();
+    };
 
     const stdout = opts.stdout === 'inherit' ? new HostStream(1, O_WRONLY) : new CollectOutput();
     const stderr = opts.stderr === 'inherit' ? new HostStream(2, O_WRONLY) : new CollectOutput();
@@ -292,7 +317,7 @@ export class Sandbox {
     const creds = new Credentials({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: [] });
     const pid = this.pids.alloc();
     if (pid < 0) {
-      image.unref();
+      loaded();
       throw new UsageError(`the sandbox holds ${this.pids.limit} processes already (its pids limit)`);
     }
     const mm = new MM(this.platform.memoryFile, this.platform.newAddressSpace());
@@ -322,29 +347,29 @@ export class Sandbox {
     };
     this.running++;
     try {
-      let loaded;
+      let start;
       try {
-        loaded = load(mm, path, image, argv, env, creds, this.vdso);
+        start = load(mm, path, image, argv, env, creds, this.vdso, interp);
       } catch (err) {
         mm.release();
         throw err;
       } finally {
-        image.unref();
+        loaded();
       }
       const trampoline = this.platform.syscallTrampoline;
       if (this.patch && trampoline !== undefined) mm.patches = SyscallPatches.forImage(mm, trampoline);
       const ctx = this.platform.newContext();
       task = new Task(pid, ctx, mm, fds, creds, exe, this.vfs, cwd, host);
-      task.comm = commOf(path); // the name it was run by, as for exec
+      task.comm = comm; // the name it was run by, as for exec
       task.proc = new Process(pid, task, this.pids);
       this.pids.processes.set(pid, task.proc);
       task.cmdline = Buffer.from(argv.map((x) => x + '\0').join(''));
       task.environ = Buffer.from(env.map((x) => x + '\0').join(''));
-      task.auxv = readAuxv(mm, loaded.stackPointer, argv.length, env.length);
+      task.auxv = readAuxv(mm, start.stackPointer, argv.length, env.length);
       for (const sig of early) sendSignal(task, sig, fromOutside(task, sig));
       const regs = ctx.regs;
-      regs.set(Reg.RIP, loaded.entry);
-      regs.set(Reg.RSP, loaded.stackPointer);
+      regs.set(Reg.RIP, start.entry);
+      regs.set(Reg.RSP, start.stackPointer);
       this.log.info(`run ${JSON.stringify(argv)} (${path}) on ${this.platform.name}`);
       if (opts.timeoutMs !== undefined) {
         timer = setTimeout(() => {
@@ -407,7 +432,11 @@ export class Sandbox {
       totals.exitless += t.stats.exitless;
       totals.faults += t.stats.faults;
       if (patched) patched.count = t.mm.patches?.count ?? 0;
-      if (t.clearTid) t.writeTid(t.clearTid, 0);
+      if (t.clearTid) {
+        // CLONE_CHILD_CLEARTID: the word is cleared and one waiter woken (pthread_join).
+        t.writeTid(t.clearTid, 0);
+        futexWake(t.mm, t.clearTid, 1);
+      }
       t.vforkDone?.();
       t.vforkDone = undefined;
       if (--t.fds.users === 0) t.fds.closeAll();

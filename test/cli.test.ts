@@ -188,16 +188,16 @@ kvmTest('a file without execute permission is refused with 126', async (t) => {
   t.deepEqual([r.status, r.stderr], [126, `tvisor: ${file}: permission denied (not executable)\n`]);
 });
 
-kvmTest('a non-ELF, a 32-bit and a dynamically linked program are refused with 126 and say why', async (t) => {
+kvmTest('a non-ELF and a 32-bit program are refused with 126, a missing interpreter with 127, and each says why', async (t) => {
   const out = [];
-  for (const name of ['notelf', 'elf32', 'hello.dynamic']) {
+  for (const name of ['notelf', 'elf32', 'badinterp']) {
     const r = await tvisor(['run', '--', guestPath(name)]);
     out.push([r.status, r.stderr.replace(guestPath(name), name)]);
   }
   t.deepEqual(out, [
     [126, 'tvisor: notelf: not an ELF executable\n'],
     [126, 'tvisor: elf32: is a 32-bit program; only x86-64 programs are supported\n'],
-    [126, 'tvisor: hello.dynamic: is dynamically linked; dynamically linked programs are not supported yet\n'],
+    [127, 'tvisor: badinterp: its interpreter /no/such/ld.so: no such file or directory\n'],
   ]);
 });
 

@@ -110,6 +110,7 @@ for (const platform of platforms) {
     ['hello', 'musl static'],
     ['hello.glibc', 'glibc static'],
     ['hello.pie', 'musl static-pie'],
+    ['hello.dynamic', 'glibc dynamic, the host\'s ld.so and libc'],
   ] as const) {
     ptest(`${platform}: hello (${desc})`, async (t) => {
       const { native, sandboxed } = await runBoth(platform, [guestPath(name)], { env: ENV });
@@ -117,6 +118,13 @@ for (const platform of platforms) {
       t.deepEqual(sandboxed, native);
     });
   }
+
+  ptest(`${platform}: a program can read its own vCPU's slot and no other, while another process runs`, async (t) => {
+    const { native, sandboxed } = await runBoth(platform, [guestPath('slots')], { env: ENV });
+    t.deepEqual(native, exited('readable slots: 0\n'));
+    // On kvm the program's own slot is user memory (the exitless calls' mailbox); ptrace has none.
+    t.deepEqual(sandboxed, exited(`readable slots: ${platform === 'kvm' ? 1 : 0}\n`));
+  });
 
   for (const [name, desc] of [
     ['syscalls', 'musl'],

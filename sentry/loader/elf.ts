@@ -1,16 +1,19 @@
 // elf.ts loads static x86-64 ELF executables (ET_EXEC and static PIE) into
 // a fresh MM and builds the initial stack: argv, envp and the auxv.
 import { readFileSync } from 'node:fs';
-import { LoadError } from './program.js';
+import { LoadError, readProgram, resolveProgram } from './program.js';
+import type { Vfs } from '../vfs/vfs.js';
 import { MM, PAGE_SIZE, USER_ADDRESS_LIMIT, pageDown, pageUp } from '../mm/mm.js';
 import { Perm } from '../platform.js';
 import { ENOMEM } from '../errno.js';
 import { host } from '../native/host.js';
 import type { Vdso } from '../vdso/vdso.js';
-import type { FileMemory } from '../mm/page-cache.js';
+import type { FileMemory, PageCache } from '../mm/page-cache.js';
 
 const PT_LOAD = 1;
 const PT_INTERP = 3;
+/** PATH_MAX bounds an interpreter's path, as Linux's loader does. */
+const PATH_MAX = 4096;
 const ET_EXEC = 2;
 const ET_DYN = 3;
 const EM_X86_64 = 62;
@@ -95,10 +98,15 @@ function parse(path: string, image: Buffer, size: number) {
   const phnum = image.readUInt16LE(56);
   if (phentsize !== 56 || phoff + phnum * 56 > image.length || phnum === 0) throw new LoadError(`${path}: malformed program headers`, 8);
   const segments: Segment[] = [];
+  let interp: { offset: number; size: number } | undefined;
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * 56;
     const ptype = image.readUInt32LE(o);
-    if (ptype === PT_INTERP) throw new LoadError(`${path}: is dynamically linked; dynamically linked programs are not supported yet`, 8);
+    if (ptype === PT_INTERP) {
+      interp = { offset: Number(image.readBigUInt64LE(o + 8)), size: Number(image.readBigUInt64LE(o + 32)) };
+      if (interp.size < 2 || interp.size > PATH_MAX || interp.offset + interp.size > size) throw new LoadError(`${path}: malformed interpreter path`, 8);
+      continue;
+    }
     if (ptype !== PT_LOAD) continue;
     const seg = {
       flags: image.readUInt32LE(o + 4),
@@ -113,7 +121,23 @@ function parse(path: string, image: Buffer, size: number) {
     segments.push(seg);
   }
   if (segments.length === 0) throw new LoadError(`${path}: has nothing to load`, 8);
-  return { type, entry, phoff, phnum, segments };
+  return { type, entry, phoff, phnum, segments, interp };
+}
+
+type Elf = ReturnType<typeof parse>;
+
+/**
+ * interpreterOf returns the program interpreter (the dynamic loader) that
+ * a program file names in its PT_INTERP header, if any; LoadError when
+ * the file is not a program it can load.
+ */
+export function interpreterOf(path: string, image: FileMemory): string | undefined {
+  const { interp } = parse(path, headerOf(image), image.size);
+  if (!interp) return undefined;
+  const name = image.read(interp.offset, interp.size);
+  const nul = name.indexOf(0);
+  if (nul !== interp.size - 1) throw new LoadError(`${path}: malformed interpreter path`, 8);
+  return name.subarray(0, nul).toString('utf8');
 }
 
 /**
@@ -131,20 +155,58 @@ function headerOf(image: FileMemory): Buffer {
   return end <= head.length ? head : image.read(0, end);
 }
 
-export function load(mm: MM, path: string, image: FileMemory, argv: string[], envp: string[], id: ExecIds, vdso: Vdso): LoadedProgram {
+/** Interpreter is the dynamic loader a program names, read in. */
+export interface Interpreter {
+  path: string;
+  image: FileMemory;
+}
+
+/**
+ * readInterpreter reads in the dynamic loader that a program names, found
+ * from the sandbox's root, or returns undefined for a static program. The
+ * caller drops the reference to its image when the program is loaded.
+ */
+export async function readInterpreter(vfs: Vfs, cache: PageCache, path: string, image: FileMemory): Promise<Interpreter | undefined> {
+  const name = interpreterOf(path, image);
+  if (name === undefined) return undefined;
+  try {
+    const d = await resolveProgram(vfs, vfs.root, name);
+    return { path: name, image: await readProgram(vfs, cache, d, name) };
+  } catch (err) {
+    if (err instanceof LoadError) throw new LoadError(`${path}: its interpreter ${err.message}`, err.errno);
+    throw err;
+  }
+}
+
+export function load(mm: MM, path: string, image: FileMemory, argv: string[], envp: string[], id: ExecIds, vdso: Vdso, interp?: Interpreter): LoadedProgram {
   const elf = parse(path, headerOf(image), image.size);
+  const ld = interp && parse(interp.path, headerOf(interp.image), interp.image.size);
+  if (ld && ld.type !== ET_DYN) throw new LoadError(`${interp!.path}: the program's interpreter is not a shared object`, 8);
+  if (ld?.interp) throw new LoadError(`${interp!.path}: the program's interpreter names an interpreter of its own`, 8);
   const strings = [...argv, ...envp].reduce((n, s) => n + Buffer.byteLength(s) + 1, 0);
   if (strings > MAX_ARG_STRINGS) throw new LoadError(`${path}: argument list too long`, 7);
   try {
-    return mapAndBuild(mm, path, image, elf, argv, envp, id, vdso);
+    return mapAndBuild(mm, path, image, elf, argv, envp, id, vdso, ld && { ...interp!, elf: ld });
   } catch (err) {
     if (err === ENOMEM) throw new LoadError(`${path}: needs more memory than the sandbox allows`, 12);
     throw err;
   }
 }
 
-function mapAndBuild(mm: MM, path: string, image: FileMemory, elf: ReturnType<typeof parse>, argv: string[], envp: string[], id: ExecIds, vdso: Vdso): LoadedProgram {
-  const bias = elf.type === ET_DYN ? PIE_BASE - pageDown(Math.min(...elf.segments.map((s) => s.vaddr))) : 0;
+/**
+ * span is the pages an ELF file's segments cover, from the lowest one's
+ * page: what a loader must find room for.
+ */
+function span(elf: Elf): { low: number; size: number } {
+  const low = pageDown(Math.min(...elf.segments.map((s) => s.vaddr)));
+  return { low, size: pageUp(Math.max(...elf.segments.map((s) => s.vaddr + s.memsz))) - low };
+}
+
+/**
+ * mapSegments maps an ELF file's loadable segments at `bias` and returns
+ * where they end and where its program headers are, if loaded.
+ */
+function mapSegments(mm: MM, path: string, image: FileMemory, elf: Elf, bias: number): { end: number; phdr: number } {
   let end = 0;
   let phdr = 0;
   for (const seg of elf.segments) {
@@ -169,18 +231,37 @@ function mapAndBuild(mm: MM, path: string, image: FileMemory, elf: ReturnType<ty
     if (elf.phoff >= seg.offset && elf.phoff < seg.offset + seg.filesz) phdr = seg.vaddr + bias + (elf.phoff - seg.offset);
     end = Math.max(end, stop);
   }
+  return { end, phdr };
+}
+
+function mapAndBuild(mm: MM, path: string, image: FileMemory, elf: Elf, argv: string[], envp: string[], id: ExecIds, vdso: Vdso,
+  interp: (Interpreter & { elf: Elf }) | undefined): LoadedProgram {
+  const bias = elf.type === ET_DYN ? PIE_BASE - span(elf).low : 0;
+  const { end, phdr } = mapSegments(mm, path, image, elf, bias);
   mm.brkStart = end;
   mm.brk = end;
+  // The interpreter goes where a mapping of its size would, as Linux's
+  // loader places it, and the program starts in it.
+  let base = 0;
+  let entry = elf.entry + bias;
+  if (interp) {
+    const { low, size } = span(interp.elf);
+    const at = mm.findFree(size);
+    if (at < 0) throw ENOMEM;
+    base = at - low;
+    mapSegments(mm, interp.path, interp.image, interp.elf, base);
+    entry = interp.elf.entry + base;
+  }
 
   mm.map(STACK_TOP - STACK_SIZE, STACK_SIZE, Perm.Read | Perm.Write, false, '[stack]');
   const vdsoBase = vdso.map(mm, VDSO_AREA);
   const sp = buildStack(mm, path, argv, envp, [
     [AT.SYSINFO_EHDR, vdsoBase],
-    [AT.PHDR, phdr], [AT.PHENT, 56], [AT.PHNUM, elf.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, 0], [AT.FLAGS, 0],
+    [AT.PHDR, phdr], [AT.PHENT, 56], [AT.PHNUM, elf.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, base], [AT.FLAGS, 0],
     [AT.ENTRY, elf.entry + bias], [AT.UID, id.uid], [AT.EUID, id.euid], [AT.GID, id.gid], [AT.EGID, id.egid],
     [AT.HWCAP, hostHwcaps().hwcap], [AT.HWCAP2, hostHwcaps().hwcap2], [AT.CLKTCK, 100], [AT.SECURE, id.secureExec ? 1 : 0],
   ]);
-  return { entry: elf.entry + bias, stackPointer: sp };
+  return { entry, stackPointer: sp };
 }
 
 /** buildStack lays out strings, AT_RANDOM bytes, auxv, envp, argv and argc from STACK_TOP down. */

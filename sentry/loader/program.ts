@@ -14,6 +14,30 @@ export class LoadError extends Error {
   }
 }
 
+/** MAX_INTERPRETERS bounds how many #! scripts may lead to one another (Linux's is 4 levels, then ELOOP). */
+export const MAX_INTERPRETERS = 4;
+
+/** Script is what a #! line says: the interpreter, and the argument list it is run with. */
+export interface Script {
+  interpreter: string;
+  /** argv is the interpreter's argument list for a script named `path` and run with `argv`. */
+  argv(path: string, argv: string[]): string[];
+}
+
+/**
+ * scriptOf reads a file's #! line: undefined when the file does not start
+ * with #!, 'malformed' when the line names no interpreter (ENOEXEC).
+ */
+export function scriptOf(image: FileMemory): Script | 'malformed' | undefined {
+  const head = image.read(0, 256);
+  if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return undefined;
+  const line = head.subarray(2).toString('latin1').split('\n')[0].replace(/^[ \t]+/, '');
+  const m = /^(\S+)(?:[ \t]+(.*?))?[ \t]*$/.exec(line);
+  if (!m) return 'malformed';
+  const [, interpreter, arg] = m;
+  return { interpreter, argv: (path, argv) => [interpreter, ...(arg ? [arg] : []), path, ...argv.slice(1)] };
+}
+
 /** MAX_PROGRAM is the largest program file the loader reads (1 GiB). */
 const MAX_PROGRAM = 1 << 30;
 
@@ -40,7 +64,7 @@ export async function findProgram(vfs: Vfs, cwd: Dentry, name: string, path: str
   throw new LoadError(`${name}: command not found`, 2);
 }
 
-async function resolveProgram(vfs: Vfs, cwd: Dentry, path: string): Promise<Dentry> {
+export async function resolveProgram(vfs: Vfs, cwd: Dentry, path: string): Promise<Dentry> {
   try {
     return await vfs.resolve(cwd, path, { follow: true });
   } catch (err) {

@@ -520,6 +520,21 @@ export class MM {
     this.copyOut(addr, b);
   }
 
+  /**
+   * updateU32 replaces the 32-bit word at addr (4-aligned) with f(old),
+   * atomically (the program's other vCPUs may write it meanwhile), and
+   * returns the old value.
+   */
+  updateU32(addr: number, f: (old: number) => number): number {
+    const phys = this.physForWrite(addr, Perm.Write);
+    const words = this.mem.wordsAt(phys);
+    const i = this.mem.offsetOf(phys) >> 2;
+    for (;;) {
+      const old = Atomics.load(words, i);
+      if (Atomics.compareExchange(words, i, old, f(old) >>> 0) === old) return old;
+    }
+  }
+
   readU32(addr: number): number {
     return new DataView(this.copyIn(addr, 4).buffer).getUint32(0, true);
   }

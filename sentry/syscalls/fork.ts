@@ -10,7 +10,7 @@ import {
 } from '../errno.js';
 import { Reg } from '../platform.js';
 import { MM } from '../mm/mm.js';
-import { LoadError, readProgram } from '../loader/program.js';
+import { LoadError, MAX_INTERPRETERS, readProgram, scriptOf } from '../loader/program.js';
 import type { FileMemory } from '../mm/page-cache.js';
 import {
   CLD_STOPPED, Process, exitEvent, reap, waitStatus, type ChildEvent,
@@ -18,7 +18,7 @@ import {
 import { SIGCHLD } from '../kernel/signals.js';
 import { S_IFMT, S_IFREG } from '../vfs/node.js';
 import { readPath, resolveAt } from './fs.js';
-import { load, readAuxv } from '../loader/elf.js';
+import { load, readAuxv, readInterpreter, type Interpreter } from '../loader/elf.js';
 import { initXstate } from '../kernel/signal-frame.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
@@ -165,8 +165,6 @@ function readStrings(t: Task, addr: number, budget: { left: number }): string[] 
   return out;
 }
 
-/** MAX_INTERPRETERS bounds how many #! scripts may lead to one another (Linux's is 4 levels, then ELOOP). */
-const MAX_INTERPRETERS = 4;
 
 /**
  * execve implements execve(2) and execveat(2): the new image replaces the
@@ -204,19 +202,17 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
         if (err instanceof LoadError) throw fromErrno(err.errno);
         throw err;
       }
-      const head = image.read(0, 256);
-      if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) break;
+      const script = scriptOf(image);
+      if (!script) break;
       // #!interpreter [one argument]: run the interpreter with the script's path.
       if (depth >= MAX_INTERPRETERS) throw fromErrno(40); // ELOOP
       // A script named through a close-on-exec descriptor (/dev/fd/N) would
       // be gone for its interpreter: Linux refuses it with ENOENT.
       if (dirfd !== -100 && !file.startsWith('/') && t.fds.entry(dirfd).cloexec) throw fromErrno(2);
-      const line = head.subarray(2).toString('latin1').split('\n')[0].replace(/^[ \t]+/, '');
-      const m = /^(\S+)(?:[ \t]+(.*?))?[ \t]*$/.exec(line);
-      if (!m) throw ENOEXEC;
-      argv = [m[1], ...(m[2] ? [m[2]] : []), dirfd === -100 || file.startsWith('/') ? file : file === '' ? `/dev/fd/${dirfd}` : `/dev/fd/${dirfd}/${file}`, ...argv.slice(1)];
-      file = m[1];
-      path = m[1];
+      if (script === 'malformed') throw ENOEXEC;
+      argv = script.argv(dirfd === -100 || file.startsWith('/') ? file : file === '' ? `/dev/fd/${dirfd}` : `/dev/fd/${dirfd}/${file}`, argv);
+      file = script.interpreter;
+      path = script.interpreter;
       dirfd = -100;
       flags = 0;
     }
@@ -224,18 +220,21 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
     image?.unref();
     throw err;
   }
+  let interp: Interpreter | undefined;
   const mm = new MM(t.mm.mem, t.host.newAddressSpace());
   const creds = t.creds.copy();
   creds.exec();
   let loaded;
   try {
-    loaded = load(mm, path, image!, argv.length ? argv : [''], envp, creds, t.host.vdso);
+    interp = await readInterpreter(t.vfs, t.host.pageCache, path, image!);
+    loaded = load(mm, path, image!, argv.length ? argv : [''], envp, creds, t.host.vdso, interp);
   } catch (err) {
     mm.release();
     if (err instanceof LoadError) throw err.errno === 8 ? ENOEXEC : fromErrno(err.errno);
     throw err;
   } finally {
     image!.unref();
+    interp?.image.unref();
   }
   if (t.mm.patches) mm.patches = SyscallPatches.forImage(mm, t.mm.patches.trampoline);
   // The point of no return: the old image goes, once the program no

@@ -6,7 +6,7 @@ import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
 import {
   E2BIG, EACCES, EAGAIN, EBADF, EBUSY, EEXIST, ENODEV, EFAULT, EINVAL, EISDIR, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR,
-  ENOTEMPTY, EOPNOTSUPP, EPERM, ERANGE, EROFS, ESPIPE, EXDEV,
+  ENODATA, ENOTEMPTY, EOPNOTSUPP, EPERM, ERANGE, EROFS, ESPIPE, EXDEV,
 } from '../errno.js';
 import {
   O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
@@ -860,6 +860,43 @@ export async function copyFileRange(t: Task, a: SyscallArgs): Promise<number> {
   return n;
 }
 
+// ---- extended attributes: no file has any, and none can be set ----
+
+const NO_XATTRS = 'no file has extended attributes (ENODATA); setting one is EOPNOTSUPP';
+/** XATTR_NAME_MAX is the longest attribute name; longer or empty ones are ERANGE. */
+const XATTR_NAME_MAX = 255;
+
+/** xattrTarget resolves an xattr call's file: a path (followed or not) or an fd, then checks the name. */
+async function xattrTarget(t: Task, a: SyscallArgs, how: 'follow' | 'nofollow' | 'fd', name: boolean): Promise<Dentry> {
+  const d = how === 'fd' ? fdDentry(t, a.int(0), false) : await at(t, AT_FDCWD, readPath(t, a.pointer(0)), 0, how === 'follow');
+  if (name) {
+    const n = t.mm.readString(a.pointer(1), XATTR_NAME_MAX + 1);
+    if (n === undefined || n.length === 0) throw ERANGE;
+  }
+  return d;
+}
+
+const getxattrOf = (how: 'follow' | 'nofollow' | 'fd') => async (t: Task, a: SyscallArgs): Promise<number> => {
+  await xattrTarget(t, a, how, true);
+  throw ENODATA;
+};
+const listxattrOf = (how: 'follow' | 'nofollow' | 'fd') => async (t: Task, a: SyscallArgs): Promise<number> => {
+  await xattrTarget(t, a, how, false);
+  return 0;
+};
+const setxattrOf = (how: 'follow' | 'nofollow' | 'fd') => async (t: Task, a: SyscallArgs): Promise<number> => {
+  await xattrTarget(t, a, how, true);
+  throw EOPNOTSUPP;
+};
+const removexattrOf = (how: 'follow' | 'nofollow' | 'fd') => async (t: Task, a: SyscallArgs): Promise<number> => {
+  await xattrTarget(t, a, how, true);
+  throw ENODATA;
+};
+const getxattr = getxattrOf('follow'), lgetxattr = getxattrOf('nofollow'), fgetxattr = getxattrOf('fd');
+const listxattr = listxattrOf('follow'), llistxattr = listxattrOf('nofollow'), flistxattr = listxattrOf('fd');
+const setxattr = setxattrOf('follow'), lsetxattr = setxattrOf('nofollow'), fsetxattr = setxattrOf('fd');
+const removexattr = removexattrOf('follow'), lremovexattr = removexattrOf('nofollow'), fremovexattr = removexattrOf('fd');
+
 export function register(): void {
   full(2, open, 's,o,m');
   full(257, openat, 'd,s,o,m');
@@ -916,5 +953,9 @@ export function register(): void {
   full(95, umask, 'm');
   full(40, sendfile, 'd,d,p,u');
   full(326, copyFileRange, 'd,p,d,p,u,x');
+  for (const [nr, get] of [[191, getxattr], [192, lgetxattr], [193, fgetxattr]] as const) partial(nr, get, NO_XATTRS, 's,s,p,u');
+  for (const [nr, list] of [[194, listxattr], [195, llistxattr], [196, flistxattr]] as const) partial(nr, list, NO_XATTRS, 's,p,u');
+  for (const [nr, set] of [[188, setxattr], [189, lsetxattr], [190, fsetxattr]] as const) partial(nr, set, NO_XATTRS, 's,s,p,u,x');
+  for (const [nr, remove] of [[197, removexattr], [198, lremovexattr], [199, fremovexattr]] as const) partial(nr, remove, NO_XATTRS, 's,s');
 }
 

@@ -1,66 +1,199 @@
-// futex.ts: futex(2) for a single task: waits end by value mismatch,
-// timeout or signal, and wakes find nobody to wake. Threads (issue 7)
-// bring the wait queues.
+// futex.ts: futex(2) with wait queues. A futex is named as Linux names it
+// (get_futex_key): a word of shared memory by the memory object and the
+// offset in it, whoever maps it and where; any other word, and every
+// FUTEX_PRIVATE_FLAG one, by its address space and address. WAIT, WAKE,
+// REQUEUE, CMP_REQUEUE, WAKE_OP and the BITSET forms; the priority-
+// inheritance operations answer ENOSYS (glibc uses them only for
+// PTHREAD_PRIO_INHERIT mutexes).
 import type { Task } from '../kernel/task.js';
+import type { MM } from '../mm/mm.js';
 import type { SyscallArgs } from './args.js';
 import { partial } from './table.js';
-import { EAGAIN, EINVAL, ENOSYS, ERESTART_RESTARTBLOCK, ERESTARTSYS, ETIMEDOUT } from '../errno.js';
+import { EAGAIN, EFAULT, EINVAL, ENOSYS, ERESTART_RESTARTBLOCK, ERESTARTSYS, ETIMEDOUT } from '../errno.js';
 import { host } from '../native/host.js';
 import { readTimespec } from './util.js';
 
-const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
-const FUTEX_CMD_MASK = 0x7f, FUTEX_CLOCK_REALTIME = 256;
+const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5;
+const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+const FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256, FUTEX_CMD_MASK = ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+const FUTEX_BITSET_MATCH_ANY = 0xffffffff;
 const clock = new Float64Array(2);
+
+/** Waiter is a task parked on a futex, with the bitset it waits for. */
+interface Waiter {
+  task: Task;
+  bitset: number;
+  queue: Waiter[];
+  wake(): void;
+}
+
+/** queues holds the waiters of each futex: by the object that names it (an MM or shared memory), then by offset. */
+const queues = new WeakMap<object, Map<number, Waiter[]>>();
+
+/** queueOf is the wait queue of the futex word at addr in t's memory; EFAULT when addr is not mapped. */
+function queueOf(mm: MM, addr: number, priv: boolean): Waiter[] {
+  let owner: object = mm;
+  let offset = addr;
+  if (!priv) {
+    const vma = mm.findVma(addr);
+    if (!vma) throw EFAULT;
+    if (vma.shm) {
+      owner = vma.shm;
+      offset = vma.shmPage * 4096 + (addr - vma.start);
+    }
+  }
+  let byOffset = queues.get(owner);
+  if (!byOffset) queues.set(owner, (byOffset = new Map()));
+  let q = byOffset.get(offset);
+  if (!q) byOffset.set(offset, (q = []));
+  return q;
+}
+
+/** dequeue takes w off its queue, if it is still on one. */
+function dequeue(w: Waiter): void {
+  const i = w.queue.indexOf(w);
+  if (i >= 0) w.queue.splice(i, 1);
+}
 
 /**
  * wait parks the task on the futex word at uaddr, which must still hold
- * val, until `deadline` (performance.now() ms, or Infinity). A signal makes
- * an untimed wait ERESTARTSYS, a timed one ERESTART_RESTARTBLOCK whose
- * restart waits again to the same deadline, as Linux's futex_wait.
+ * val, until a wake that matches bitset, `deadline` (performance.now() ms,
+ * or Infinity), or a signal: an untimed wait then gives ERESTARTSYS, a
+ * timed one ERESTART_RESTARTBLOCK, whose restart waits again to the same
+ * deadline, as Linux's futex_wait.
  */
-function wait(t: Task, uaddr: number, val: number, deadline: number): Promise<number> {
+function wait(t: Task, uaddr: number, val: number, deadline: number, bitset: number, priv: boolean): Promise<number> {
   if (t.mm.readU32(uaddr) !== val) throw EAGAIN;
-  return park(t, uaddr, val, deadline);
+  const queue = queueOf(t.mm, uaddr, priv);
+  let wake!: () => void;
+  const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
+  const w: Waiter = { task: t, bitset, queue, wake };
+  queue.push(w);
+  return park(t, w, woken, deadline, () => wait(t, uaddr, val, deadline, bitset, priv));
 }
 
-async function park(t: Task, uaddr: number, val: number, deadline: number): Promise<number> {
-  const done = deadline === Infinity ? await t.interruptible(new Promise<boolean>(() => undefined)) : await t.sleep(deadline - performance.now());
-  if (done) throw ETIMEDOUT;
+async function park(t: Task, w: Waiter, woken: Promise<'woken'>, deadline: number, again: () => Promise<number>): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    if (deadline === Infinity) return;
+    // Node's timers may fire early: wait again until the deadline has passed.
+    const check = () => {
+      const left = deadline - performance.now();
+      if (left <= 0) resolve('timeout');
+      else timer = setTimeout(check, Math.ceil(left));
+    };
+    check();
+  });
+  const r = await t.interruptible(Promise.race([woken, timeout]));
+  clearTimeout(timer);
+  dequeue(w);
+  if (r === 'woken') return 0;
+  if (r === 'timeout') throw ETIMEDOUT;
   if (deadline === Infinity) throw ERESTARTSYS;
-  t.signals.restart = () => wait(t, uaddr, val, deadline);
+  t.signals.restart = again;
   throw ERESTART_RESTARTBLOCK;
 }
 
-/** futex implements futex(2) WAIT, WAKE and their BITSET forms for one task. */
+/** wakeQueue wakes up to n waiters of q whose bitset matches, first come first woken, and returns how many. */
+function wakeQueue(q: Waiter[], n: number, bitset = FUTEX_BITSET_MATCH_ANY): number {
+  let woken = 0;
+  for (let i = 0; i < q.length && woken < n;) {
+    if ((q[i].bitset & bitset) === 0) {
+      i++;
+      continue;
+    }
+    const [w] = q.splice(i, 1);
+    w.wake();
+    woken++;
+  }
+  return woken;
+}
+
+/** futexWake wakes up to n waiters of the futex word at addr of mm (a thread's CLONE_CHILD_CLEARTID word at its exit). */
+export function futexWake(mm: MM, addr: number, n: number): number {
+  try {
+    return wakeQueue(queueOf(mm, addr, false), n);
+  } catch {
+    return 0; // not mapped: no one can wait there
+  }
+}
+
+/** wakeOp applies FUTEX_WAKE_OP's encoded operation to the word at addr, atomically, and says whether its comparison holds for the old value. */
+function wakeOp(mm: MM, addr: number, encoded: number): boolean {
+  const op = (encoded >>> 28) & 7;
+  const cmp = (encoded >>> 24) & 15;
+  let oparg = (encoded << 8) >> 20; // bits 12-23, sign-extended
+  const cmparg = (encoded << 20) >> 20; // bits 0-11, sign-extended
+  if ((encoded >>> 28) & 8) oparg = 1 << (oparg & 31); // FUTEX_OP_OPARG_SHIFT
+  if (op > 4 || cmp > 5) throw ENOSYS;
+  const old = mm.updateU32(addr, (v) => [oparg, v + oparg, v | oparg, v & ~oparg, v ^ oparg][op]) | 0;
+  return [old === cmparg, old !== cmparg, old < cmparg, old <= cmparg, old > cmparg, old >= cmparg][cmp];
+}
+
+/** timeoutOf reads a wait's timeout: relative for FUTEX_WAIT, absolute on the chosen clock for FUTEX_WAIT_BITSET; a deadline in performance.now() ms. */
+function timeoutOf(t: Task, ts: number, cmd: number, op: number): number {
+  if (ts === 0) return Infinity;
+  let ns = readTimespec(t.mm, ts);
+  if (cmd === FUTEX_WAIT_BITSET) {
+    host.clockGettime(op & FUTEX_CLOCK_REALTIME ? 0 : 1, clock);
+    ns = Math.max(0, ns - (clock[0] * 1e9 + clock[1]));
+  }
+  return performance.now() + ns / 1e6;
+}
+
+/** futex implements futex(2): see the file's comment. */
 export function futex(t: Task, a: SyscallArgs): number | Promise<number> {
   const uaddr = a.pointer(0);
   const op = a.int(1);
   const cmd = op & FUTEX_CMD_MASK;
+  const priv = (op & FUTEX_PRIVATE_FLAG) !== 0;
+  if (op & FUTEX_CLOCK_REALTIME && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET) throw ENOSYS;
   if (a.uint(0) % 4 !== 0) throw EINVAL;
   switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
-      if (cmd === FUTEX_WAIT_BITSET && a.uint(5) === 0) throw EINVAL;
-      const val = a.uint(2);
-      const ts = a.pointer(3);
-      if (ts === 0) return wait(t, uaddr, val, Infinity);
-      let ns = readTimespec(t.mm, ts);
-      if (cmd === FUTEX_WAIT_BITSET) {
-        // The BITSET form's timeout is absolute on CLOCK_MONOTONIC or CLOCK_REALTIME.
-        host.clockGettime(op & FUTEX_CLOCK_REALTIME ? 0 : 1, clock);
-        ns = Math.max(0, ns - (clock[0] * 1e9 + clock[1]));
-      }
-      return wait(t, uaddr, val, performance.now() + ns / 1e6);
+      const bitset = cmd === FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : a.uint(5);
+      if (bitset === 0) throw EINVAL;
+      return wait(t, uaddr, a.uint(2), timeoutOf(t, a.pointer(3), cmd, op), bitset, priv);
     }
     case FUTEX_WAKE:
-    case FUTEX_WAKE_BITSET:
-      if (cmd === FUTEX_WAKE_BITSET && a.uint(5) === 0) throw EINVAL;
-      return 0;
+    case FUTEX_WAKE_BITSET: {
+      const bitset = cmd === FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : a.uint(5);
+      if (bitset === 0) throw EINVAL;
+      return wakeQueue(queueOf(t.mm, uaddr, priv), a.int(2), bitset);
+    }
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE: {
+      const nWake = a.int(2);
+      const nRequeue = a.int(3); // passed in the timeout's place
+      const uaddr2 = a.pointer(4);
+      if (nWake < 0 || nRequeue < 0 || a.uint(4) % 4 !== 0) throw EINVAL;
+      if (cmd === FUTEX_CMP_REQUEUE && t.mm.readU32(uaddr) !== a.uint(5)) throw EAGAIN;
+      const from = queueOf(t.mm, uaddr, priv);
+      const to = queueOf(t.mm, uaddr2, priv);
+      const woken = wakeQueue(from, nWake);
+      if (from === to) return woken + Math.min(nRequeue, from.length);
+      let moved = 0;
+      for (; moved < nRequeue && from.length > 0; moved++) {
+        const w = from.shift()!;
+        w.queue = to;
+        to.push(w);
+      }
+      return woken + moved;
+    }
+    case FUTEX_WAKE_OP: {
+      const uaddr2 = a.pointer(4);
+      if (a.uint(4) % 4 !== 0) throw EINVAL;
+      const second = wakeOp(t.mm, uaddr2, a.uint(5));
+      let done = wakeQueue(queueOf(t.mm, uaddr, priv), a.int(2));
+      if (second) done += wakeQueue(queueOf(t.mm, uaddr2, priv), a.int(3));
+      return done;
+    }
     default:
       throw ENOSYS;
   }
 }
 
 export function register(): void {
-  partial(202, futex, 'WAIT, WAKE and the BITSET forms for one task; the rest with threads (issue 7)', 'p,d,u,p,p,u');
+  partial(202, futex, 'WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP and the BITSET forms; the priority-inheritance operations are ENOSYS', 'p,d,u,p,p,u');
 }

@@ -2,7 +2,9 @@
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
-import { EBADF, EEXIST, EINVAL, ENODEV, ENOMEM } from '../errno.js';
+import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM } from '../errno.js';
+import { O_ACCMODE, O_PATH, O_RDWR, O_WRONLY } from '../vfs/file.js';
+import { S_IFMT, S_IFREG } from '../vfs/node.js';
 import { PAGE_SIZE, USER_ADDRESS_LIMIT, pageUp } from '../mm/mm.js';
 import { Perm } from '../platform.js';
 
@@ -20,8 +22,12 @@ function protToPerm(prot: number): Perm {
   return p as Perm;
 }
 
-/** mmap implements mmap(2) for anonymous memory; files need the VFS (issue 5). */
-export function mmap(t: Task, a: SyscallArgs): number {
+/**
+ * mmap implements mmap(2): anonymous memory, shared or private, and
+ * private mappings of regular files (MAP_SHARED too, where it cannot
+ * write), from the page cache.
+ */
+export function mmap(t: Task, a: SyscallArgs): number | Promise<number> {
   const addr = a.pointer(0);
   const length = a.size(1);
   const prot = a.int(2);
@@ -36,12 +42,17 @@ export function mmap(t: Task, a: SyscallArgs): number {
   const type = flags & MAP_TYPE;
   if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) throw EINVAL;
   const perm = protToPerm(prot);
-  if (!(flags & MAP_ANONYMOUS)) {
-    t.fds.get(fd);
-    throw fd < 0 ? EBADF : ENODEV;
-  }
+  if (!(flags & MAP_ANONYMOUS)) return mmapFile(t, addr, len, perm, flags, fd, Number(offset));
   // Anonymous memory is shared or private; MAP_SHARED_VALIDATE is for files.
   if (type === MAP_SHARED_VALIDATE) throw EINVAL;
+  const start = placement(t, addr, len, flags);
+  t.mm.map(start, len, perm, type !== MAP_PRIVATE, '');
+  if (flags & MAP_POPULATE) for (let p = start; p < start + len; p += PAGE_SIZE) t.mm.fault(p, Perm.None);
+  return start;
+}
+
+/** placement is where a new mapping of len bytes goes: MAP_FIXED's address, the hint if free, or a free range. */
+function placement(t: Task, addr: number, len: number, flags: number): number {
   let start: number;
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
     if (addr % PAGE_SIZE !== 0) throw EINVAL;
@@ -57,9 +68,45 @@ export function mmap(t: Task, a: SyscallArgs): number {
       if (start < 0) throw ENOMEM;
     }
   }
-  t.mm.map(start, len, perm, type !== MAP_PRIVATE, '');
-  if (flags & MAP_POPULATE) for (let p = start; p < start + len; p += PAGE_SIZE) t.mm.fault(p, Perm.None);
   return start;
+}
+
+/** PREFAULT_FILE bounds how much of a file mapping is mapped at once (every fault is an exit), and PREFAULT_COPY how much of a writable one is copied. */
+const PREFAULT_FILE = 16 << 20;
+const PREFAULT_COPY = 1 << 20;
+
+/**
+ * mmapFile maps a regular file: its pages come from the page cache, shared
+ * by every mapping of the same file and copied on a write. A shared
+ * mapping that could write to the file is refused (ENODEV): its writes
+ * would have to reach the file.
+ */
+async function mmapFile(t: Task, addr: number, len: number, perm: Perm, flags: number, fd: number, offset: number): Promise<number> {
+  const file = t.fds.get(fd);
+  if (file.statusFlags & O_PATH) throw EBADF;
+  const node = file.node;
+  if (!node) throw ENODEV;
+  const attr = await node.attr();
+  if ((attr.mode & S_IFMT) !== S_IFREG) throw ENODEV;
+  const mode = file.statusFlags & O_ACCMODE;
+  if (mode === O_WRONLY) throw EACCES;
+  const shared = (flags & MAP_TYPE) !== MAP_PRIVATE;
+  if (shared && perm & Perm.Write) throw mode === O_RDWR ? ENODEV : EACCES;
+  const image = t.host.pageCache.get(await node.contentKey(), attr.size);
+  try {
+    const first = offset / PAGE_SIZE;
+    await image.ensure(async () => {
+      file.incRef();
+      return { file, close: () => file.decRef() };
+    }, first, first + len / PAGE_SIZE);
+    const start = placement(t, addr, len, flags);
+    t.mm.mapFile(start, len, perm, image, first, file.dentry?.path ?? file.path);
+    const write = (perm & Perm.Write) !== 0;
+    t.mm.prefault(start, Math.min(start + len, start + (write ? PREFAULT_COPY : PREFAULT_FILE)), write);
+    return start;
+  } finally {
+    image.unref();
+  }
 }
 
 /** munmap implements munmap(2). */
@@ -132,7 +179,7 @@ export function madvise(t: Task, a: SyscallArgs): number {
 }
 
 export function register(): void {
-  partial(9, mmap, 'anonymous mappings only until the VFS (issue 5)', 'p,u,x,x,d,x');
+  partial(9, mmap, 'files: private mappings, and shared ones that cannot write', 'p,u,x,x,d,x');
   full(11, munmap, 'p,u');
   full(10, mprotect, 'p,u,x');
   partial(25, mremap, 'no MREMAP_DONTUNMAP', 'p,u,u,x,p');
