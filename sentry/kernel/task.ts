@@ -11,6 +11,7 @@ import {
   DefaultAction, defaultAction, PendingSignals, SigInfo, SigSet, NSIG, SI_KERNEL, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
 } from './signals.js';
 import { SignalState } from './signal-state.js';
+import { POLLIN } from '../vfs/file.js';
 import type { AltStack } from './signal-frame.js';
 
 const STOP_SIGNALS = [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU];
@@ -187,7 +188,7 @@ export class Task {
     } else if (STOP_SIGNALS.includes(sig) && this.pending.has(SIGCONT)) {
       this.pending.dequeue(SIGCONT);
     }
-    this.pending.enqueue(info);
+    if (this.pending.enqueue(info)) this.signals.queued.notify(POLLIN);
     if (!this.hasDeliverable()) return;
     for (const w of this.wakers) w();
     this.ctx.interrupt();

@@ -38,25 +38,33 @@ export function holdEventLoop(): () => void {
   };
 }
 
-/** waitFor waits until f is ready for one of `events`; EINTR when a signal comes first. */
-export async function waitFor(t: Task, f: FileDescription, events: number): Promise<void> {
-  if (f.readiness() & events) return;
+/**
+ * waitUntil waits until `ready()` holds, asking again each time f says
+ * its readiness may have changed; EINTR when a signal comes first.
+ */
+export async function waitUntil(t: Task, f: FileDescription, ready: () => boolean): Promise<void> {
+  if (ready()) return;
   let settle!: (ready: boolean) => void;
-  const ready = new Promise<boolean>((resolve) => {
+  const done = new Promise<boolean>((resolve) => {
     settle = resolve;
   });
   const unwatch = f.watch(() => {
-    if (f.readiness() & events) settle(true);
-  });
+    if (ready()) settle(true);
+  }, t);
   const letGo = holdEventLoop();
   try {
-    if ((await t.interruptible(ready)) === undefined) throw ERESTARTSYS;
+    if ((await t.interruptible(done)) === undefined) throw ERESTARTSYS;
   } finally {
     unwatch();
     letGo();
     // Settled, the promise no longer holds the task's waker.
     settle(false);
   }
+}
+
+/** waitFor waits until f is ready for one of `events`; EINTR when a signal comes first. */
+export function waitFor(t: Task, f: FileDescription, events: number): Promise<void> {
+  return waitUntil(t, f, () => (f.readiness(t) & events) !== 0);
 }
 
 /** interruptibly waits for p, or fails with EINTR when a signal comes first. */
@@ -73,7 +81,7 @@ async function interruptibly<T>(t: Task, p: Promise<T>): Promise<T> {
  */
 export function readBlocking(t: Task, f: FileDescription, max: number): Uint8Array | Promise<Uint8Array> {
   try {
-    const got = f.read(max);
+    const got = f.read(max, t);
     return got instanceof Promise ? interruptibly(t, got) : got;
   } catch (err) {
     if (!mustWait(f, err)) throw err;
@@ -85,7 +93,7 @@ async function readAfterWaits(t: Task, f: FileDescription, max: number): Promise
   for (;;) {
     await waitFor(t, f, READABLE);
     try {
-      return await f.read(max);
+      return await f.read(max, t);
     } catch (err) {
       if (!mustWait(f, err)) throw err;
     }
@@ -105,7 +113,8 @@ function brokenPipe(t: Task, err: unknown): unknown {
  * returns what it wrote, or EINTR. Writing to a pipe without readers
  * fails with EPIPE and sends the writer SIGPIPE, after a part too.
  * With `all` false it waits only until it can write something, as
- * sendfile into a pipe does, and returns what fitted then.
+ * sendfile into a pipe does, and returns what fitted then. A file that
+ * takes records (f.recordWrites) is written once.
  */
 export function writeBlocking(t: Task, f: FileDescription, data: Uint8Array, all = true): number | Promise<number> {
   let done: number;
@@ -117,7 +126,7 @@ export function writeBlocking(t: Task, f: FileDescription, data: Uint8Array, all
     if (!mustWait(f, err)) throw brokenPipe(t, err);
     done = 0;
   }
-  if (done === data.length || (done > 0 && (!all || f.statusFlags & O_NONBLOCK))) return done;
+  if (done === data.length || (done > 0 && (!all || f.recordWrites || f.statusFlags & O_NONBLOCK))) return done;
   return writeRest(t, f, data, done, all);
 }
 
@@ -127,6 +136,7 @@ async function writeRest(t: Task, f: FileDescription, data: Uint8Array, done: nu
       const n = await f.write(data.subarray(done));
       if (n === 0) return done;
       done += n;
+      if (f.recordWrites) return done;
       continue;
     } catch (err) {
       if (!mustWait(f, err)) {

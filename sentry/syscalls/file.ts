@@ -3,11 +3,12 @@
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
-import { EBADF, EINVAL, ENOTTY, EOPNOTSUPP, ESPIPE } from '../errno.js';
+import { EBADF, EINVAL, ENOTTY, EOPNOTSUPP, EPERM, ESPIPE } from '../errno.js';
 import { Perm } from '../platform.js';
 import { host } from '../native/host.js';
 import { MAX_FDS, O_APPEND, O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET, type FileDescription } from '../vfs/file.js';
 import { PipeEnd } from '../vfs/pipe.js';
+import { MemfdFile } from '../vfs/memfd.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, conflict, setLock, type Lock } from '../vfs/locks.js';
 import { readBlocking, writeBlocking } from './blocking.js';
 import { MAX_RW } from './fs.js';
@@ -231,6 +232,21 @@ export function ioctl(t: Task, a: SyscallArgs): number | Promise<number> {
 
 const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
 const F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
+const F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
+
+/** addSeals implements F_ADD_SEALS: EPERM for a file not open for writing, EINVAL for a file that is not a memfd. */
+function addSeals(f: FileDescription, seals: number): number {
+  if (!f.writable) throw EPERM;
+  if (!(f.node instanceof MemfdFile)) throw EINVAL;
+  f.node.addSeals(seals);
+  return 0;
+}
+
+/** getSeals implements F_GET_SEALS: EINVAL for a file that is not a memfd. */
+function getSeals(f: FileDescription): number {
+  if (!(f.node instanceof MemfdFile)) throw EINVAL;
+  return f.node.seals;
+}
 
 /**
  * lockRange reads a struct flock into a lock of `owner`: EINVAL for a bad
@@ -309,6 +325,10 @@ export function fcntl(t: Task, a: SyscallArgs): number | Promise<number> {
       return e.file.pipeSize();
     case F_SETPIPE_SZ:
       return e.file.setPipeSize(a.uint(2));
+    case F_ADD_SEALS:
+      return addSeals(e.file, a.uint(2));
+    case F_GET_SEALS:
+      return getSeals(e.file);
     case F_GETLK:
     case F_OFD_GETLK:
       return getLock(t, e.file, a.pointer(2), a.int(1) === F_OFD_GETLK);
@@ -362,7 +382,7 @@ export function register(): void {
   partial(328, pwritev2, 'flags must be 0', 'd,v,d,d,x');
   full(8, lseek, 'd,d,d');
   partial(16, ioctl, 'TCGETS and TIOCGWINSZ on a terminal, FIONREAD, FIOCLEX/FIONCLEX; ENOTTY otherwise', 'd,i,p');
-  partial(72, fcntl, 'descriptor and status flags, F_DUPFD*, F_GETPIPE_SZ/F_SETPIPE_SZ, record and OFD locks; F_SETLKW does not wait', 'd,d,x');
+  partial(72, fcntl, 'descriptor and status flags, F_DUPFD*, F_GETPIPE_SZ/F_SETPIPE_SZ, record and OFD locks, memfd seals; F_SETLKW does not wait', 'd,d,x');
   full(32, dup, 'd');
   full(33, dup2, 'd,d');
   full(292, dup3, 'd,d,x');

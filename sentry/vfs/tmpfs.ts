@@ -136,6 +136,13 @@ export class TmpFile extends TmpNode implements FileData {
     this.a.blocks = Math.ceil(size / 4096) * 8;
   }
 
+  /** free drops the contents and gives back what they were charged: no name and no open file is left. */
+  free(): void {
+    this.fs.budget?.uncharge(this.bytes.length);
+    this.bytes = new Uint8Array(0);
+    this.setSize(0);
+  }
+
   private reserve(n: number): void {
     if (n <= this.bytes.length) return;
     const size = Math.max(n, Math.min(this.bytes.length * 2, MAX_TMP_FILE));

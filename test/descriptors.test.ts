@@ -1,0 +1,28 @@
+// descriptors.test.ts: the descriptor types of modern programs: eventfd,
+// timerfd, signalfd, memfd, epoll and Unix sockets. Each desc_* guest
+// program runs natively and in the sandbox; both outcomes must equal the
+// exact expected output (an "ok NAME" line per check, then "all ok").
+import { exited, guestPath, platforms, runBoth, sandboxTest } from './helpers.js';
+
+const ENV = ['PATH=/usr/bin:/bin'];
+
+/** GUESTS are the desc_*.c programs and their checks, in order. */
+const GUESTS: Record<string, string[]> = {
+  desc_eventfd: ['flags', 'read and write', "the counter's limit", 'semaphore mode', 'poll', 'fstat, lseek and /proc/self/fd', 'a blocking read'],
+};
+
+/** outputOf is what a guest prints when every check passes. */
+function outputOf(checks: string[]): string {
+  return checks.map((c) => `ok ${c}\n`).join('') + 'all ok\n';
+}
+
+for (const platform of platforms) {
+  const ptest = sandboxTest(platform);
+  for (const [name, checks] of Object.entries(GUESTS)) {
+    ptest(`${platform}: ${name}`, async (t) => {
+      const { native, sandboxed } = await runBoth(platform, [guestPath(name)], { env: ENV });
+      t.deepEqual(native, exited(outputOf(checks)));
+      t.deepEqual(sandboxed, native);
+    });
+  }
+}
