@@ -9,6 +9,9 @@ const ENV = ['PATH=/usr/bin:/bin'];
 /** GUESTS are the desc_*.c programs and their checks, in order. */
 const GUESTS: Record<string, string[]> = {
   desc_eventfd: ['flags', 'read and write', "the counter's limit", 'semaphore mode', 'poll', 'fstat, lseek and /proc/self/fd', 'a blocking read'],
+  desc_timerfd: ['timerfd_create', 'errors', 'a one-shot timer', 'a periodic timer', 'absolute times', 'setting again', 'the file'],
+  desc_signalfd: ['signalfd4', 'reads', 'changing the mask', 'children'],
+  desc_memfd: ['memfd_create', 'reads and writes', 'seals'],
 };
 
 /** outputOf is what a guest prints when every check passes. */
