@@ -12,6 +12,10 @@ const GUESTS: Record<string, string[]> = {
   desc_timerfd: ['timerfd_create', 'errors', 'a one-shot timer', 'a periodic timer', 'absolute times', 'setting again', 'the file'],
   desc_signalfd: ['signalfd4', 'reads', 'changing the mask', 'children'],
   desc_memfd: ['memfd_create', 'reads and writes', 'seals'],
+  desc_epoll: [
+    'epoll_create', 'epoll_ctl errors', 'epoll_wait errors', 'level-triggered', 'the order of events', 'edge-triggered and one-shot',
+    'every kind of file', 'closed files', 'waiting', 'an instance shared with a child',
+  ],
 };
 
 /** outputOf is what a guest prints when every check passes. */

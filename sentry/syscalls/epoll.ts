@@ -104,7 +104,8 @@ function encodeEvents(events: EpollEvent[]): Uint8Array {
 
 /**
  * doWait serves the epoll_wait family: it waits until events are ready,
- * the deadline passes (0) or a signal comes, and writes the events taken.
+ * the deadline passes (0) or a signal comes (EINTR, never restarted), and
+ * writes the events taken.
  * Like Linux, the buffer is checked only against the address space's end
  * until there are events to write in it.
  */
@@ -119,7 +120,8 @@ async function doWait(t: Task, epfd: number, addr: number, maxevents: number, de
     events = ep.collect(writableEvents(t, addr, maxevents), t);
     return events.length;
   };
-  const n = await waitReady(t, scan, deadline);
+  // With a timeout of 0 it looks once, and at no signal.
+  const n = deadline <= performance.now() ? scan(new Set()) : await waitReady(t, scan, deadline);
   t.mm.copyOut(addr, encodeEvents(events));
   return n;
 }

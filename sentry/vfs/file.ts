@@ -42,7 +42,8 @@ export type Changed = (events: number) => void;
 /**
  * Waiters are the callbacks a file calls when its readiness may have
  * changed (a Linux wait queue): blocked reads and writes, poll, select
- * and epoll watch files through them.
+ * and epoll watch files through them. As on Linux, the last added is
+ * called first (epoll's order of events shows it).
  */
 export class Waiters {
   private readonly callbacks = new Set<Changed>();
@@ -54,7 +55,7 @@ export class Waiters {
     };
   }
   notify(events = ALL_EVENTS): void {
-    for (const changed of [...this.callbacks]) changed(events);
+    for (const changed of [...this.callbacks].reverse()) changed(events);
   }
 }
 
