@@ -2,7 +2,7 @@
 // timerfd, signalfd, memfd, epoll and Unix sockets. Each desc_* guest
 // program runs natively and in the sandbox; both outcomes must equal the
 // exact expected output (an "ok NAME" line per check, then "all ok").
-import { exited, guestPath, platforms, runBoth, sandboxTest } from './helpers.js';
+import { exited, guestPath, platforms, runBoth, runSandboxed, sandboxTest } from './helpers.js';
 
 const ENV = ['PATH=/usr/bin:/bin'];
 
@@ -15,6 +15,10 @@ const GUESTS: Record<string, string[]> = {
   desc_epoll: [
     'epoll_create', 'epoll_ctl errors', 'epoll_wait errors', 'level-triggered', 'the order of events', 'edge-triggered and one-shot',
     'every kind of file', 'closed files', 'waiting', 'an instance shared with a child',
+  ],
+  desc_socket: [
+    'socket and socketpair', 'a stream pair', 'seqpacket and datagram pairs', 'a peer that closes', 'shutdown', 'unconnected sockets',
+    'bind', 'listen, connect and accept', 'datagrams between bound sockets', 'MSG_WAITALL', 'SIGPIPE', 'socket options',
   ],
 };
 
@@ -32,4 +36,9 @@ for (const platform of platforms) {
       t.deepEqual(sandboxed, native);
     });
   }
+
+  ptest(`${platform}: the sandbox has no network: socket(AF_INET) is EAFNOSUPPORT`, async (t) => {
+    const r = await runSandboxed([guestPath('desc_socket'), 'inet'], { platform, env: ENV });
+    t.deepEqual(r, exited('socket(AF_INET) = EAFNOSUPPORT\nsocketpair(AF_INET) = EAFNOSUPPORT\n'));
+  });
 }

@@ -38,7 +38,8 @@ function readFile(t: Task, f: FileDescription, addr: number, len: number): numbe
 /** writeFile writes data to f as write(2) does (see writeBlocking). */
 function writeFile(t: Task, f: FileDescription, data: Uint8Array): number | Promise<number> {
   if (!f.writable) throw EBADF;
-  if (data.length === 0) return 0;
+  // An empty write writes nothing, but an empty record (a datagram).
+  if (data.length === 0 && !f.recordWrites) return 0;
   return writeBlocking(t, f, data);
 }
 
@@ -56,9 +57,10 @@ export function write(t: Task, a: SyscallArgs): number | Promise<number> {
   return writeFile(t, f, t.mm.copyIn(a.pointer(1), len));
 }
 
-interface Iovec { base: number; len: number }
+export interface Iovec { base: number; len: number }
 
-function readIovecs(t: Task, addr: number, count: number): Iovec[] {
+/** readIovecs reads an iovec array: EINVAL past IOV_MAX buffers, for a negative length or a total past the address space. */
+export function readIovecs(t: Task, addr: number, count: number): Iovec[] {
   if (count < 0 || count > IOV_MAX) throw EINVAL;
   const raw = t.mm.copyIn(addr, count * 16);
   const v = new DataView(raw.buffer);
@@ -75,35 +77,45 @@ function readIovecs(t: Task, addr: number, count: number): Iovec[] {
   return iovs;
 }
 
+/** iovecsTotal is how much the buffers hold, up to MAX_RW. */
+export function iovecsTotal(iovs: Iovec[]): number {
+  return Math.min(iovs.reduce((s, v) => s + v.len, 0), MAX_RW);
+}
+
+/** scatter copies data over the buffers, in order, and returns its length. */
+export function scatter(t: Task, iovs: Iovec[], data: Uint8Array): number {
+  let off = 0;
+  for (const v of iovs) {
+    if (off >= data.length) break;
+    const n = Math.min(v.len, data.length - off);
+    t.mm.copyOut(v.base, data.subarray(off, off + n));
+    off += n;
+  }
+  return data.length;
+}
+
+/** gather copies the buffers' contents out of the program, as one. */
+export function gather(t: Task, iovs: Iovec[]): Uint8Array {
+  return Buffer.concat(iovs.filter((v) => v.len > 0).map((v) => t.mm.copyIn(v.base, v.len)));
+}
+
 /** readv implements readv(2): one read, scattered over the buffers. */
 export function readv(t: Task, a: SyscallArgs): number | Promise<number> {
   const f = t.fds.get(a.int(0));
   if (!f.readable) throw EBADF;
   const iovs = readIovecs(t, a.pointer(1), a.int(2)).filter((v) => v.len > 0);
-  const total = Math.min(iovs.reduce((s, v) => s + v.len, 0), MAX_RW);
+  const total = iovecsTotal(iovs);
   if (total === 0) return 0;
   for (const v of iovs) t.mm.physFor(v.base, Perm.Write);
-  const scatter = (data: Uint8Array): number => {
-    let off = 0;
-    for (const v of iovs) {
-      if (off >= data.length) break;
-      const n = Math.min(v.len, data.length - off);
-      t.mm.copyOut(v.base, data.subarray(off, off + n));
-      off += n;
-    }
-    return data.length;
-  };
   const got = readBlocking(t, f, total);
-  return got instanceof Promise ? got.then(scatter) : scatter(got);
+  return got instanceof Promise ? got.then((data) => scatter(t, iovs, data)) : scatter(t, iovs, got);
 }
 
 /** writev implements writev(2): the buffers gathered into one write. */
 export function writev(t: Task, a: SyscallArgs): number | Promise<number> {
   const f = t.fds.get(a.int(0));
   if (!f.writable) throw EBADF;
-  const iovs = readIovecs(t, a.pointer(1), a.int(2));
-  const parts = iovs.filter((v) => v.len > 0).map((v) => t.mm.copyIn(v.base, v.len));
-  return writeFile(t, f, Buffer.concat(parts));
+  return writeFile(t, f, gather(t, readIovecs(t, a.pointer(1), a.int(2))));
 }
 
 /**

@@ -12,6 +12,7 @@ import { register as poll } from './poll.js';
 import { register as process } from './process.js';
 import { register as signal } from './signal.js';
 import { register as signalfd } from './signalfd.js';
+import { register as socket } from './socket.js';
 import { register as time } from './time.js';
 import { register as timerfd } from './timerfd.js';
 
@@ -29,6 +30,7 @@ export function registerAll(): void {
   process();
   signal();
   signalfd();
+  socket();
   time();
   timerfd();
 }

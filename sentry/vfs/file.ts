@@ -105,7 +105,7 @@ export abstract class FileDescription {
     throw EBADF;
   }
   /** write writes some or all of data and returns how much; EAGAIN when it would block before writing any. */
-  write(_data: Uint8Array): number | Promise<number> {
+  write(_data: Uint8Array, _caller?: Task): number | Promise<number> {
     throw EBADF;
   }
   /**
@@ -115,6 +115,10 @@ export abstract class FileDescription {
    */
   get recordWrites(): boolean {
     return false;
+  }
+  /** brokenPipeSignals is true for files whose EPIPE sends the writer SIGPIPE: all but datagram sockets. */
+  get brokenPipeSignals(): boolean {
+    return true;
   }
   /** positional is true for files that pread and pwrite can address (not pipes or streams: ESPIPE). */
   get positional(): boolean {

@@ -2,11 +2,11 @@
 // upper layer (the program's writes to the root), /dev/shm, and the
 // skeleton of devfs. A directory also keeps whiteouts and an opaque flag,
 // which only the overlay uses.
-import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, EXDEV } from '../errno.js';
+import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EXDEV } from '../errno.js';
 import { RegularFile, Directory, PathFile, type FileData } from './open-file.js';
 import { O_ACCMODE, O_PATH, O_RDONLY, O_TRUNC, type FileDescription } from './file.js';
 import {
-  S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, VNode, dtype, nowNs,
+  S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, VNode, dtype, nowNs,
   type Attr, type Creds, type DirEntry, type SetAttr, type StatFs,
 } from './node.js';
 
@@ -173,6 +173,17 @@ export class TmpSymlink extends TmpNode {
   }
 }
 
+/** TmpSocket is a socket file, which bind(2) makes: a name a socket is bound to, which no open reaches (ENXIO). */
+export class TmpSocket extends TmpNode {
+  constructor(fs: Tmpfs, mode: number, creds: Creds) {
+    super(fs, S_IFSOCK | (mode & 0o7777), creds);
+  }
+  async open(flags: number): Promise<FileDescription> {
+    if (flags & O_PATH) return new PathFile(this, flags);
+    throw ENXIO;
+  }
+}
+
 /** TmpDir is a directory: its names, and for the overlay its whiteouts. */
 export class TmpDir extends TmpNode {
   readonly entries = new Map<string, TmpNode>();
@@ -224,6 +235,14 @@ export class TmpDir extends TmpNode {
     const l = new TmpSymlink(this.fs, target, creds);
     this.add(name, l);
     return l;
+  }
+
+  /** mknod makes a socket file; other kinds of node are refused (EPERM). */
+  override async mknod(name: string, mode: number, creds: Creds): Promise<VNode> {
+    if ((mode & S_IFMT) !== S_IFSOCK) throw EPERM;
+    const n = new TmpSocket(this.fs, mode, creds);
+    this.add(name, n);
+    return n;
   }
 
   override async link(name: string, target: VNode): Promise<void> {
