@@ -20,6 +20,10 @@ const GUESTS: Record<string, string[]> = {
     'socket and socketpair', 'a stream pair', 'seqpacket and datagram pairs', 'a peer that closes', 'shutdown', 'unconnected sockets',
     'bind', 'listen, connect and accept', 'datagrams between bound sockets', 'MSG_WAITALL', 'SIGPIPE', 'socket options',
   ],
+  desc_scm: [
+    "a pipe's write end passed to a child", 'several descriptions in one message', 'control message errors',
+    'where a stream read stops', 'SCM_CREDENTIALS', 'an epoll echo server in a child',
+  ],
 };
 
 /** outputOf is what a guest prints when every check passes. */
