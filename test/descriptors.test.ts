@@ -2,7 +2,9 @@
 // timerfd, signalfd, memfd, epoll and Unix sockets. Each desc_* guest
 // program runs natively and in the sandbox; both outcomes must equal the
 // exact expected output (an "ok NAME" line per check, then "all ok").
-import { exited, guestPath, platforms, runBoth, runSandboxed, sandboxTest } from './helpers.js';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { exited, guestPath, platforms, repoRoot, runBoth, runSandboxed, sandboxTest } from './helpers.js';
 
 const ENV = ['PATH=/usr/bin:/bin'];
 
@@ -40,6 +42,24 @@ for (const platform of platforms) {
       t.deepEqual(sandboxed, native);
     });
   }
+
+  ptest(`${platform}: timers armed when the program ends leave nothing behind: the application ends by itself`, async (t) => {
+    // The application runs the program through the API, closes the sandbox and lets Node end:
+    // a timer left behind would keep it for the hour.
+    const app = `
+      const { Sandbox } = await import(process.argv[1]);
+      const sb = await Sandbox.create({ platform: process.argv[2] });
+      const r = await sb.run(process.argv.slice(3));
+      await sb.close();
+      process.stdout.write(r.stdout);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', app, path.join(repoRoot, 'dist', 'index.js'), platform,
+      guestPath('desc_timerfd'), 'armed'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const [status, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (code, sig) => resolve([code, sig])));
+    t.deepEqual([status, signal, stdout], [0, null, 'armed\n']);
+  });
 
   ptest(`${platform}: the sandbox has no network: socket(AF_INET) is EAFNOSUPPORT`, async (t) => {
     const r = await runSandboxed([guestPath('desc_socket'), 'inet'], { platform, env: ENV });

@@ -6,7 +6,10 @@
  * disarming, EAGAIN, a blocking read, poll, and the file itself. Times are
  * only ever checked from below (a timer never fires early), never against an
  * upper limit. Prints "ok NAME" per check, then "all ok"; on the first
- * failure prints "FAIL: NAME: details" and exits 1. */
+ * failure prints "FAIL: NAME: details" and exits 1.
+ *
+ * With the argument "armed" it arms a timer for an hour and one every
+ * millisecond, prints "armed" and exits: nothing of them may outlive it. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -194,8 +197,14 @@ static void check_file(void)
 	ok();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "armed") == 0) {
+		settime((int)S2(SYS_timerfd_create, CLOCK_MONOTONIC, 0), 0, 3600L * 1000 * MS, 0);
+		settime((int)S2(SYS_timerfd_create, CLOCK_REALTIME, 0), 0, MS, MS);
+		out("armed\n");
+		return 0;
+	}
 	start();
 	check_create();
 	check_errors();
