@@ -34,6 +34,12 @@ const NAMED: Record<string, Record<number, string>> = {
   k: { 0: 'CLOCK_REALTIME', 1: 'CLOCK_MONOTONIC', 7: 'CLOCK_BOOTTIME', 8: 'CLOCK_REALTIME_ALARM', 9: 'CLOCK_BOOTTIME_ALARM' },
   F: { 0: 'AF_UNSPEC', 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET' },
   L: { 1: 'SOL_SOCKET' },
+  O: {
+    1: 'SO_DEBUG', 2: 'SO_REUSEADDR', 3: 'SO_TYPE', 4: 'SO_ERROR', 7: 'SO_SNDBUF', 8: 'SO_RCVBUF', 9: 'SO_KEEPALIVE',
+    13: 'SO_LINGER', 15: 'SO_REUSEPORT', 16: 'SO_PASSCRED', 17: 'SO_PEERCRED', 20: 'SO_RCVTIMEO', 21: 'SO_SNDTIMEO',
+    30: 'SO_ACCEPTCONN', 38: 'SO_PROTOCOL', 39: 'SO_DOMAIN',
+  },
+  H: { 0: 'SHUT_RD', 1: 'SHUT_WR', 2: 'SHUT_RDWR' },
 };
 
 /** SOCKET_TYPES names a socket's type; SOCKET_FLAGS the flags socket(2) takes with it. */
@@ -102,6 +108,8 @@ export function formatCall(t: Task, e: Entry, nr: number, values: number[], resu
       case 'E':
       case 'F':
       case 'L':
+      case 'O':
+      case 'H':
       case 'k': return NAMED[kind][v] ?? '0x' + v.toString(16);
       case 'T': return socketType(v);
       case 'r': return result >= 0 ? peek(t, v, result) : '0x' + v.toString(16);

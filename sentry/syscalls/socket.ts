@@ -715,13 +715,13 @@ export function register(): void {
   full(43, accept, 'd,p,p');
   full(288, accept4, 'd,p,p,x');
   full(42, connect, 'd,p,u');
-  full(48, shutdown, 'd,d');
+  full(48, shutdown, 'd,H');
   full(51, getsockname, 'd,p,p');
   full(52, getpeername, 'd,p,p');
   partial(44, sendto, 'no MSG_OOB (EOPNOTSUPP)', 'd,w,u,x,p,u');
   partial(46, sendmsg, 'SCM_RIGHTS and SCM_CREDENTIALS; no MSG_OOB (EOPNOTSUPP)', 'd,p,x');
   partial(45, recvfrom, 'no MSG_OOB (EOPNOTSUPP)', 'd,r,u,x,p,p');
   partial(47, recvmsg, 'SCM_RIGHTS and SCM_CREDENTIALS; no MSG_OOB (EOPNOTSUPP)', 'd,p,x');
-  partial(54, setsockopt, 'SOL_SOCKET: buffer sizes and SO_PASSCRED act; SO_RCVTIMEO, SO_SNDTIMEO, SO_LINGER and flags are kept, without effect', 'd,L,d,p,u');
-  partial(55, getsockopt, 'SOL_SOCKET', 'd,L,d,p,p');
+  partial(54, setsockopt, 'SOL_SOCKET: buffer sizes and SO_PASSCRED act; SO_RCVTIMEO, SO_SNDTIMEO, SO_LINGER and flags are kept, without effect', 'd,L,O,p,u');
+  partial(55, getsockopt, 'SOL_SOCKET', 'd,L,O,p,p');
 }

@@ -15,7 +15,8 @@ export type Support = 'full' | 'partial' | 'none';
  * x hex, p pointer, s string, w buffer written by the program (length in
  * the next argument), r buffer read back (length is the result), v
  * iovecs; named values: a arch_prctl code, i ioctl request, E epoll_ctl
- * op, k clock, F address family, T socket type, L socket option level.
+ * op, k clock, F address family, T socket type, L socket option level,
+ * O socket option, H shutdown's how.
  */
 export interface Entry {
   name: string;
