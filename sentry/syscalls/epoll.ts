@@ -3,10 +3,10 @@
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full } from './table.js';
-import { EFAULT, EINTR, EINVAL, EPERM, ERESTARTNOHAND } from '../errno.js';
+import { EBADF, EFAULT, EINTR, EINVAL, EPERM, ERESTARTNOHAND } from '../errno.js';
 import { Perm } from '../platform.js';
 import { USER_ADDRESS_LIMIT } from '../mm/mm.js';
-import { O_CLOEXEC, PAGE_SIZE } from '../vfs/file.js';
+import { O_CLOEXEC, O_PATH, PAGE_SIZE } from '../vfs/file.js';
 import { EpollInstance, type EpollEvent } from '../vfs/epoll.js';
 import { deadlineAfter, readSigmask, waitReady, withSigmask, type Scan } from './poll.js';
 import { readTimespec } from './util.js';
@@ -53,6 +53,8 @@ export function epollCtl(t: Task, a: SyscallArgs): number {
   const event = hasEvent ? new DataView(t.mm.copyIn(a.pointer(3), EVENT_SIZE).buffer) : undefined;
   const ep = t.fds.get(epfd);
   const target = t.fds.get(fd);
+  // An O_PATH fd is no fd at all to epoll.
+  if (ep.statusFlags & O_PATH || target.statusFlags & O_PATH) throw EBADF;
   if (!target.pollable) throw EPERM;
   if (ep === target || !(ep instanceof EpollInstance)) throw EINVAL;
   const events = event?.getUint32(0, true) ?? 0;

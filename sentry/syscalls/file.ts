@@ -214,8 +214,9 @@ const TIOCGWINSZ = 0x5413;
 const FIONREAD = 0x541b;
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
+const FIONBIO = 0x5421;
 
-/** ioctl implements ioctl(2) for terminals (TCGETS, TIOCGWINSZ), FIONREAD and close-on-exec. */
+/** ioctl implements ioctl(2) for terminals (TCGETS, TIOCGWINSZ), FIONREAD, FIONBIO and close-on-exec. */
 export function ioctl(t: Task, a: SyscallArgs): number | Promise<number> {
   const fd = a.int(0);
   const f = t.fds.get(fd);
@@ -223,6 +224,12 @@ export function ioctl(t: Task, a: SyscallArgs): number | Promise<number> {
   const request = a.uint(1);
   if (request === FIOCLEX || request === FIONCLEX) {
     t.fds.entry(fd).cloexec = request === FIOCLEX;
+    return 0;
+  }
+  if (request === FIONBIO) {
+    // The int at the argument turns O_NONBLOCK on or off, for any file.
+    const on = t.mm.readU32(a.pointer(2)) !== 0;
+    f.statusFlags = on ? f.statusFlags | O_NONBLOCK : f.statusFlags & ~O_NONBLOCK;
     return 0;
   }
   if (request === FIONREAD) {
@@ -393,7 +400,7 @@ export function register(): void {
   partial(327, preadv2, 'flags must be 0', 'd,v,d,d,x');
   partial(328, pwritev2, 'flags must be 0', 'd,v,d,d,x');
   full(8, lseek, 'd,d,d');
-  partial(16, ioctl, 'TCGETS and TIOCGWINSZ on a terminal, FIONREAD, FIOCLEX/FIONCLEX; ENOTTY otherwise', 'd,i,p');
+  partial(16, ioctl, 'TCGETS and TIOCGWINSZ on a terminal, FIONREAD, FIONBIO, FIOCLEX/FIONCLEX; ENOTTY otherwise', 'd,i,p');
   partial(72, fcntl, 'descriptor and status flags, F_DUPFD*, F_GETPIPE_SZ/F_SETPIPE_SZ, record and OFD locks, memfd seals; F_SETLKW does not wait', 'd,d,x');
   full(32, dup, 'd');
   full(33, dup2, 'd,d');

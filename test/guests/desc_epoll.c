@@ -97,6 +97,9 @@ static void check_ctl_errors(const char *self)
 	expect_err(ctl_err(ep, EPOLL_CTL_ADD, (int)file, EPOLLIN), EPERM, "a regular file");
 	long dir = S3(SYS_open, "/", O_RDONLY | O_DIRECTORY, 0);
 	expect_err(ctl_err(ep, EPOLL_CTL_ADD, (int)dir, EPOLLIN), EPERM, "a directory");
+	long opath = S3(SYS_open, "/", O_PATH, 0);
+	expect_err(ctl_err(ep, EPOLL_CTL_ADD, (int)opath, EPOLLIN), EBADF, "an O_PATH fd");
+	S1(SYS_close, opath);
 	expect_err(ctl_err(ep, EPOLL_CTL_ADD, ep, EPOLLIN), EINVAL, "the instance itself");
 	expect_err(ctl_err(p[0], EPOLL_CTL_ADD, p[1], EPOLLIN), EINVAL, "an epfd that is a pipe");
 	expect_err(ctl_err(ep, 9, p[0], EPOLLIN), EINVAL, "op 9");

@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -82,6 +83,9 @@ static void check_socket(void)
 	fd = S3(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	expect_eq(S2(SYS_fcntl, fd, F_GETFL), O_RDWR | O_NONBLOCK, "F_GETFL(SOCK_NONBLOCK)");
 	expect_eq(S2(SYS_fcntl, fd, F_GETFD), FD_CLOEXEC, "F_GETFD(SOCK_CLOEXEC)");
+	int off = 0;
+	expect_eq(S3(SYS_ioctl, fd, FIONBIO, &off), 0, "ioctl(FIONBIO, 0)");
+	expect_eq(S2(SYS_fcntl, fd, F_GETFL), O_RDWR, "F_GETFL after FIONBIO 0");
 	S1(SYS_close, fd);
 	fd = S3(SYS_socket, AF_UNIX, SOCK_RAW, 0);
 	int type = 0;
