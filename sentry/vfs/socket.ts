@@ -26,7 +26,7 @@ export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
 /** RCV_SHUTDOWN and SEND_SHUTDOWN are the halves shutdown(2) closes (SHUT_RD + 1, SHUT_WR + 1). */
 export const RCV_SHUTDOWN = 1, SEND_SHUTDOWN = 2, SHUTDOWN_MASK = 3;
 /** SOCK_DEFAULT_BUF is a new socket's SO_SNDBUF and SO_RCVBUF (net.core.wmem_default, rmem_default). */
-export const SOCK_DEFAULT_BUF = 212992;
+const SOCK_DEFAULT_BUF = 212992;
 /** MAX_DGRAM_QLEN is net.unix.max_dgram_qlen: a datagram socket's queue is full past it. */
 const MAX_DGRAM_QLEN = 10;
 /** SOMAXCONN bounds listen's backlog. */
@@ -480,11 +480,6 @@ export class UnixSocket extends FileDescription {
     if (this.state === 'listening') throw EINVAL;
     if (!this.connectionful) return this.queue[0]?.data.length ?? 0;
     return this.queue.reduce((n, m) => n + m.data.length - m.offset, 0);
-  }
-
-  /** unsent is SIOCOUTQ's answer: what this socket sent that is not read yet. */
-  get unsent(): number {
-    return this.wmem;
   }
 
   // ---- the file ----
