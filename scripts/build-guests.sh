@@ -11,16 +11,17 @@
 #   bin/elf32         -> a minimal 32-bit i386 ELF header (rejected by the loader)
 #   bin/notelf        -> an executable text file that is not ELF
 # test/guests/guest.h is the helpers' header that guests #include, and
-# test/guests/fs.h the one the fs_* guests add: not guests, never built on their
+# test/guests/fs.h, proc.h and desc.h the ones the fs_*, proc_* and desc_* guests
+# add: not guests, never built on their
 # own (only *.c are), but every target built from C is rebuilt when one changes.
-# A target is skipped when it is newer than its source, guest.h, fs.h and this script.
+# A target is skipped when it is newer than its source, the headers and this script.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/test/guests"
 BIN="$SRC/bin"
 SELF="$ROOT/scripts/build-guests.sh"
-HEADERS=("$SRC/guest.h" "$SRC/fs.h" "$SRC/proc.h")
+HEADERS=("$SRC/guest.h" "$SRC/fs.h" "$SRC/proc.h" "$SRC/desc.h")
 mkdir -p "$BIN"
 
 # up_to_date TARGET SOURCE...: true when TARGET exists and is newer than every SOURCE.

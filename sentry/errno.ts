@@ -53,8 +53,22 @@ export const ELOOP = e(40, 'ELOOP');
 export const ENODATA = e(61, 'ENODATA');
 export const ENOPKG = e(65, 'ENOPKG');
 export const EOVERFLOW = e(75, 'EOVERFLOW');
-export const ETIMEDOUT = e(110, 'ETIMEDOUT');
+export const ENOTSOCK = e(88, 'ENOTSOCK');
+export const EDESTADDRREQ = e(89, 'EDESTADDRREQ');
+export const EMSGSIZE = e(90, 'EMSGSIZE');
+export const EPROTOTYPE = e(91, 'EPROTOTYPE');
+export const ENOPROTOOPT = e(92, 'ENOPROTOOPT');
+export const EPROTONOSUPPORT = e(93, 'EPROTONOSUPPORT');
+export const ESOCKTNOSUPPORT = e(94, 'ESOCKTNOSUPPORT');
 export const EOPNOTSUPP = e(95, 'EOPNOTSUPP');
+export const EAFNOSUPPORT = e(97, 'EAFNOSUPPORT');
+export const EADDRINUSE = e(98, 'EADDRINUSE');
+export const ECONNRESET = e(104, 'ECONNRESET');
+export const ENOBUFS = e(105, 'ENOBUFS');
+export const EISCONN = e(106, 'EISCONN');
+export const ENOTCONN = e(107, 'ENOTCONN');
+export const ETIMEDOUT = e(110, 'ETIMEDOUT');
+export const ECONNREFUSED = e(111, 'ECONNREFUSED');
 
 // The restart codes: a blocking call that a signal interrupted fails with
 // one of these, and the return to user mode (kernel/deliver.ts) makes it

@@ -9,7 +9,7 @@
 /** Capability numbers (capability.h) that the Sentry checks. */
 export const CAP_CHOWN = 0, CAP_DAC_OVERRIDE = 1, CAP_DAC_READ_SEARCH = 2, CAP_FOWNER = 3, CAP_FSETID = 4,
   CAP_KILL = 5, CAP_SETGID = 6, CAP_SETUID = 7, CAP_SETPCAP = 8, CAP_LINUX_IMMUTABLE = 9, CAP_SYS_RESOURCE = 24,
-  CAP_MKNOD = 27, CAP_MAC_OVERRIDE = 32;
+  CAP_SYS_ADMIN = 21, CAP_MKNOD = 27, CAP_MAC_OVERRIDE = 32;
 /** CAP_LAST_CAP is the highest capability Linux knows (CAP_CHECKPOINT_RESTORE). */
 export const CAP_LAST_CAP = 40;
 

@@ -4,6 +4,7 @@ import type { Handler } from '../syscalls/table.js';
 import { RealTimer } from './itimer.js';
 import { SigInfo, SI_KERNEL, SIGALRM, type SigSet } from './signals.js';
 import type { Task } from './task.js';
+import { Waiters } from '../vfs/file.js';
 
 /** TrapInfo is the last fault that raised a signal, for sigcontext's trapno, err and cr2. */
 export interface TrapInfo {
@@ -35,6 +36,8 @@ export class SignalState {
   /** restart is what restart_syscall(2) runs after an ERESTART_RESTARTBLOCK (the rest of a sleep). */
   restart: Handler | undefined;
   readonly trap: TrapInfo = { trapNo: 0, errorCode: 0, cr2: 0 };
+  /** queued hears of each signal queued for the task: the signalfds it reads or polls wait on it. */
+  readonly queued = new Waiters();
   /** realTimer is ITIMER_REAL (alarm, setitimer); made when first set. */
   private timer: RealTimer | undefined;
 

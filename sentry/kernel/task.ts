@@ -12,6 +12,7 @@ import {
   DefaultAction, defaultAction, PendingSignals, SigInfo, SigSet, NSIG, SI_KERNEL, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
 } from './signals.js';
 import { SignalState } from './signal-state.js';
+import { POLLIN } from '../vfs/file.js';
 import type { AltStack } from './signal-frame.js';
 import type { Credentials } from './credentials.js';
 
@@ -195,7 +196,7 @@ export class Task {
     } else if (STOP_SIGNALS.includes(sig) && this.pending.has(SIGCONT)) {
       this.pending.dequeue(SIGCONT);
     }
-    this.pending.enqueue(info);
+    if (this.pending.enqueue(info)) this.signals.queued.notify(POLLIN);
     if (!this.hasDeliverable()) return;
     for (const w of this.wakers) w();
     this.ctx.interrupt();

@@ -6,11 +6,11 @@
 import type { Task } from '../kernel/task.js';
 import { EAGAIN, ERESTARTSYS, EPIPE } from '../errno.js';
 import { SIGPIPE } from '../kernel/signals.js';
-import { O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, type FileDescription } from '../vfs/file.js';
+import { O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, type Changed, type FileDescription } from '../vfs/file.js';
 import { send } from './signal.js';
 
 /** READABLE and WRITABLE are the events after which a read or a write may go further. */
-const READABLE = POLLIN | POLLHUP | POLLERR;
+export const READABLE = POLLIN | POLLHUP | POLLERR;
 const WRITABLE = POLLOUT | POLLERR;
 
 /** mustWait says whether err from f means "wait, then try again". */
@@ -38,25 +38,38 @@ export function holdEventLoop(): () => void {
   };
 }
 
-/** waitFor waits until f is ready for one of `events`; EINTR when a signal comes first. */
-export async function waitFor(t: Task, f: FileDescription, events: number): Promise<void> {
-  if (f.readiness() & events) return;
+/** Watchable is what a wait can watch: a file, or the parts of several (a socket and its receiver). */
+export interface Watchable {
+  watch(changed: Changed, caller?: Task): () => void;
+}
+
+/**
+ * waitUntil waits until `ready()` holds, asking again each time f says
+ * its readiness may have changed; EINTR when a signal comes first.
+ */
+export async function waitUntil(t: Task, f: Watchable, ready: () => boolean): Promise<void> {
+  if (ready()) return;
   let settle!: (ready: boolean) => void;
-  const ready = new Promise<boolean>((resolve) => {
+  const done = new Promise<boolean>((resolve) => {
     settle = resolve;
   });
   const unwatch = f.watch(() => {
-    if (f.readiness() & events) settle(true);
-  });
+    if (ready()) settle(true);
+  }, t);
   const letGo = holdEventLoop();
   try {
-    if ((await t.interruptible(ready)) === undefined) throw ERESTARTSYS;
+    if ((await t.interruptible(done)) === undefined) throw ERESTARTSYS;
   } finally {
     unwatch();
     letGo();
     // Settled, the promise no longer holds the task's waker.
     settle(false);
   }
+}
+
+/** waitFor waits until f is ready for one of `events`; EINTR when a signal comes first. */
+export function waitFor(t: Task, f: FileDescription, events: number): Promise<void> {
+  return waitUntil(t, f, () => (f.readiness(t) & events) !== 0);
 }
 
 /** interruptibly waits for p, or fails with EINTR when a signal comes first. */
@@ -73,7 +86,7 @@ async function interruptibly<T>(t: Task, p: Promise<T>): Promise<T> {
  */
 export function readBlocking(t: Task, f: FileDescription, max: number): Uint8Array | Promise<Uint8Array> {
   try {
-    const got = f.read(max);
+    const got = f.read(max, t);
     return got instanceof Promise ? interruptibly(t, got) : got;
   } catch (err) {
     if (!mustWait(f, err)) throw err;
@@ -85,16 +98,53 @@ async function readAfterWaits(t: Task, f: FileDescription, max: number): Promise
   for (;;) {
     await waitFor(t, f, READABLE);
     try {
-      return await f.read(max);
+      return await f.read(max, t);
     } catch (err) {
       if (!mustWait(f, err)) throw err;
     }
   }
 }
 
+/**
+ * untilDone runs op until it does not fail with EAGAIN, as a call on a
+ * file that would block does: with `nonblock` the EAGAIN is the result,
+ * else it runs `wait` (which a signal ends with EINTR) and tries again.
+ */
+export function untilDone<T>(op: () => T, nonblock: boolean, wait: () => Promise<void>): T | Promise<T> {
+  try {
+    return op();
+  } catch (err) {
+    if (err !== EAGAIN || nonblock) throw err;
+  }
+  return retry(op, wait);
+}
+
+async function retry<T>(op: () => T, wait: () => Promise<void>): Promise<T> {
+  for (;;) {
+    await wait();
+    try {
+      return op();
+    } catch (err) {
+      if (err !== EAGAIN) throw err;
+    }
+  }
+}
+
+/** WriteOptions change how writeBlocking writes. */
+export interface WriteOptions {
+  /** partial: return once something is written (sendfile into a pipe), not once all is. */
+  partial?: boolean;
+  /** nonblock: EAGAIN rather than a wait, whatever O_NONBLOCK says (MSG_DONTWAIT). */
+  nonblock?: boolean;
+  /** noSignal: an EPIPE sends no SIGPIPE (MSG_NOSIGNAL). */
+  noSignal?: boolean;
+  /** write writes one part of the data, `first` the part it starts with (sendmsg's ancillary data goes with it); f.write by default. */
+  write?: (part: Uint8Array, first: boolean) => number | Promise<number>;
+}
+
 /** brokenPipe sends SIGPIPE for an EPIPE, as a write to a pipe without readers does, and returns err. */
-function brokenPipe(t: Task, err: unknown): unknown {
-  if (err === EPIPE) send(t, SIGPIPE);
+function brokenPipe(t: Task, f: FileDescription, err: unknown, opts: WriteOptions): unknown {
+  if (err === EPIPE && f.brokenPipeSignals && !opts.noSignal) send(t, SIGPIPE);
   return err;
 }
 
@@ -104,33 +154,37 @@ function brokenPipe(t: Task, err: unknown): unknown {
  * returns what fitted, or EAGAIN. A signal ends the wait: the call
  * returns what it wrote, or EINTR. Writing to a pipe without readers
  * fails with EPIPE and sends the writer SIGPIPE, after a part too.
- * With `all` false it waits only until it can write something, as
- * sendfile into a pipe does, and returns what fitted then.
+ * A file that takes records (f.recordWrites) is written once.
  */
-export function writeBlocking(t: Task, f: FileDescription, data: Uint8Array, all = true): number | Promise<number> {
+export function writeBlocking(t: Task, f: FileDescription, data: Uint8Array, opts: WriteOptions = {}): number | Promise<number> {
+  const write = opts.write ?? ((part: Uint8Array) => f.write(part, t));
+  const nonblock = opts.nonblock ?? (f.statusFlags & O_NONBLOCK) !== 0;
   let done: number;
   try {
-    const r = f.write(data);
-    if (r instanceof Promise) return r.catch((err: unknown) => Promise.reject(brokenPipe(t, err)));
+    const r = write(data, true);
+    if (r instanceof Promise) return r.catch((err: unknown) => Promise.reject(brokenPipe(t, f, err, opts)));
     done = r;
   } catch (err) {
-    if (!mustWait(f, err)) throw brokenPipe(t, err);
+    if (err !== EAGAIN || nonblock) throw brokenPipe(t, f, err, opts);
     done = 0;
   }
-  if (done === data.length || (done > 0 && (!all || f.statusFlags & O_NONBLOCK))) return done;
-  return writeRest(t, f, data, done, all);
+  if (done === data.length || (done > 0 && (opts.partial || f.recordWrites || nonblock))) return done;
+  return writeRest(t, f, data, done, opts, write);
 }
 
-async function writeRest(t: Task, f: FileDescription, data: Uint8Array, done: number, all: boolean): Promise<number> {
-  while (done < data.length && (all || done === 0)) {
+async function writeRest(
+  t: Task, f: FileDescription, data: Uint8Array, done: number, opts: WriteOptions, write: NonNullable<WriteOptions['write']>,
+): Promise<number> {
+  while (done < data.length && (!opts.partial || done === 0)) {
     try {
-      const n = await f.write(data.subarray(done));
+      const n = await write(data.subarray(done), done === 0);
       if (n === 0) return done;
       done += n;
+      if (f.recordWrites) return done;
       continue;
     } catch (err) {
-      if (!mustWait(f, err)) {
-        brokenPipe(t, err);
+      if (err !== EAGAIN) {
+        brokenPipe(t, f, err, opts);
         if (done > 0) return done;
         throw err;
       }

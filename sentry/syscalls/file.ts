@@ -3,11 +3,12 @@
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
-import { EBADF, EINVAL, ENOTTY, EOPNOTSUPP, ESPIPE } from '../errno.js';
+import { EBADF, EINVAL, ENOTTY, EOPNOTSUPP, EPERM, ESPIPE } from '../errno.js';
 import { Perm } from '../platform.js';
 import { host } from '../native/host.js';
 import { MAX_FDS, O_APPEND, O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET, type FileDescription } from '../vfs/file.js';
 import { PipeEnd } from '../vfs/pipe.js';
+import { MemfdFile } from '../vfs/memfd.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, conflict, setLock, type Lock } from '../vfs/locks.js';
 import { readBlocking, writeBlocking } from './blocking.js';
 import { MAX_RW } from './fs.js';
@@ -37,7 +38,8 @@ function readFile(t: Task, f: FileDescription, addr: number, len: number): numbe
 /** writeFile writes data to f as write(2) does (see writeBlocking). */
 function writeFile(t: Task, f: FileDescription, data: Uint8Array): number | Promise<number> {
   if (!f.writable) throw EBADF;
-  if (data.length === 0) return 0;
+  // An empty write writes nothing, but an empty record (a datagram).
+  if (data.length === 0 && !f.recordWrites) return 0;
   return writeBlocking(t, f, data);
 }
 
@@ -55,9 +57,10 @@ export function write(t: Task, a: SyscallArgs): number | Promise<number> {
   return writeFile(t, f, t.mm.copyIn(a.pointer(1), len));
 }
 
-interface Iovec { base: number; len: number }
+export interface Iovec { base: number; len: number }
 
-function readIovecs(t: Task, addr: number, count: number): Iovec[] {
+/** readIovecs reads an iovec array: EINVAL past IOV_MAX buffers, for a negative length or a total past the address space. */
+export function readIovecs(t: Task, addr: number, count: number): Iovec[] {
   if (count < 0 || count > IOV_MAX) throw EINVAL;
   const raw = t.mm.copyIn(addr, count * 16);
   const v = new DataView(raw.buffer);
@@ -74,35 +77,45 @@ function readIovecs(t: Task, addr: number, count: number): Iovec[] {
   return iovs;
 }
 
+/** iovecsTotal is how much the buffers hold, up to MAX_RW. */
+export function iovecsTotal(iovs: Iovec[]): number {
+  return Math.min(iovs.reduce((s, v) => s + v.len, 0), MAX_RW);
+}
+
+/** scatter copies data over the buffers, in order, and returns its length. */
+export function scatter(t: Task, iovs: Iovec[], data: Uint8Array): number {
+  let off = 0;
+  for (const v of iovs) {
+    if (off >= data.length) break;
+    const n = Math.min(v.len, data.length - off);
+    t.mm.copyOut(v.base, data.subarray(off, off + n));
+    off += n;
+  }
+  return data.length;
+}
+
+/** gather copies the buffers' contents out of the program, as one. */
+export function gather(t: Task, iovs: Iovec[]): Uint8Array {
+  return Buffer.concat(iovs.filter((v) => v.len > 0).map((v) => t.mm.copyIn(v.base, v.len)));
+}
+
 /** readv implements readv(2): one read, scattered over the buffers. */
 export function readv(t: Task, a: SyscallArgs): number | Promise<number> {
   const f = t.fds.get(a.int(0));
   if (!f.readable) throw EBADF;
   const iovs = readIovecs(t, a.pointer(1), a.int(2)).filter((v) => v.len > 0);
-  const total = Math.min(iovs.reduce((s, v) => s + v.len, 0), MAX_RW);
+  const total = iovecsTotal(iovs);
   if (total === 0) return 0;
   for (const v of iovs) t.mm.physFor(v.base, Perm.Write);
-  const scatter = (data: Uint8Array): number => {
-    let off = 0;
-    for (const v of iovs) {
-      if (off >= data.length) break;
-      const n = Math.min(v.len, data.length - off);
-      t.mm.copyOut(v.base, data.subarray(off, off + n));
-      off += n;
-    }
-    return data.length;
-  };
   const got = readBlocking(t, f, total);
-  return got instanceof Promise ? got.then(scatter) : scatter(got);
+  return got instanceof Promise ? got.then((data) => scatter(t, iovs, data)) : scatter(t, iovs, got);
 }
 
 /** writev implements writev(2): the buffers gathered into one write. */
 export function writev(t: Task, a: SyscallArgs): number | Promise<number> {
   const f = t.fds.get(a.int(0));
   if (!f.writable) throw EBADF;
-  const iovs = readIovecs(t, a.pointer(1), a.int(2));
-  const parts = iovs.filter((v) => v.len > 0).map((v) => t.mm.copyIn(v.base, v.len));
-  return writeFile(t, f, Buffer.concat(parts));
+  return writeFile(t, f, gather(t, readIovecs(t, a.pointer(1), a.int(2))));
 }
 
 /**
@@ -201,8 +214,9 @@ const TIOCGWINSZ = 0x5413;
 const FIONREAD = 0x541b;
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
+const FIONBIO = 0x5421;
 
-/** ioctl implements ioctl(2) for terminals (TCGETS, TIOCGWINSZ), FIONREAD and close-on-exec. */
+/** ioctl implements ioctl(2) for terminals (TCGETS, TIOCGWINSZ), FIONREAD, FIONBIO and close-on-exec. */
 export function ioctl(t: Task, a: SyscallArgs): number | Promise<number> {
   const fd = a.int(0);
   const f = t.fds.get(fd);
@@ -210,6 +224,12 @@ export function ioctl(t: Task, a: SyscallArgs): number | Promise<number> {
   const request = a.uint(1);
   if (request === FIOCLEX || request === FIONCLEX) {
     t.fds.entry(fd).cloexec = request === FIOCLEX;
+    return 0;
+  }
+  if (request === FIONBIO) {
+    // The int at the argument turns O_NONBLOCK on or off, for any file.
+    const on = t.mm.readU32(a.pointer(2)) !== 0;
+    f.statusFlags = on ? f.statusFlags | O_NONBLOCK : f.statusFlags & ~O_NONBLOCK;
     return 0;
   }
   if (request === FIONREAD) {
@@ -231,6 +251,21 @@ export function ioctl(t: Task, a: SyscallArgs): number | Promise<number> {
 
 const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
 const F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
+const F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
+
+/** addSeals implements F_ADD_SEALS: EPERM for a file not open for writing, EINVAL for a file that is not a memfd. */
+function addSeals(f: FileDescription, seals: number): number {
+  if (!f.writable) throw EPERM;
+  if (!(f.node instanceof MemfdFile)) throw EINVAL;
+  f.node.addSeals(seals);
+  return 0;
+}
+
+/** getSeals implements F_GET_SEALS: EINVAL for a file that is not a memfd. */
+function getSeals(f: FileDescription): number {
+  if (!(f.node instanceof MemfdFile)) throw EINVAL;
+  return f.node.seals;
+}
 
 /**
  * lockRange reads a struct flock into a lock of `owner`: EINVAL for a bad
@@ -309,6 +344,10 @@ export function fcntl(t: Task, a: SyscallArgs): number | Promise<number> {
       return e.file.pipeSize();
     case F_SETPIPE_SZ:
       return e.file.setPipeSize(a.uint(2));
+    case F_ADD_SEALS:
+      return addSeals(e.file, a.uint(2));
+    case F_GET_SEALS:
+      return getSeals(e.file);
     case F_GETLK:
     case F_OFD_GETLK:
       return getLock(t, e.file, a.pointer(2), a.int(1) === F_OFD_GETLK);
@@ -361,8 +400,8 @@ export function register(): void {
   partial(327, preadv2, 'flags must be 0', 'd,v,d,d,x');
   partial(328, pwritev2, 'flags must be 0', 'd,v,d,d,x');
   full(8, lseek, 'd,d,d');
-  partial(16, ioctl, 'TCGETS and TIOCGWINSZ on a terminal, FIONREAD, FIOCLEX/FIONCLEX; ENOTTY otherwise', 'd,i,p');
-  partial(72, fcntl, 'descriptor and status flags, F_DUPFD*, F_GETPIPE_SZ/F_SETPIPE_SZ, record and OFD locks; F_SETLKW does not wait', 'd,d,x');
+  partial(16, ioctl, 'TCGETS and TIOCGWINSZ on a terminal, FIONREAD, FIONBIO, FIOCLEX/FIONCLEX; ENOTTY otherwise', 'd,i,p');
+  partial(72, fcntl, 'descriptor and status flags, F_DUPFD*, F_GETPIPE_SZ/F_SETPIPE_SZ, record and OFD locks, memfd seals; F_SETLKW does not wait', 'd,d,x');
   full(32, dup, 'd');
   full(33, dup2, 'd,d');
   full(292, dup3, 'd,d,x');

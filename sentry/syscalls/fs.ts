@@ -356,14 +356,32 @@ export async function getdents64(t: Task, a: SyscallArgs): Promise<number> {
   return used;
 }
 
-async function doMkdir(t: Task, dirfd: number, path: string, mode: number): Promise<number> {
+/**
+ * freeName finds the directory and name a new node at path goes to:
+ * EEXIST when the name is taken, ENOENT in a removed directory, EROFS on
+ * a read-only mount.
+ */
+async function freeName(t: Task, dirfd: number, path: string): Promise<{ parent: Dentry; name: string }> {
   const { parent, name } = await parentAt(t, dirfd, path);
   if (name === '.' || name === '..' || name === '/' || (await t.vfs.lookupIn(parent, name))) throw EEXIST;
   if (parent.dead) throw ENOENT;
   if (parent.mount.readOnly) throw EROFS;
+  return { parent, name };
+}
+
+async function doMkdir(t: Task, dirfd: number, path: string, mode: number): Promise<number> {
+  const { parent, name } = await freeName(t, dirfd, path);
   await parent.node.mkdir(name, (mode & 0o7777) & ~t.umask, t.creds.owner);
   parent.forget(name);
   return 0;
+}
+
+/** mknodAt makes a node of `mode` (type and permissions, less the umask) at path, as bind(2) makes a socket file. */
+export async function mknodAt(t: Task, dirfd: number, path: string, mode: number): Promise<Dentry> {
+  const { parent, name } = await freeName(t, dirfd, path);
+  await parent.node.mknod(name, (mode & S_IFMT) | (mode & 0o7777 & ~t.umask), t.creds.owner);
+  parent.forget(name);
+  return (await t.vfs.lookupIn(parent, name))!;
 }
 
 export function mkdir(t: Task, a: SyscallArgs): Promise<number> {
@@ -805,7 +823,7 @@ async function pump(
     while (done < count) {
       const data = await src.pread(start + done, Math.min(count - done, 1 << 20));
       if (data.length === 0) break;
-      const n = await (dstOff === undefined ? writeBlocking(t, dst, data, false) : dst.pwrite(dstOff + done, data));
+      const n = await (dstOff === undefined ? writeBlocking(t, dst, data, { partial: true }) : dst.pwrite(dstOff + done, data));
       done += n;
       if (n < data.length) break;
     }

@@ -5,33 +5,17 @@ import { full } from './table.js';
 import { EINVAL, ENOPKG } from '../errno.js';
 import { O_CLOEXEC, O_DIRECT, O_EXCL, O_NONBLOCK } from '../vfs/file.js';
 import { newPipe } from '../vfs/pipe.js';
+import { installPair } from './util.js';
 
 /** O_NOTIFICATION_PIPE asks for a pipe of kernel notifications (watch queues). */
 const O_NOTIFICATION_PIPE = O_EXCL;
 
-/**
- * doPipe makes a pipe and writes its read and write fds at addr. The fds
- * are taken back when that write fails (EFAULT), so none leaks.
- */
+/** doPipe makes a pipe and writes its read and write fds at addr (none left behind on EFAULT). */
 function doPipe(t: Task, addr: number, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE)) throw EINVAL;
   // The Sentry has no watch queues, as a kernel built without CONFIG_WATCH_QUEUE.
   if (flags & O_NOTIFICATION_PIPE) throw ENOPKG;
-  const [reader, writer] = newPipe(t.mm.mem, flags);
-  const cloexec = (flags & O_CLOEXEC) !== 0;
-  const fds: number[] = [];
-  try {
-    fds.push(t.fds.install(reader, cloexec));
-    fds.push(t.fds.install(writer, cloexec));
-    const out = new Uint8Array(8);
-    const v = new DataView(out.buffer);
-    v.setInt32(0, fds[0], true);
-    v.setInt32(4, fds[1], true);
-    t.mm.copyOut(addr, out);
-  } catch (err) {
-    for (const fd of fds) t.fds.close(fd);
-    throw err;
-  }
+  installPair(t, newPipe(t.mm.mem, flags), (flags & O_CLOEXEC) !== 0, addr);
   return 0;
 }
 

@@ -24,7 +24,7 @@ const SELECT_EX = POLLPRI;
  * Scan looks at the files once: it returns how many are ready and adds
  * those to watch to `files`.
  */
-type Scan = (files: Set<FileDescription>) => number;
+export type Scan = (files: Set<FileDescription>) => number;
 
 /**
  * waitReady scans until files are ready (their count), a signal is
@@ -34,7 +34,7 @@ type Scan = (files: Set<FileDescription>) => number;
  * deadline. The scan and the watching happen with no await between them,
  * so no change goes unseen; the timer never outlives the call.
  */
-async function waitReady(t: Task, scan: Scan, deadline: number): Promise<number> {
+export async function waitReady(t: Task, scan: Scan, deadline: number): Promise<number> {
   for (;;) {
     const files = new Set<FileDescription>();
     const ready = scan(files);
@@ -47,7 +47,7 @@ async function waitReady(t: Task, scan: Scan, deadline: number): Promise<number>
       wake = resolve;
     });
     const changed = () => wake(true);
-    const unwatch = [...files].map((f) => f.watch(changed));
+    const unwatch = [...files].map((f) => f.watch(changed, t));
     const timer = left === Infinity ? undefined : setTimeout(changed, Math.min(Math.ceil(left), MAX_TIMER_MS));
     const letGo = holdEventLoop();
     try {
@@ -62,7 +62,7 @@ async function waitReady(t: Task, scan: Scan, deadline: number): Promise<number>
 }
 
 /** deadlineAfter is the deadline `ms` milliseconds from now; a negative ms waits forever. */
-function deadlineAfter(ms: number): number {
+export function deadlineAfter(ms: number): number {
   return ms < 0 ? Infinity : performance.now() + ms;
 }
 
@@ -95,7 +95,7 @@ function writeRemaining(t: Task, addr: number, deadline: number, zero: boolean, 
  * readSigmask reads the signal mask of ppoll and pselect6 (none at 0):
  * EINVAL unless it is sigsetsize 8 bytes. SIGKILL and SIGSTOP stay open.
  */
-function readSigmask(t: Task, addr: number, sigsetsize: number): SigSet | undefined {
+export function readSigmask(t: Task, addr: number, sigsetsize: number): SigSet | undefined {
   if (addr === 0) return undefined;
   if (sigsetsize !== 8) throw EINVAL;
   const bits = t.mm.readI64(addr);
@@ -113,7 +113,7 @@ function readSigmask(t: Task, addr: number, sigsetsize: number): SigSet | undefi
  * unless a signal interrupted it: then once the signals the temporary
  * mask let through are delivered (SignalState.savedMask).
  */
-async function withSigmask(t: Task, mask: SigSet | undefined, call: () => Promise<number>): Promise<number> {
+export async function withSigmask(t: Task, mask: SigSet | undefined, call: () => Promise<number>): Promise<number> {
   if (!mask) return call();
   const own = t.mask;
   t.mask = mask;
@@ -141,7 +141,7 @@ function pollEvents(t: Task, fd: number, events: number, files: Set<FileDescript
   // poll does not see O_PATH descriptors (select does).
   if (f.statusFlags & O_PATH) return POLLNVAL;
   files.add(f);
-  return f.readiness() & (events | POLLERR | POLLHUP);
+  return f.readiness(t) & (events | POLLERR | POLLHUP);
 }
 
 /**
@@ -217,7 +217,7 @@ async function doSelect(t: Task, n: number, addrs: number[], deadline: number): 
     for (const r of results) r.fill(0);
     for (const { fd, file } of named) {
       files.add(file);
-      const mask = file.readiness();
+      const mask = file.readiness(t);
       [SELECT_IN, SELECT_OUT, SELECT_EX].forEach((wanted, i) => {
         if (!hasFd(sets[i], fd) || !(mask & wanted)) return;
         results[i][fd >> 3] |= 1 << (fd & 7);

@@ -13,7 +13,10 @@ export type Support = 'full' | 'partial' | 'none';
 /**
  * ArgFormat tells strace how to print each argument: d int, u unsigned,
  * x hex, p pointer, s string, w buffer written by the program (length in
- * the next argument), r buffer read back (length is the result).
+ * the next argument), r buffer read back (length is the result), v
+ * iovecs; named values: a arch_prctl code, i ioctl request, E epoll_ctl
+ * op, k clock, F address family, T socket type, L socket option level,
+ * O socket option, H shutdown's how.
  */
 export interface Entry {
   name: string;

@@ -7,6 +7,7 @@ import { isatty } from 'node:tty';
 import { EAGAIN, EBADF, EINVAL, EIO, EMFILE, ENOTDIR, ENOTTY, EPERM, EPIPE, ESPIPE } from '../errno.js';
 import type { Attr, DirEntry, VNode } from './node.js';
 import type { Dentry } from './vfs.js';
+import type { Task } from '../kernel/task.js';
 import { dropOwner } from './locks.js';
 
 export const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3;
@@ -24,26 +25,37 @@ export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE 
 
 /** Poll events (poll(2)): what readiness() reports. */
 export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
-export const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200;
+export const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200, POLLRDHUP = 0x2000;
+/** ALL_EVENTS is the key of a change that may concern any event. */
+export const ALL_EVENTS = 0xffffffff;
 /** DEFAULT_POLLMASK is the readiness of a file that never blocks (Linux's for files without a poll method). */
 export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 
 /**
+ * Changed is told that a file's readiness may have changed; `events` is
+ * the key of the wake-up (Linux's poll key): the events the change may
+ * have made true, ALL_EVENTS when the file does not say. Edge-triggered
+ * epoll looks at it.
+ */
+export type Changed = (events: number) => void;
+
+/**
  * Waiters are the callbacks a file calls when its readiness may have
- * changed (a Linux wait queue): blocked reads and writes, poll and select
- * watch files through them.
+ * changed (a Linux wait queue): blocked reads and writes, poll, select
+ * and epoll watch files through them. As on Linux, the last added is
+ * called first (epoll's order of events shows it).
  */
 export class Waiters {
-  private readonly callbacks = new Set<() => void>();
+  private readonly callbacks = new Set<Changed>();
   /** add registers `changed` and returns the function that removes it. */
-  add(changed: () => void): () => void {
+  add(changed: Changed): () => void {
     this.callbacks.add(changed);
     return () => {
       this.callbacks.delete(changed);
     };
   }
-  notify(): void {
-    for (const changed of [...this.callbacks]) changed();
+  notify(events = ALL_EVENTS): void {
+    for (const changed of [...this.callbacks].reverse()) changed(events);
   }
 }
 
@@ -63,12 +75,18 @@ const unwatched = () => {};
  * Descriptions are counted: each fd that refers to one, in any task's fd
  * table, holds a reference (incRef/decRef), and the last decRef releases
  * it. The fd table takes and drops them; so must whatever else keeps a
- * description (a forked table takes one for each of its fds).
+ * description (a forked table takes one for each of its fds, a message in
+ * a socket one for each descriptor it carries).
+ *
+ * The calls whose answer depends on who asks (a signalfd reads and polls
+ * the signals of the calling task) are given the task as `caller`.
  */
 export abstract class FileDescription {
   /** statusFlags holds the access mode and O_APPEND/O_NONBLOCK. */
   statusFlags: number;
   private refs = 0;
+  /** releaseHooks are told when the description goes (epoll instances that watch it). */
+  private releaseHooks: Set<() => void> | undefined;
   constructor(accessMode: number) {
     this.statusFlags = accessMode;
   }
@@ -83,12 +101,24 @@ export abstract class FileDescription {
   dentry: Dentry | undefined;
   path = '';
   /** read returns up to `max` bytes; EAGAIN when it would block. */
-  read(_max: number): Uint8Array | Promise<Uint8Array> {
+  read(_max: number, _caller?: Task): Uint8Array | Promise<Uint8Array> {
     throw EBADF;
   }
   /** write writes some or all of data and returns how much; EAGAIN when it would block before writing any. */
-  write(_data: Uint8Array): number | Promise<number> {
+  write(_data: Uint8Array, _caller?: Task): number | Promise<number> {
     throw EBADF;
+  }
+  /**
+   * recordWrites is true for files whose write takes a record whole or
+   * not at all (an eventfd's value, a datagram): what one write took is
+   * all the call writes, even when the buffer was longer.
+   */
+  get recordWrites(): boolean {
+    return false;
+  }
+  /** brokenPipeSignals is true for files whose EPIPE sends the writer SIGPIPE: all but datagram sockets. */
+  get brokenPipeSignals(): boolean {
+    return true;
   }
   /** positional is true for files that pread and pwrite can address (not pipes or streams: ESPIPE). */
   get positional(): boolean {
@@ -126,16 +156,32 @@ export abstract class FileDescription {
   decRef(): void {
     if (--this.refs > 0) return;
     if (this.node) dropOwner(this.node, this);
+    if (this.releaseHooks) for (const hook of [...this.releaseHooks]) hook();
     this.release();
+  }
+  /** onRelease calls `hook` when the description goes, until the function it returns is called. */
+  onRelease(hook: () => void): () => void {
+    (this.releaseHooks ??= new Set()).add(hook);
+    return () => {
+      this.releaseHooks?.delete(hook);
+    };
   }
   /** release is called when the last reference to the description goes. */
   release(): void {}
+  /**
+   * pollable is true for files with a poll method of their own (pipes,
+   * sockets, the anonymous files): only those may join an epoll set
+   * (EPERM for regular files and directories, as on Linux).
+   */
+  get pollable(): boolean {
+    return false;
+  }
   /** readiness returns the poll events that hold now (POLLIN: a read would not block; POLLOUT: a write would not). */
-  readiness(): number {
+  readiness(_caller?: Task): number {
     return DEFAULT_POLLMASK;
   }
   /** watch calls `changed` whenever readiness() may have changed, until the function it returns is called. */
-  watch(_changed: () => void): () => void {
+  watch(_changed: Changed, _caller?: Task): () => void {
     return unwatched;
   }
   seek(_offset: number, _whence: number): number | Promise<number> {
@@ -219,6 +265,9 @@ abstract class StandardStream extends FileDescription {
   protected readonly ino = nextPipeIno();
   private readonly created = nowNs();
   private size = PIPE_DEFAULT_SIZE;
+  override get pollable(): boolean {
+    return true;
+  }
   override pipeSize(): number {
     return this.size;
   }
@@ -379,8 +428,13 @@ export class HostStream extends StandardStream {
     return mask;
   }
 
-  override watch(changed: () => void): () => void {
+  override watch(changed: Changed): () => void {
     return this.waiters.add(changed);
+  }
+
+  /** pollable: a host pipe, socket or terminal polls; a regular file does not. */
+  override get pollable(): boolean {
+    return (this.mode & S_IFMT) !== S_IFREG;
   }
 
   override available(): number {

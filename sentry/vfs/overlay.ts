@@ -154,6 +154,11 @@ export class OverlayNode extends VNode {
     return this.made(name, (await dir.symlink(name, target, creds)) as TmpNode, whiteout);
   }
 
+  override async mknod(name: string, mode: number, creds: Creds): Promise<VNode> {
+    const { dir, whiteout } = await this.prepare(name);
+    return this.made(name, (await dir.mknod(name, mode, creds)) as TmpNode, whiteout);
+  }
+
   override async link(name: string, target: VNode): Promise<void> {
     if (!(target instanceof OverlayNode)) throw EXDEV;
     const up = await target.copyUp();

@@ -5,7 +5,7 @@ import { EAGAIN, EBADF, EBUSY, ENOMEM, EPIPE } from '../errno.js';
 import {
   FileDescription, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY, PAGE_SIZE, PIPE_DEFAULT_SIZE,
   POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, Waiters,
-  nextPipeIno, nowNs, pipeSizeFor, pipeStat, type Stat,
+  nextPipeIno, nowNs, pipeSizeFor, pipeStat, type Changed, type Stat,
 } from './file.js';
 import type { Budget } from './tmpfs.js';
 
@@ -84,7 +84,7 @@ export class Pipe {
       }
       if (buf.packet) break;
     }
-    this.waiters.notify();
+    this.waiters.notify(POLLOUT | POLLWRNORM);
     return out.subarray(0, n);
   }
 
@@ -115,7 +115,7 @@ export class Pipe {
       done += len;
     }
     if (done === 0) throw EAGAIN;
-    this.waiters.notify();
+    this.waiters.notify(POLLIN | POLLRDNORM);
     return done;
   }
 
@@ -186,8 +186,12 @@ export class PipeEnd extends FileDescription {
     return this.pipe.readiness(this.readable, this.writable);
   }
 
-  override watch(changed: () => void): () => void {
+  override watch(changed: Changed): () => void {
     return this.pipe.waiters.add(changed);
+  }
+
+  override get pollable(): boolean {
+    return true;
   }
 
   override available(): number {

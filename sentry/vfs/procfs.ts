@@ -54,7 +54,9 @@ export function procfs(src: ProcSource): VNode {
   const mountsText = () => src.mounts().map((m) => `${m.source} ${m.target} ${m.fstype} ${m.readOnly ? 'ro' : 'rw'},relatime 0 0\n`).join('');
 
   const taskDir = (t: ProcTask): VNode => {
-    const fdDir = d(() => new Map(t.fds().map(([n, file]) => [String(n), l(() => file.procLink(), () => file)])), 0o500);
+    // A link looks its fd up when followed: the VFS caches the name, and the fd may have been closed and reused since.
+    const fdLink = (n: number) => l(() => t.fd(n)?.procLink() ?? '', () => t.fd(n));
+    const fdDir = d(() => new Map(t.fds().map(([n]) => [String(n), fdLink(n)])), 0o500);
     return d(() => new Map<string, VNode>([
       ['exe', l(() => t.exe)],
       ['cwd', l(() => t.cwd())],

@@ -2,11 +2,11 @@
 // upper layer (the program's writes to the root), /dev/shm, and the
 // skeleton of devfs. A directory also keeps whiteouts and an opaque flag,
 // which only the overlay uses.
-import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, EXDEV } from '../errno.js';
+import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EXDEV } from '../errno.js';
 import { RegularFile, Directory, PathFile, type FileData } from './open-file.js';
 import { O_ACCMODE, O_PATH, O_RDONLY, O_TRUNC, type FileDescription } from './file.js';
 import {
-  S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, VNode, dtype, nowNs,
+  S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, VNode, dtype, nowNs,
   type Attr, type Creds, type DirEntry, type SetAttr, type StatFs,
 } from './node.js';
 
@@ -136,6 +136,13 @@ export class TmpFile extends TmpNode implements FileData {
     this.a.blocks = Math.ceil(size / 4096) * 8;
   }
 
+  /** free drops the contents and gives back what they were charged: no name and no open file is left. */
+  free(): void {
+    this.fs.budget?.uncharge(this.bytes.length);
+    this.bytes = new Uint8Array(0);
+    this.setSize(0);
+  }
+
   private reserve(n: number): void {
     if (n <= this.bytes.length) return;
     const size = Math.max(n, Math.min(this.bytes.length * 2, MAX_TMP_FILE));
@@ -163,6 +170,17 @@ export class TmpSymlink extends TmpNode {
   }
   async open(flags: number): Promise<FileDescription> {
     return new PathFile(this, flags);
+  }
+}
+
+/** TmpSocket is a socket file, which bind(2) makes: a name a socket is bound to, which no open reaches (ENXIO). */
+export class TmpSocket extends TmpNode {
+  constructor(fs: Tmpfs, mode: number, creds: Creds) {
+    super(fs, S_IFSOCK | (mode & 0o7777), creds);
+  }
+  async open(flags: number): Promise<FileDescription> {
+    if (flags & O_PATH) return new PathFile(this, flags);
+    throw ENXIO;
   }
 }
 
@@ -217,6 +235,14 @@ export class TmpDir extends TmpNode {
     const l = new TmpSymlink(this.fs, target, creds);
     this.add(name, l);
     return l;
+  }
+
+  /** mknod makes a socket file; other kinds of node are refused (EPERM). */
+  override async mknod(name: string, mode: number, creds: Creds): Promise<VNode> {
+    if ((mode & S_IFMT) !== S_IFSOCK) throw EPERM;
+    const n = new TmpSocket(this.fs, mode, creds);
+    this.add(name, n);
+    return n;
   }
 
   override async link(name: string, target: VNode): Promise<void> {

@@ -1,0 +1,88 @@
+// memfd.ts: memfd_create(2) files. A memfd is a file of a tmpfs that no
+// tree shows (Linux's internal shm mount), unlinked from the start, so
+// /proc/PID/fd shows it as "/memfd:NAME (deleted)"; its pages count
+// against the sandbox's memory. Seals (fcntl F_ADD_SEALS) refuse what
+// they seal: writes, shrinking, growing, and more seals.
+import { EINVAL, EPERM } from '../errno.js';
+import { O_LARGEFILE, O_RDWR, type FileDescription } from './file.js';
+import { TmpDir, TmpFile, Tmpfs, type Budget } from './tmpfs.js';
+import { Dentry, type Mount } from './vfs.js';
+import type { Creds } from './node.js';
+
+export const F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8, F_SEAL_FUTURE_WRITE = 0x10, F_SEAL_EXEC = 0x20;
+const ALL_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC;
+
+const MEMFD_MOUNT: Mount = { source: 'memfd', fstype: 'tmpfs', readOnly: false, target: '/' };
+
+/** MemfdFile is a memfd's node: a tmpfs file that keeps its seals and frees its pages with its last open file. */
+export class MemfdFile extends TmpFile {
+  seals: number;
+  /** opens counts the open files of the node; the last one's close frees the contents. */
+  private opens = 0;
+
+  constructor(fs: Tmpfs, mode: number, creds: Creds, seals: number) {
+    super(fs, mode, creds);
+    this.a.nlink = 0;
+    this.seals = seals;
+  }
+
+  /** addSeals implements F_ADD_SEALS: EINVAL for unknown seals, EPERM once F_SEAL_SEAL is set. */
+  addSeals(seals: number): void {
+    if (seals & ~ALL_SEALS) throw EINVAL;
+    if (this.seals & F_SEAL_SEAL) throw EPERM;
+    this.seals |= seals;
+  }
+
+  override write(offset: number, data: Uint8Array, append: boolean): number {
+    if (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) throw EPERM;
+    const at = append ? this.size() : offset;
+    if (this.seals & F_SEAL_GROW && at + data.length > this.size()) throw EPERM;
+    return super.write(offset, data, append);
+  }
+
+  protected override resize(size: number): void {
+    if ((size < this.size() && this.seals & F_SEAL_SHRINK) || (size > this.size() && this.seals & F_SEAL_GROW)) throw EPERM;
+    super.resize(size);
+  }
+
+  override async open(flags: number): Promise<FileDescription> {
+    const file = await super.open(flags);
+    this.opens++;
+    return file;
+  }
+
+  close(): void {
+    if (--this.opens === 0) this.free();
+  }
+}
+
+/** MemfdFs is a sandbox's hidden tmpfs for memfds, charged to its memory. */
+class MemfdFs {
+  readonly fs: Tmpfs;
+  readonly root: Dentry;
+  constructor(budget: Budget) {
+    this.fs = new Tmpfs('memfd', budget);
+    this.root = new Dentry('', undefined, new TmpDir(this.fs, 0o1777, { uid: 0, gid: 0 }), MEMFD_MOUNT);
+  }
+}
+
+const memfdFs = new WeakMap<Budget, MemfdFs>();
+
+/**
+ * newMemfd makes a memfd named `name`, opened for reading and writing,
+ * whose pages count against budget. Without `sealing` it starts sealed
+ * with F_SEAL_SEAL; with `noexec` its mode has no execute bits and
+ * F_SEAL_EXEC keeps it so.
+ */
+export async function newMemfd(budget: Budget, name: string, creds: Creds, sealing: boolean, noexec: boolean): Promise<FileDescription> {
+  let mfs = memfdFs.get(budget);
+  if (!mfs) memfdFs.set(budget, (mfs = new MemfdFs(budget)));
+  const seals = noexec ? F_SEAL_EXEC : sealing ? 0 : F_SEAL_SEAL;
+  const node = new MemfdFile(mfs.fs, noexec ? 0o666 : 0o777, creds, seals);
+  const file = await node.open(O_RDWR);
+  file.statusFlags = O_RDWR | O_LARGEFILE;
+  // Its dentry names it as Linux's d_path does a deleted file of the shm mount.
+  file.dentry = new Dentry(`memfd:${name} (deleted)`, mfs.root, node, MEMFD_MOUNT);
+  file.path = file.dentry.path;
+  return file;
+}
