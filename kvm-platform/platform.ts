@@ -11,6 +11,7 @@ import { kernelVirt, loadStub, mapVcpuPages, writeKernelArea, type VcpuPages } f
 import { VcpuThread } from './vcpu-thread.js';
 import { KvmAddressSpace } from './address-space.js';
 import { KvmContext } from './context.js';
+import { Poller } from './poller.js';
 import { host, xstateLayout } from '../sentry/native/host.js';
 import { tscPerNs } from '../sentry/vdso/time-page.js';
 import { PlatformError } from '../sentry/platform.js';
@@ -158,6 +159,8 @@ export class KvmPlatform implements Platform {
   private readonly live = new Set<Vcpu>();
   /** idle vCPUs wait for a context, their extended state reset. */
   private readonly idle: Vcpu[] = [];
+  /** poller is the loop in which the Sentry waits for every vCPU at once. */
+  private readonly poller = new Poller();
   readonly tscOffset: bigint;
   readonly syscallTrampoline = Number(kernelVirt(loadStub().trampoline));
   private nextVcpuId = 0;
@@ -207,7 +210,7 @@ export class KvmPlatform implements Platform {
    * may run many programs.
    */
   newContext(): KvmContext {
-    return new KvmContext(this.idle.pop() ?? this.newVcpu(), this.memoryFile);
+    return new KvmContext(this.idle.pop() ?? this.newVcpu(), this.memoryFile, this.poller);
   }
 
   /**

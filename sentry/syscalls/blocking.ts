@@ -7,6 +7,7 @@ import type { Task } from '../kernel/task.js';
 import { EAGAIN, ERESTARTSYS, EPIPE } from '../errno.js';
 import { SIGPIPE } from '../kernel/signals.js';
 import { O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, type FileDescription } from '../vfs/file.js';
+import { Bytes, type PipeEnd, type PipeTaker } from '../vfs/pipe.js';
 import { send } from './signal.js';
 
 /** READABLE and WRITABLE are the events after which a read or a write may go further. */
@@ -38,15 +39,18 @@ export function holdEventLoop(): () => void {
   };
 }
 
-/** waitFor waits until f is ready for one of `events`; EINTR when a signal comes first. */
-export async function waitFor(t: Task, f: FileDescription, events: number): Promise<void> {
-  if (f.readiness() & events) return;
+/**
+ * waitFor waits until f is ready for one of `events`, or `done` says the
+ * wait is over; EINTR when a signal comes first.
+ */
+export async function waitFor(t: Task, f: FileDescription, events: number, done?: () => boolean): Promise<void> {
+  if (done?.() || f.readiness() & events) return;
   let settle!: (ready: boolean) => void;
   const ready = new Promise<boolean>((resolve) => {
     settle = resolve;
   });
   const unwatch = f.watch(() => {
-    if (f.readiness() & events) settle(true);
+    if (done?.() || f.readiness() & events) settle(true);
   });
   const letGo = holdEventLoop();
   try {
@@ -92,6 +96,43 @@ async function readAfterWaits(t: Task, f: FileDescription, max: number): Promise
   }
 }
 
+/**
+ * readPipe reads from a pipe's end into `into` (the program's memory) as
+ * read(2) does. While the pipe is empty, the read waits as a taker: a
+ * write it can take whole is copied straight into it (Pipe.write).
+ */
+export function readPipe(t: Task, f: PipeEnd, into: Bytes): number | Promise<number> {
+  try {
+    return f.readTo(into);
+  } catch (err) {
+    if (!mustWait(f, err)) throw err;
+  }
+  return readPipeAfterWaits(t, f, into);
+}
+
+async function readPipeAfterWaits(t: Task, f: PipeEnd, into: Bytes): Promise<number> {
+  // A pending signal keeps writes out, so that they stay in the pipe for whoever reads next.
+  const taker: PipeTaker = { into, got: -1, ready: () => !t.hasDeliverable() };
+  for (;;) {
+    f.pipe.wait(taker);
+    try {
+      await waitFor(t, f, READABLE, () => taker.got >= 0);
+    } catch (err) {
+      // A write taken before the signal came is this read's result.
+      if (taker.got >= 0) return taker.got;
+      throw err;
+    } finally {
+      f.pipe.unwait(taker);
+    }
+    if (taker.got >= 0) return taker.got;
+    try {
+      return f.readTo(into);
+    } catch (err) {
+      if (!mustWait(f, err)) throw err;
+    }
+  }
+}
+
 /** brokenPipe sends SIGPIPE for an EPIPE, as a write to a pipe without readers does, and returns err. */
 function brokenPipe(t: Task, err: unknown): unknown {
   if (err === EPIPE) send(t, SIGPIPE);
@@ -105,12 +146,15 @@ function brokenPipe(t: Task, err: unknown): unknown {
  * returns what it wrote, or EINTR. Writing to a pipe without readers
  * fails with EPIPE and sends the writer SIGPIPE, after a part too.
  * With `all` false it waits only until it can write something, as
- * sendfile into a pipe does, and returns what fitted then.
+ * sendfile into a pipe does, and returns what fitted then. Data given
+ * as Bytes (the program's memory) goes to a pipe's end without a copy
+ * of its own.
  */
-export function writeBlocking(t: Task, f: FileDescription, data: Uint8Array, all = true): number | Promise<number> {
+export function writeBlocking(t: Task, f: FileDescription, data: Uint8Array | Bytes, all = true): number | Promise<number> {
+  const attempt = data instanceof Bytes ? () => (f as PipeEnd).writeFrom(data) : (done: number) => f.write(data.subarray(done));
   let done: number;
   try {
-    const r = f.write(data);
+    const r = attempt(0);
     if (r instanceof Promise) return r.catch((err: unknown) => Promise.reject(brokenPipe(t, err)));
     done = r;
   } catch (err) {
@@ -118,28 +162,29 @@ export function writeBlocking(t: Task, f: FileDescription, data: Uint8Array, all
     done = 0;
   }
   if (done === data.length || (done > 0 && (!all || f.statusFlags & O_NONBLOCK))) return done;
-  return writeRest(t, f, data, done, all);
+  return writeRest(t, f, attempt, data.length, done, all);
 }
 
-async function writeRest(t: Task, f: FileDescription, data: Uint8Array, done: number, all: boolean): Promise<number> {
-  while (done < data.length && (all || done === 0)) {
+async function writeRest(
+  t: Task, f: FileDescription, attempt: (done: number) => number | Promise<number>, length: number, done: number, all: boolean,
+): Promise<number> {
+  while (done < length && (all || done === 0)) {
     try {
-      const n = await f.write(data.subarray(done));
+      await waitFor(t, f, WRITABLE);
+    } catch (err) {
+      if (done > 0) return done;
+      throw err;
+    }
+    try {
+      const n = await attempt(done);
       if (n === 0) return done;
       done += n;
-      continue;
     } catch (err) {
       if (!mustWait(f, err)) {
         brokenPipe(t, err);
         if (done > 0) return done;
         throw err;
       }
-    }
-    try {
-      await waitFor(t, f, WRITABLE);
-    } catch (err) {
-      if (done > 0) return done;
-      throw err;
     }
   }
   return done;
