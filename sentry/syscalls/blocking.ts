@@ -7,7 +7,7 @@ import type { Task } from '../kernel/task.js';
 import { EAGAIN, ERESTARTSYS, EPIPE } from '../errno.js';
 import { SIGPIPE } from '../kernel/signals.js';
 import { O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, type FileDescription } from '../vfs/file.js';
-import { Bytes, type PipeEnd, type PipeTaker } from '../vfs/pipe.js';
+import type { Bytes, PipeEnd, PipeGiver, PipeTaker } from '../vfs/pipe.js';
 import { send } from './signal.js';
 
 /** READABLE and WRITABLE are the events after which a read or a write may go further. */
@@ -114,7 +114,7 @@ async function readPipeAfterWaits(t: Task, f: PipeEnd, into: Bytes): Promise<num
   // A pending signal keeps writes out, so that they stay in the pipe for whoever reads next.
   const taker: PipeTaker = { into, got: -1, ready: () => !t.hasDeliverable() };
   for (;;) {
-    f.pipe.wait(taker);
+    f.pipe.addTaker(taker);
     try {
       await waitFor(t, f, READABLE, () => taker.got >= 0);
     } catch (err) {
@@ -122,7 +122,7 @@ async function readPipeAfterWaits(t: Task, f: PipeEnd, into: Bytes): Promise<num
       if (taker.got >= 0) return taker.got;
       throw err;
     } finally {
-      f.pipe.unwait(taker);
+      f.pipe.removeTaker(taker);
     }
     if (taker.got >= 0) return taker.got;
     try {
@@ -146,15 +146,12 @@ function brokenPipe(t: Task, err: unknown): unknown {
  * returns what it wrote, or EINTR. Writing to a pipe without readers
  * fails with EPIPE and sends the writer SIGPIPE, after a part too.
  * With `all` false it waits only until it can write something, as
- * sendfile into a pipe does, and returns what fitted then. Data given
- * as Bytes (the program's memory) goes to a pipe's end without a copy
- * of its own.
+ * sendfile into a pipe does, and returns what fitted then.
  */
-export function writeBlocking(t: Task, f: FileDescription, data: Uint8Array | Bytes, all = true): number | Promise<number> {
-  const attempt = data instanceof Bytes ? () => (f as PipeEnd).writeFrom(data) : (done: number) => f.write(data.subarray(done));
+export function writeBlocking(t: Task, f: FileDescription, data: Uint8Array, all = true): number | Promise<number> {
   let done: number;
   try {
-    const r = attempt(0);
+    const r = f.write(data);
     if (r instanceof Promise) return r.catch((err: unknown) => Promise.reject(brokenPipe(t, err)));
     done = r;
   } catch (err) {
@@ -162,23 +159,16 @@ export function writeBlocking(t: Task, f: FileDescription, data: Uint8Array | By
     done = 0;
   }
   if (done === data.length || (done > 0 && (!all || f.statusFlags & O_NONBLOCK))) return done;
-  return writeRest(t, f, attempt, data.length, done, all);
+  return writeRest(t, f, data, done, all);
 }
 
-async function writeRest(
-  t: Task, f: FileDescription, attempt: (done: number) => number | Promise<number>, length: number, done: number, all: boolean,
-): Promise<number> {
-  while (done < length && (all || done === 0)) {
+async function writeRest(t: Task, f: FileDescription, data: Uint8Array, done: number, all: boolean): Promise<number> {
+  while (done < data.length && (all || done === 0)) {
     try {
-      await waitFor(t, f, WRITABLE);
-    } catch (err) {
-      if (done > 0) return done;
-      throw err;
-    }
-    try {
-      const n = await attempt(done);
+      const n = await f.write(data.subarray(done));
       if (n === 0) return done;
       done += n;
+      continue;
     } catch (err) {
       if (!mustWait(f, err)) {
         brokenPipe(t, err);
@@ -186,6 +176,54 @@ async function writeRest(
         throw err;
       }
     }
+    try {
+      await waitFor(t, f, WRITABLE);
+    } catch (err) {
+      if (done > 0) return done;
+      throw err;
+    }
   }
   return done;
+}
+
+/**
+ * writePipe writes `from` (the program's memory) to a pipe's end as
+ * write(2) does (see writeBlocking). While the pipe is full, the write
+ * waits as a giver: a read that makes room takes the rest of it into the
+ * pipe at once, as a writer on a CPU of its own would (Pipe.read).
+ */
+export function writePipe(t: Task, f: PipeEnd, from: Bytes): number | Promise<number> {
+  try {
+    f.writeFrom(from);
+  } catch (err) {
+    if (!mustWait(f, err)) throw brokenPipe(t, err);
+  }
+  if (from.left === 0 || (from.done > 0 && f.statusFlags & O_NONBLOCK)) return from.done;
+  return writePipeRest(t, f, from);
+}
+
+async function writePipeRest(t: Task, f: PipeEnd, from: Bytes): Promise<number> {
+  const giver: PipeGiver = { from, packet: f.packets, ready: () => !t.hasDeliverable() };
+  while (from.left > 0) {
+    f.pipe.addGiver(giver);
+    try {
+      await waitFor(t, f, WRITABLE, () => from.left === 0);
+    } catch (err) {
+      if (from.done > 0) return from.done;
+      throw err;
+    } finally {
+      f.pipe.removeGiver(giver);
+    }
+    if (from.left === 0) break;
+    try {
+      f.writeFrom(from);
+    } catch (err) {
+      if (!mustWait(f, err)) {
+        brokenPipe(t, err);
+        if (from.done > 0) return from.done;
+        throw err;
+      }
+    }
+  }
+  return from.done;
 }

@@ -9,7 +9,7 @@ import { host } from '../native/host.js';
 import { MAX_FDS, O_APPEND, O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET, type FileDescription } from '../vfs/file.js';
 import { Bytes, PipeEnd } from '../vfs/pipe.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, conflict, setLock, type Lock } from '../vfs/locks.js';
-import { readBlocking, readPipe, writeBlocking } from './blocking.js';
+import { readBlocking, readPipe, writeBlocking, writePipe } from './blocking.js';
 import { MAX_RW } from './fs.js';
 
 const IOV_MAX = 1024;
@@ -55,7 +55,7 @@ export function write(t: Task, a: SyscallArgs): number | Promise<number> {
   if (!f.writable) throw EBADF;
   const len = Math.min(a.size(2), MAX_RW);
   const addr = a.pointer(1);
-  if (f instanceof PipeEnd && len > 0) return writeBlocking(t, f, new Bytes(t.mm.runs(addr, len, Perm.Read).views()));
+  if (f instanceof PipeEnd && len > 0) return writePipe(t, f, new Bytes(t.mm.runs(addr, len, Perm.Read).views()));
   return writeFile(t, f, t.mm.copyIn(addr, len));
 }
 

@@ -101,6 +101,18 @@ export interface PipeTaker {
 }
 
 /**
+ * PipeGiver is a write that waits on a full pipe. A read that makes room
+ * takes the rest of it into the pipe at once, as its writer would on a
+ * CPU of its own, so the next read finds it there.
+ */
+export interface PipeGiver {
+  readonly from: Bytes;
+  readonly packet: boolean;
+  /** ready is false while a signal is about to end the wait: the write then stops where it is. */
+  ready(): boolean;
+}
+
+/**
  * Pipe is what the ends of a pipe share: its buffers, its capacity and
  * how many ends of each kind are open.
  *
@@ -119,6 +131,7 @@ export class Pipe {
   /** spare are emptied buffers, kept so that streaming through the pipe allocates nothing. */
   private readonly spare: PipeBuffer[] = [];
   private readonly takers: PipeTaker[] = [];
+  private readonly givers: PipeGiver[] = [];
   private slots = PIPE_DEFAULT_SIZE / PAGE_SIZE;
   private readers = 0;
   private writers = 0;
@@ -165,8 +178,23 @@ export class Pipe {
       if (buf.len === 0) this.release(this.bufs.shift()!);
       if (buf.packet) break;
     }
+    if (this.givers.length > 0) this.pull();
     this.waiters.notify();
     return into.done - start;
+  }
+
+  /** pull lets waiting writes fill the room a read made, in the order they came. */
+  private pull(): void {
+    for (const g of [...this.givers]) {
+      if (this.bufs.length >= this.slots) return;
+      if (!g.ready()) continue;
+      try {
+        this.write(g.from, g.packet);
+      } catch {
+        // The writer meets the error itself when it tries again (ENOMEM).
+        return;
+      }
+    }
   }
 
   /**
@@ -206,6 +234,7 @@ export class Pipe {
   /** handOver copies all of `from` into the first waiting read that can take it; false when none can. */
   private handOver(from: Bytes): boolean {
     const n = from.left;
+    if (n === 0) return false;
     const i = this.takers.findIndex((r) => r.into.left >= n && r.ready());
     if (i < 0) return false;
     const taker = this.takers[i];
@@ -216,14 +245,21 @@ export class Pipe {
     return true;
   }
 
-  /** wait registers a read that waits on this pipe; unwait forgets it. */
-  wait(taker: PipeTaker): void {
+  /** addTaker registers a read that waits on this pipe, addGiver a write; the remove methods forget them. */
+  addTaker(taker: PipeTaker): void {
     this.takers.push(taker);
   }
 
-  unwait(taker: PipeTaker): void {
-    const i = this.takers.indexOf(taker);
-    if (i >= 0) this.takers.splice(i, 1);
+  removeTaker(taker: PipeTaker): void {
+    remove(this.takers, taker);
+  }
+
+  addGiver(giver: PipeGiver): void {
+    this.givers.push(giver);
+  }
+
+  removeGiver(giver: PipeGiver): void {
+    remove(this.givers, giver);
   }
 
   /** release gives an emptied buffer's page back to the budget and keeps it for reuse. */
@@ -292,10 +328,15 @@ export class PipeEnd extends FileDescription {
     return this.pipe.read(into);
   }
 
-  /** writeFrom writes from `from` (see Pipe.write); the end's O_DIRECT flag makes packets. */
+  /** writeFrom writes from `from` (see Pipe.write). */
   writeFrom(from: Bytes): number {
     if (!this.writable) throw EBADF;
-    return this.pipe.write(from, (this.statusFlags & O_DIRECT) !== 0);
+    return this.pipe.write(from, this.packets);
+  }
+
+  /** packets is true when the end's writes are packets (O_DIRECT). */
+  get packets(): boolean {
+    return (this.statusFlags & O_DIRECT) !== 0;
   }
 
   override read(max: number): Uint8Array {
@@ -338,6 +379,11 @@ export class PipeEnd extends FileDescription {
   stat(): Stat {
     return this.pipe.stat();
   }
+}
+
+function remove<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
 }
 
 /**
