@@ -110,7 +110,9 @@ export const SLOT_BUSY_TICKS = 0xa8;
 /** SLOT_STACK_TOP is the top of the trampoline's stack, inside the slot page. */
 export const SLOT_STACK_TOP = 0x1000;
 // Slot states. The guest moves IDLE->POSTED, POSTED|TAKEN->WITHDRAWN and
-// DONE->IDLE; the Sentry POSTED->TAKEN, TAKEN->DONE and TAKEN->WITHDRAWN.
+// DONE->IDLE; the Sentry POSTED->TAKEN, TAKEN->DONE and TAKEN->WITHDRAWN,
+// and, with the vCPU stopped, WITHDRAWN->IDLE once it has the trampoline's
+// exit and DONE->IDLE when it finishes the trampoline's return itself.
 export const STATE_IDLE = 0;
 export const STATE_POSTED = 1;
 export const STATE_TAKEN = 2;

@@ -224,15 +224,7 @@ export class KvmContext implements PlatformContext, Polled {
     const err = this.control[Control.Result];
     this.run32[layout.dirtyRegs / 4] = 0;
     // A kick: KVM may not have entered the guest, and kept the last exit reason.
-    if (err === EINTR) {
-      if (!this.resumeFromSlot) return Outcome.Interrupted;
-      // The trampoline is on its way out with the program's registers in
-      // the slot; the sync area holds its own. It leaves at once, and its
-      // exit is the interruption.
-      this.holdAtResume = true;
-      this.enter(as);
-      return undefined;
-    }
+    if (err === EINTR) return this.kicked(as);
     if (err !== 0) throw new PlatformError(`KVM_RUN failed: errno ${err}`);
     const reason = this.run32[layout.exitReason / 4];
     if (reason === KVM_EXIT_IO) {
@@ -256,23 +248,64 @@ export class KvmContext implements PlatformContext, Polled {
   private syscall(as: KvmAddressSpace): Outcome | undefined {
     const regs = this.regs;
     this.exitless = false;
-    if (regs.get(Reg.RCX) === this.vcpu.trampolineExit) {
-      this.syncWords.set(this.slotWords);
-      regs.set(Reg.RFLAGS, (regs.getInt(Reg.RFLAGS) & USER_RFLAGS_MASK) | RFLAGS_FIXED);
-      if (this.resumeFromSlot) {
-        this.resumeFromSlot = false;
-        if (this.holdAtResume) {
-          this.holdAtResume = false;
-          return Outcome.Interrupted;
-        }
-        this.enter(as);
-        return undefined;
-      }
-      return Outcome.Syscall;
-    }
+    if (regs.get(Reg.RCX) === this.vcpu.trampolineExit) return this.trampolineLeft(as);
     regs.set(Reg.RIP, regs.get(Reg.RCX));
     regs.set(Reg.RFLAGS, (regs.getInt(Reg.R11) & USER_RFLAGS_MASK) | RFLAGS_FIXED);
     return Outcome.Syscall;
+  }
+
+  /**
+   * trampolineLeft is the outcome of the trampoline's exit: the call it
+   * withdrew, to serve now, or (resumeFromSlot) the program resuming after
+   * a call the Sentry served already.
+   */
+  private trampolineLeft(as: KvmAddressSpace): Outcome | undefined {
+    this.fromSlot();
+    // The program's next call must not find this WITHDRAWN: a kick while
+    // its trampoline saves registers would take them for a withdrawn call's.
+    Atomics.store(this.slot, abi.SLOT_STATE / 4, abi.STATE_IDLE);
+    if (!this.resumeFromSlot) return Outcome.Syscall;
+    this.resumeFromSlot = false;
+    if (this.holdAtResume) {
+      this.holdAtResume = false;
+      return Outcome.Interrupted;
+    }
+    this.enter(as);
+    return undefined;
+  }
+
+  /** fromSlot makes the program's registers the ones the trampoline keeps in the slot, as it leaves them. */
+  private fromSlot(): void {
+    this.syncWords.set(this.slotWords);
+    this.regs.set(Reg.RFLAGS, (this.regs.getInt(Reg.RFLAGS) & USER_RFLAGS_MASK) | RFLAGS_FIXED);
+  }
+
+  /**
+   * kicked is the outcome of a kick (EINTR). In the program's own code it
+   * is Interrupted. In the trampoline the program's registers are the
+   * slot's, and the sync area holds the trampoline's own: the host does
+   * what the trampoline was doing, its return with a call's answer (DONE)
+   * or its exit (WITHDRAWN), so that a signal's frame is built from the
+   * program's state. Anywhere else in the kernel area (a call being
+   * posted, the stub's first instruction) the vCPU runs on; the signal
+   * comes after the call under way.
+   */
+  private kicked(as: KvmAddressSpace): Outcome | undefined {
+    const rip = this.regs.get(Reg.RIP);
+    if (rip < abi.KERNEL_VIRT_BASE) return Outcome.Interrupted;
+    const inTrampoline = rip >= this.vcpu.trampoline && rip < this.vcpu.trampoline + abi.PAGE_SIZE;
+    const state = Atomics.load(this.slot, abi.SLOT_STATE / 4);
+    if (inTrampoline && state === abi.STATE_DONE) {
+      this.fromSlot();
+      Atomics.store(this.slot, abi.SLOT_STATE / 4, abi.STATE_IDLE);
+      return Outcome.Interrupted;
+    }
+    if (inTrampoline && state === abi.STATE_WITHDRAWN) {
+      this.holdAtResume = this.resumeFromSlot;
+      return this.trampolineLeft(as);
+    }
+    this.enter(as);
+    return undefined;
   }
 
   /** exception reads the interrupt frame the CPU pushed on the ring-0 stack. */

@@ -142,7 +142,8 @@ export interface Vcpu {
   xstate: XstateLayout;
   /** syscallEntry is LSTAR, as a number. */
   syscallEntry: number;
-  /** trampolineExit is where the exitless trampoline's own `syscall` leaves RCX. */
+  /** trampoline is the exitless trampoline's entry, at the start of its page; trampolineExit is where its own `syscall` leaves RCX. */
+  trampoline: number;
   trampolineExit: number;
   /** slotPhys is the vCPU's slot in the memory file; kernelPhys its kernel page. */
   slotPhys: number;
@@ -263,6 +264,7 @@ export class KvmPlatform implements Platform {
       fd, run, osxsave, slotPhys, kernelPhys, pages,
       xstate: xstateLayout(osxsave ? xsaveMask : XFEATURES_FP_SSE),
       syscallEntry: Number(kernelVirt(stub.syscallEntry)),
+      trampoline: Number(kernelVirt(stub.trampoline)),
       trampolineExit: Number(kernelVirt(stub.trampolineExit)),
       thread: new VcpuThread(fd, host.bufferAddress(run), mem, kernelPhys),
       release: () => {
