@@ -50,9 +50,10 @@ unexpected_entry:
 # Sentry answers (DONE: it loads the registers the Sentry left and returns
 # to the program) or until it must exit (WITHDRAWN, by itself when the
 # Sentry stops polling, or after SLOT_SPIN_TICKS, or SLOT_BUSY_TICKS for
-# a call the Sentry took and works on; or by the Sentry's choice, as for a
-# call that waits): then it restores the program's registers and executes
-# a real `syscall`, whose exit the host recognizes by its address. It never
+# a call the Sentry took and works on, SLOT_SPIN_TICKS again if it says the
+# call waits (HURRY); or by the Sentry's choice, as for a call that sleeps):
+# then it restores the program's registers and executes a real `syscall`,
+# whose exit the host recognizes by its address. It never
 # touches the program's stack: it runs on a small stack in the slot.
 # Flags are the program's again when it leaves, by either way.
 .set R_RAX, SLOT_REGS + 0x00
@@ -119,9 +120,10 @@ trampoline:
     # As after a real syscall, R11 reads back as the flags.
     mov %gs:R_RFLAGS, %rax
     mov %rax, %gs:R_R11
+    movl $0, %gs:SLOT_HURRY
     movl $STATE_POSTED, %gs:SLOT_STATE
     # R8: until when to wait for the Sentry to take the call; R9: for its
-    # answer once taken.
+    # answer once taken, unless the Sentry says the call waits (HURRY).
     rdtsc
     shl $32, %rdx
     or %rdx, %rax
@@ -143,6 +145,8 @@ trampoline:
     cmp %r8, %rax
     jb 6f
     cmp $STATE_TAKEN, %ecx
+    jne 4f
+    cmpl $0, %gs:SLOT_HURRY
     jne 4f
     cmp %r9, %rax
     jae 4f

@@ -4,7 +4,7 @@
 // benchmarks/abi.h) share. scripts/gen-abi.ts writes the other two.
 
 /** ABI_VERSION is stamped into the stub binary and checked when it loads. */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 /** STUB_MAGIC opens the stub binary: "TVSB" little-endian. */
 export const STUB_MAGIC = 0x42535654;
 
@@ -102,11 +102,15 @@ export const SLOT_REGS = 0x10;
 export const SLOT_SELF = 0xa0;
 /**
  * SLOT_BUSY_TICKS is how long (TSC ticks, from the post) the guest waits
- * for the answer to a call the Sentry took and is working on. A call that
- * has to wait for something does not keep its vCPU: the Sentry withdraws
- * it at once (TAKEN->WITHDRAWN), and the guest leaves through an exit.
+ * for the answer to a call the Sentry took and is working on; SLOT_HURRY,
+ * set by the Sentry when the call has to wait for something (a Gofer
+ * request), shortens that to SLOT_SPIN_TICKS again. The guest clears
+ * SLOT_HURRY as it posts. A call that sleeps until another task or a timer
+ * ends it does not keep its vCPU at all: the Sentry withdraws it at once
+ * (TAKEN->WITHDRAWN), and the guest leaves through an exit.
  */
 export const SLOT_BUSY_TICKS = 0xa8;
+export const SLOT_HURRY = 0xb0;
 /** SLOT_STACK_TOP is the top of the trampoline's stack, inside the slot page. */
 export const SLOT_STACK_TOP = 0x1000;
 // Slot states. The guest moves IDLE->POSTED, POSTED|TAKEN->WITHDRAWN and

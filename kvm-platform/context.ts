@@ -350,14 +350,19 @@ export class KvmContext implements PlatformContext, Polled {
     return Outcome.Fault;
   }
 
-  /**
-   * waits makes the guest leave the call just taken, which has to wait for
-   * something: its vCPU leaves the CPU (an exit) rather than spin there,
-   * so that the task that will end the wait (the other end of a pipe) and
-   * the Sentry can run. The program resumes from the slot's registers
-   * when the call is done (switch).
-   */
+  /** waits lets the guest spinning for the call just taken give up at its shorter limit. */
   waits(): void {
+    if (this.taken) Atomics.store(this.slot, abi.SLOT_HURRY / 4, 1);
+  }
+
+  /**
+   * sleeps makes the guest leave the call just taken, which sleeps until
+   * another task or a timer ends it: its vCPU leaves the CPU (an exit)
+   * rather than spin there, so that the task that will end the wait (the
+   * other end of a pipe) and the Sentry can run. The program resumes from
+   * the slot's registers when the call is done (switch).
+   */
+  sleeps(): void {
     if (!this.taken) return;
     Atomics.store(this.control, Control.Rest, 1);
     Atomics.compareExchange(this.slot, abi.SLOT_STATE / 4, abi.STATE_TAKEN, abi.STATE_WITHDRAWN);

@@ -178,6 +178,12 @@ export interface PlatformContext {
    * (kvm's exitless calls) should stop soon and leave through an exit.
    */
   waits?(): void;
+  /**
+   * sleeps says that the system call just taken sleeps until another task
+   * or a timer ends it (a pipe, a child, a signal, a timeout): a program
+   * spinning for the answer should leave its CPU now.
+   */
+  sleeps?(): void;
   /** interrupt makes a running `switch` end soon with Interrupted (a signal is pending). */
   interrupt(): void;
   /**

@@ -54,7 +54,7 @@ export async function waitFor(t: Task, f: FileDescription, events: number, done?
   });
   const letGo = holdEventLoop();
   try {
-    if ((await t.interruptible(ready)) === undefined) throw ERESTARTSYS;
+    if ((await t.sleepOn(ready)) === undefined) throw ERESTARTSYS;
   } finally {
     unwatch();
     letGo();

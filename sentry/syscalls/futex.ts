@@ -24,7 +24,7 @@ function wait(t: Task, uaddr: number, val: number, deadline: number): Promise<nu
 }
 
 async function park(t: Task, uaddr: number, val: number, deadline: number): Promise<number> {
-  const done = deadline === Infinity ? await t.interruptible(new Promise<boolean>(() => undefined)) : await t.sleep(deadline - performance.now());
+  const done = deadline === Infinity ? await t.sleepOn(new Promise<boolean>(() => undefined)) : await t.sleep(deadline - performance.now());
   if (done) throw ETIMEDOUT;
   if (deadline === Infinity) throw ERESTARTSYS;
   t.signals.restart = () => wait(t, uaddr, val, deadline);
