@@ -50,8 +50,10 @@ unexpected_entry:
 # Sentry answers (DONE: it loads the registers the Sentry left and returns
 # to the program) or until it must exit (WITHDRAWN, by itself when the
 # Sentry stops polling, or after SLOT_SPIN_TICKS, or SLOT_BUSY_TICKS for
-# a call the Sentry took and works on; or by the Sentry's choice): then it restores the program's registers and executes a real
-# `syscall`, whose exit the host recognizes by its address. It never
+# a call the Sentry took and works on, SLOT_SPIN_TICKS again if it says the
+# call waits (HURRY); or by the Sentry's choice, as for a call that sleeps):
+# then it restores the program's registers and executes a real `syscall`,
+# whose exit the host recognizes by its address. It never
 # touches the program's stack: it runs on a small stack in the slot.
 # Flags are the program's again when it leaves, by either way.
 .set R_RAX, SLOT_REGS + 0x00

@@ -4,7 +4,7 @@
 // benchmarks/abi.h) share. scripts/gen-abi.ts writes the other two.
 
 /** ABI_VERSION is stamped into the stub binary and checked when it loads. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 4;
 /** STUB_MAGIC opens the stub binary: "TVSB" little-endian. */
 export const STUB_MAGIC = 0x42535654;
 
@@ -103,15 +103,20 @@ export const SLOT_SELF = 0xa0;
 /**
  * SLOT_BUSY_TICKS is how long (TSC ticks, from the post) the guest waits
  * for the answer to a call the Sentry took and is working on; SLOT_HURRY,
- * set by the Sentry when the call has to wait for something, shortens
- * that to SLOT_SPIN_TICKS again. The guest clears SLOT_HURRY as it posts.
+ * set by the Sentry when the call has to wait for something (a Gofer
+ * request), shortens that to SLOT_SPIN_TICKS again. The guest clears
+ * SLOT_HURRY as it posts. A call that sleeps until another task or a timer
+ * ends it does not keep its vCPU at all: the Sentry withdraws it at once
+ * (TAKEN->WITHDRAWN), and the guest leaves through an exit.
  */
 export const SLOT_BUSY_TICKS = 0xa8;
 export const SLOT_HURRY = 0xb0;
 /** SLOT_STACK_TOP is the top of the trampoline's stack, inside the slot page. */
 export const SLOT_STACK_TOP = 0x1000;
 // Slot states. The guest moves IDLE->POSTED, POSTED|TAKEN->WITHDRAWN and
-// DONE->IDLE; the Sentry POSTED->TAKEN, TAKEN->DONE and TAKEN->WITHDRAWN.
+// DONE->IDLE; the Sentry POSTED->TAKEN, TAKEN->DONE and TAKEN->WITHDRAWN,
+// and, with the vCPU stopped, WITHDRAWN->IDLE once it has the trampoline's
+// exit and DONE->IDLE when it finishes the trampoline's return itself.
 export const STATE_IDLE = 0;
 export const STATE_POSTED = 1;
 export const STATE_TAKEN = 2;

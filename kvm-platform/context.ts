@@ -11,6 +11,7 @@ import {
   KVM_EXIT_INTR, KVM_EXIT_IO, KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS,
 } from './kvm.js';
 import { Control, STATUS_EXITED } from './vcpu-thread.js';
+import { NOTHING, RAN_ON, type Poller, type Polled } from './poller.js';
 import { ring3Sregs, segmentBytes, USER_CS, USER_SS } from './long-mode.js';
 import type { KvmAddressSpace } from './address-space.js';
 import type { Vcpu } from './platform.js';
@@ -31,8 +32,6 @@ const userCs = segmentBytes(USER_CS);
 const userSs = segmentBytes(USER_SS);
 
 const EINTR = 4;
-/** POLL_MS is how long the Sentry polls for the next call or exit before it sleeps until an exit. */
-const POLL_MS = 0.3;
 /** REG_WORDS is the size of the register block (struct kvm_regs) in 32-bit words. */
 const REG_WORDS = 36;
 /** XSAVE_AREA is the size of struct kvm_xsave's region, which KVM_GET_XSAVE and KVM_SET_XSAVE move. */
@@ -40,7 +39,7 @@ const XSAVE_AREA = 4096;
 /** XSTATE_BV is the offset of the XSAVE header's first word. */
 const XSTATE_BV = 512;
 
-export class KvmContext implements PlatformContext {
+export class KvmContext implements PlatformContext, Polled {
   readonly regs: Registers;
   readonly fault: FaultInfo = { vector: 0, errorCode: 0, addr: 0, exact: false };
   /** exitless is true when the last Syscall outcome came through the slot, without an exit. */
@@ -56,6 +55,8 @@ export class KvmContext implements PlatformContext {
   private readonly slot: Int32Array;
   private readonly control: Int32Array;
   private current: KvmAddressSpace | undefined;
+  /** target is the address space of the last switch, which the vCPU runs on after an exit. */
+  private target: KvmAddressSpace | undefined;
   /** inRing0 is true after an exit, until CS and SS are set back to ring 3. */
   private inRing0 = false;
   /** running is true from a run command until its exit has been seen. */
@@ -69,14 +70,13 @@ export class KvmContext implements PlatformContext {
   private readonly xsave = new Uint8Array(XSAVE_AREA);
   /** fsBaseNext is an FS base to load at the next entry, or -1. */
   private fsBaseNext = -1;
-  private waiter: (() => void) | undefined;
   private released = false;
 
   /** stopped is always true here: what an exitless call leaves running, getXstate and setXstate stop first. */
   readonly stopped = true;
   readonly xstate: XstateLayout;
 
-  constructor(private readonly vcpu: Vcpu, private readonly mem: MemoryFile) {
+  constructor(private readonly vcpu: Vcpu, private readonly mem: MemoryFile, private readonly poller: Poller) {
     this.xstate = vcpu.xstate;
     const buf = vcpu.run;
     this.run32 = new Uint32Array(buf);
@@ -90,7 +90,7 @@ export class KvmContext implements PlatformContext {
     this.slot = new Int32Array(slotBytes.buffer, slotOff, abi.PAGE_SIZE / 4);
     this.slotWords = new Uint32Array(slotBytes.buffer, slotOff + abi.SLOT_REGS, REG_WORDS);
     this.control = vcpu.thread.control;
-    vcpu.thread.onWake = () => this.wake();
+    vcpu.thread.onWake = () => poller.woken();
     this.start();
   }
 
@@ -129,8 +129,9 @@ export class KvmContext implements PlatformContext {
    * switch runs the task until its next system call, fault or
    * interruption. A call served in place (exitless) leaves the vCPU
    * running in the trampoline; the answer is given here, on the next
-   * switch, and polling goes on. The result is a promise only when
-   * nothing happened for POLL_MS: then the Sentry sleeps until an exit.
+   * switch, and polling goes on. The result is a promise when another
+   * task's outcome came first, or when nothing happened for a while (then
+   * the Sentry sleeps until an exit): see Poller.
    */
   switch(as: KvmAddressSpace): Outcome | Promise<Outcome> {
     if (this.taken) {
@@ -144,8 +145,10 @@ export class KvmContext implements PlatformContext {
         this.resumeFromSlot = true;
       }
     }
+    this.target = as;
     if (!this.running) this.enter(as);
-    return this.poll(as);
+    Atomics.store(this.slot, abi.SLOT_POLLING / 4, 1);
+    return this.poller.next(this);
   }
 
   /** enter loads what changed into the sync area and tells the vCPU's thread to run. */
@@ -186,54 +189,29 @@ export class KvmContext implements PlatformContext {
     this.vcpu.thread.run();
   }
 
-  /** poll waits for a posted call or an exit: by spinning for POLL_MS, then by sleeping. */
-  private poll(as: KvmAddressSpace): Outcome | Promise<Outcome> {
-    const slot = this.slot;
-    const control = this.control;
-    const STATE = abi.SLOT_STATE / 4;
-    Atomics.store(slot, abi.SLOT_POLLING / 4, 1);
-    let deadline = 0;
-    for (let i = 0; ; i++) {
-      if (Atomics.load(slot, STATE) === abi.STATE_POSTED && this.take()) return Outcome.Syscall;
-      if (Atomics.load(control, Control.Status) === STATUS_EXITED) {
-        const outcome = this.exited(as);
-        if (outcome !== undefined) return outcome;
-        deadline = 0;
-        continue;
-      }
-      if ((i & 255) === 0) {
-        const now = performance.now();
-        if (deadline === 0) deadline = now + POLL_MS;
-        else if (now > deadline) break;
-      }
-    }
-    // Sleep until an exit wakes us. A call posted from now on is withdrawn
-    // by the guest (it sees polling off) and arrives as an exit.
-    Atomics.store(slot, abi.SLOT_POLLING / 4, 0);
-    if (Atomics.load(slot, STATE) === abi.STATE_POSTED && this.take()) return Outcome.Syscall;
-    Atomics.store(control, Control.Waiting, 1);
-    if (Atomics.load(control, Control.Status) === STATUS_EXITED) {
-      Atomics.store(control, Control.Waiting, 0);
-      return this.poll(as);
-    }
-    this.vcpu.thread.ref(true);
-    return new Promise<Outcome>((resolve, reject) => {
-      this.waiter = () => {
-        try {
-          resolve(this.poll(as));
-        } catch (err) {
-          reject(err);
-        }
-      };
-    });
+  /** look returns an outcome that is ready (a call posted in the slot, an exit), without waiting. */
+  look(): Outcome | typeof NOTHING | typeof RAN_ON {
+    if (Atomics.load(this.slot, abi.SLOT_STATE / 4) === abi.STATE_POSTED && this.take()) return Outcome.Syscall;
+    if (Atomics.load(this.control, Control.Status) !== STATUS_EXITED) return NOTHING;
+    return this.exited(this.target!) ?? RAN_ON;
   }
 
-  private wake(): void {
-    const w = this.waiter;
-    if (!w) return;
-    this.waiter = undefined;
+  /**
+   * sleep stops the guest's waiting: a call posted from now on is withdrawn
+   * (the guest sees polling off) and arrives as an exit, which the thread
+   * reports to the poller.
+   */
+  sleep(): void {
+    Atomics.store(this.slot, abi.SLOT_POLLING / 4, 0);
+    Atomics.store(this.control, Control.Waiting, 1);
+    this.vcpu.thread.ref(true);
+  }
+
+  unsleep(): void {
+    Atomics.store(this.slot, abi.SLOT_POLLING / 4, 1);
+    // If the thread took the flag, its wake-up is on its way and finds the poller awake.
+    Atomics.store(this.control, Control.Waiting, 0);
     this.vcpu.thread.ref(false);
-    w();
   }
 
   /** take moves a posted call to TAKEN; the registers are then the slot's. */
@@ -252,7 +230,7 @@ export class KvmContext implements PlatformContext {
     const err = this.control[Control.Result];
     this.run32[layout.dirtyRegs / 4] = 0;
     // A kick: KVM may not have entered the guest, and kept the last exit reason.
-    if (err === EINTR) return Outcome.Interrupted;
+    if (err === EINTR) return this.kicked(as);
     if (err !== 0) throw new PlatformError(`KVM_RUN failed: errno ${err}`);
     const reason = this.run32[layout.exitReason / 4];
     if (reason === KVM_EXIT_IO) {
@@ -276,23 +254,64 @@ export class KvmContext implements PlatformContext {
   private syscall(as: KvmAddressSpace): Outcome | undefined {
     const regs = this.regs;
     this.exitless = false;
-    if (regs.get(Reg.RCX) === this.vcpu.trampolineExit) {
-      this.syncWords.set(this.slotWords);
-      regs.set(Reg.RFLAGS, (regs.getInt(Reg.RFLAGS) & USER_RFLAGS_MASK) | RFLAGS_FIXED);
-      if (this.resumeFromSlot) {
-        this.resumeFromSlot = false;
-        if (this.holdAtResume) {
-          this.holdAtResume = false;
-          return Outcome.Interrupted;
-        }
-        this.enter(as);
-        return undefined;
-      }
-      return Outcome.Syscall;
-    }
+    if (regs.get(Reg.RCX) === this.vcpu.trampolineExit) return this.trampolineLeft(as);
     regs.set(Reg.RIP, regs.get(Reg.RCX));
     regs.set(Reg.RFLAGS, (regs.getInt(Reg.R11) & USER_RFLAGS_MASK) | RFLAGS_FIXED);
     return Outcome.Syscall;
+  }
+
+  /**
+   * trampolineLeft is the outcome of the trampoline's exit: the call it
+   * withdrew, to serve now, or (resumeFromSlot) the program resuming after
+   * a call the Sentry served already.
+   */
+  private trampolineLeft(as: KvmAddressSpace): Outcome | undefined {
+    this.fromSlot();
+    // The program's next call must not find this WITHDRAWN: a kick while
+    // its trampoline saves registers would take them for a withdrawn call's.
+    Atomics.store(this.slot, abi.SLOT_STATE / 4, abi.STATE_IDLE);
+    if (!this.resumeFromSlot) return Outcome.Syscall;
+    this.resumeFromSlot = false;
+    if (this.holdAtResume) {
+      this.holdAtResume = false;
+      return Outcome.Interrupted;
+    }
+    this.enter(as);
+    return undefined;
+  }
+
+  /** fromSlot makes the program's registers the ones the trampoline keeps in the slot, as it leaves them. */
+  private fromSlot(): void {
+    this.syncWords.set(this.slotWords);
+    this.regs.set(Reg.RFLAGS, (this.regs.getInt(Reg.RFLAGS) & USER_RFLAGS_MASK) | RFLAGS_FIXED);
+  }
+
+  /**
+   * kicked is the outcome of a kick (EINTR). In the program's own code it
+   * is Interrupted. In the trampoline the program's registers are the
+   * slot's, and the sync area holds the trampoline's own: the host does
+   * what the trampoline was doing, its return with a call's answer (DONE)
+   * or its exit (WITHDRAWN), so that a signal's frame is built from the
+   * program's state. Anywhere else in the kernel area (a call being
+   * posted, the stub's first instruction) the vCPU runs on; the signal
+   * comes after the call under way.
+   */
+  private kicked(as: KvmAddressSpace): Outcome | undefined {
+    const rip = this.regs.get(Reg.RIP);
+    if (rip < abi.KERNEL_VIRT_BASE) return Outcome.Interrupted;
+    const inTrampoline = rip >= this.vcpu.trampoline && rip < this.vcpu.trampoline + abi.PAGE_SIZE;
+    const state = Atomics.load(this.slot, abi.SLOT_STATE / 4);
+    if (inTrampoline && state === abi.STATE_DONE) {
+      this.fromSlot();
+      Atomics.store(this.slot, abi.SLOT_STATE / 4, abi.STATE_IDLE);
+      return Outcome.Interrupted;
+    }
+    if (inTrampoline && state === abi.STATE_WITHDRAWN) {
+      this.holdAtResume = this.resumeFromSlot;
+      return this.trampolineLeft(as);
+    }
+    this.enter(as);
+    return undefined;
   }
 
   /** exception reads the interrupt frame the CPU pushed on the ring-0 stack. */
@@ -340,6 +359,19 @@ export class KvmContext implements PlatformContext {
   /** waits lets the guest spinning for the call just taken give up at its shorter limit. */
   waits(): void {
     if (this.taken) Atomics.store(this.slot, abi.SLOT_HURRY / 4, 1);
+  }
+
+  /**
+   * sleeps makes the guest leave the call just taken, which sleeps until
+   * another task or a timer ends it: its vCPU leaves the CPU (an exit)
+   * rather than spin there, so that the task that will end the wait (the
+   * other end of a pipe) and the Sentry can run. The program resumes from
+   * the slot's registers when the call is done (switch).
+   */
+  sleeps(): void {
+    if (!this.taken) return;
+    Atomics.store(this.control, Control.Rest, 1);
+    Atomics.compareExchange(this.slot, abi.SLOT_STATE / 4, abi.STATE_TAKEN, abi.STATE_WITHDRAWN);
   }
 
   /**
@@ -401,10 +433,8 @@ export class KvmContext implements PlatformContext {
       Atomics.store(this.control, Control.Status, 0);
       this.running = false;
     }
-    if (this.waiter) {
-      this.waiter = undefined;
-      this.vcpu.thread.ref(false);
-    }
+    this.poller.remove(this);
+    this.vcpu.thread.ref(false);
     this.vcpu.thread.onWake = undefined;
     Atomics.store(this.slot, abi.SLOT_STATE / 4, abi.STATE_IDLE);
     Atomics.store(this.slot, abi.SLOT_POLLING / 4, 0);

@@ -11,6 +11,7 @@ import { kernelVirt, loadStub, vcpuPages, writeKernelArea, type VcpuPages } from
 import { VcpuThread } from './vcpu-thread.js';
 import { KvmAddressSpace } from './address-space.js';
 import { KvmContext } from './context.js';
+import { Poller } from './poller.js';
 import { host, xstateLayout } from '../sentry/native/host.js';
 import { tscPerNs } from '../sentry/vdso/time-page.js';
 import { PlatformError } from '../sentry/platform.js';
@@ -141,7 +142,8 @@ export interface Vcpu {
   xstate: XstateLayout;
   /** syscallEntry is LSTAR, as a number. */
   syscallEntry: number;
-  /** trampolineExit is where the exitless trampoline's own `syscall` leaves RCX. */
+  /** trampoline is the exitless trampoline's entry, at the start of its page; trampolineExit is where its own `syscall` leaves RCX. */
+  trampoline: number;
   trampolineExit: number;
   /** slotPhys is the vCPU's slot in the memory file; kernelPhys its kernel page. */
   slotPhys: number;
@@ -158,6 +160,8 @@ export class KvmPlatform implements Platform {
   private readonly live = new Set<Vcpu>();
   /** idle vCPUs wait for a context, their extended state reset. */
   private readonly idle: Vcpu[] = [];
+  /** poller is the loop in which the Sentry waits for every vCPU at once. */
+  private readonly poller = new Poller();
   readonly tscOffset: bigint;
   readonly syscallTrampoline = Number(kernelVirt(loadStub().trampoline));
   private nextVcpuId = 0;
@@ -207,7 +211,7 @@ export class KvmPlatform implements Platform {
    * may run many programs.
    */
   newContext(): KvmContext {
-    return new KvmContext(this.idle.pop() ?? this.newVcpu(), this.memoryFile);
+    return new KvmContext(this.idle.pop() ?? this.newVcpu(), this.memoryFile, this.poller);
   }
 
   /**
@@ -260,6 +264,7 @@ export class KvmPlatform implements Platform {
       fd, run, osxsave, slotPhys, kernelPhys, pages,
       xstate: xstateLayout(osxsave ? xsaveMask : XFEATURES_FP_SSE),
       syscallEntry: Number(kernelVirt(stub.syscallEntry)),
+      trampoline: Number(kernelVirt(stub.trampoline)),
       trampolineExit: Number(kernelVirt(stub.trampolineExit)),
       thread: new VcpuThread(fd, host.bufferAddress(run), mem, kernelPhys),
       release: () => {

@@ -13,6 +13,12 @@ export const enum Control {
   Result = 2,
   Sleeping = 3,
   Waiting = 4,
+  /**
+   * Rest tells the thread to sleep at once after its coming exit instead
+   * of spinning for the next command: the vCPU leaves a call that waits,
+   * and the CPU is better left to the other vCPUs and the Sentry.
+   */
+  Rest = 5,
 }
 const COMMAND_RUN = 1;
 export const STATUS_EXITED = 2;

@@ -185,6 +185,12 @@ export interface PlatformContext {
    * exitless call. The call is then answered at the next switch, as usual.
    */
   leave?(): void;
+  /**
+   * sleeps says that the system call just taken sleeps until another task
+   * or a timer ends it (a pipe, a child, a signal, a timeout): a program
+   * spinning for the answer should leave its CPU now.
+   */
+  sleeps?(): void;
   /** interrupt makes a running `switch` end soon with Interrupted (a signal is pending). */
   interrupt(): void;
   /**

@@ -138,6 +138,16 @@ export class Task {
   }
 
   /**
+   * sleepOn waits for p as interruptible does, in a task that sleeps until
+   * another task or a timer wakes it (a pipe, a child, a signal): the
+   * platform gives its CPU up meanwhile.
+   */
+  sleepOn<T>(p: Promise<T>): Promise<T | undefined> {
+    if (!this.hasDeliverable()) this.ctx.sleeps?.();
+    return this.interruptible(p);
+  }
+
+  /**
    * sleep waits ms milliseconds on the monotonic clock, never less (Node's
    * timers may fire early: it waits again), or until a signal comes. It
    * resolves to true when the time ran out. An interrupted sleep clears its
@@ -154,7 +164,7 @@ export class Task {
       };
       wait();
     });
-    return this.interruptible(slept).then((done) => {
+    return this.sleepOn(slept).then((done) => {
       clearTimeout(timer);
       return done === true;
     });

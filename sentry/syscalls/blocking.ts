@@ -7,6 +7,7 @@ import type { Task } from '../kernel/task.js';
 import { EAGAIN, ERESTARTSYS, EPIPE } from '../errno.js';
 import { SIGPIPE } from '../kernel/signals.js';
 import { O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, type Changed, type FileDescription } from '../vfs/file.js';
+import type { Bytes, PipeEnd, PipeGiver, PipeTaker } from '../vfs/pipe.js';
 import { send } from './signal.js';
 
 /** READABLE and WRITABLE are the events after which a read or a write may go further. */
@@ -58,7 +59,7 @@ export async function waitUntil(t: Task, f: Watchable, ready: () => boolean): Pr
   }, t);
   const letGo = holdEventLoop();
   try {
-    if ((await t.interruptible(done)) === undefined) throw ERESTARTSYS;
+    if ((await t.sleepOn(done)) === undefined) throw ERESTARTSYS;
   } finally {
     unwatch();
     letGo();
@@ -67,9 +68,12 @@ export async function waitUntil(t: Task, f: Watchable, ready: () => boolean): Pr
   }
 }
 
-/** waitFor waits until f is ready for one of `events`; EINTR when a signal comes first. */
-export function waitFor(t: Task, f: FileDescription, events: number): Promise<void> {
-  return waitUntil(t, f, () => (f.readiness(t) & events) !== 0);
+/**
+ * waitFor waits until f is ready for one of `events`, or `done` says the
+ * wait is over; EINTR when a signal comes first.
+ */
+export function waitFor(t: Task, f: FileDescription, events: number, done?: () => boolean): Promise<void> {
+  return waitUntil(t, f, () => done?.() === true || (f.readiness(t) & events) !== 0);
 }
 
 /** interruptibly waits for p, or fails with EINTR when a signal comes first. */
@@ -99,6 +103,43 @@ async function readAfterWaits(t: Task, f: FileDescription, max: number): Promise
     await waitFor(t, f, READABLE);
     try {
       return await f.read(max, t);
+    } catch (err) {
+      if (!mustWait(f, err)) throw err;
+    }
+  }
+}
+
+/**
+ * readPipe reads from a pipe's end into `into` (the program's memory) as
+ * read(2) does. While the pipe is empty, the read waits as a taker: a
+ * write it can take whole is copied straight into it (Pipe.write).
+ */
+export function readPipe(t: Task, f: PipeEnd, into: Bytes): number | Promise<number> {
+  try {
+    return f.readTo(into);
+  } catch (err) {
+    if (!mustWait(f, err)) throw err;
+  }
+  return readPipeAfterWaits(t, f, into);
+}
+
+async function readPipeAfterWaits(t: Task, f: PipeEnd, into: Bytes): Promise<number> {
+  // A pending signal keeps writes out, so that they stay in the pipe for whoever reads next.
+  const taker: PipeTaker = { into, got: -1, ready: () => !t.hasDeliverable() };
+  for (;;) {
+    f.pipe.addTaker(taker);
+    try {
+      await waitFor(t, f, READABLE, () => taker.got >= 0);
+    } catch (err) {
+      // A write taken before the signal came is this read's result.
+      if (taker.got >= 0) return taker.got;
+      throw err;
+    } finally {
+      f.pipe.removeTaker(taker);
+    }
+    if (taker.got >= 0) return taker.got;
+    try {
+      return f.readTo(into);
     } catch (err) {
       if (!mustWait(f, err)) throw err;
     }
@@ -197,4 +238,46 @@ async function writeRest(
     }
   }
   return done;
+}
+
+/**
+ * writePipe writes `from` (the program's memory) to a pipe's end as
+ * write(2) does (see writeBlocking). While the pipe is full, the write
+ * waits as a giver: a read that makes room takes the rest of it into the
+ * pipe at once, as a writer on a CPU of its own would (Pipe.read).
+ */
+export function writePipe(t: Task, f: PipeEnd, from: Bytes): number | Promise<number> {
+  try {
+    f.writeFrom(from);
+  } catch (err) {
+    if (!mustWait(f, err)) throw brokenPipe(t, f, err, {});
+  }
+  if (from.left === 0 || (from.done > 0 && f.statusFlags & O_NONBLOCK)) return from.done;
+  return writePipeRest(t, f, from);
+}
+
+async function writePipeRest(t: Task, f: PipeEnd, from: Bytes): Promise<number> {
+  const giver: PipeGiver = { from, packet: f.packets, ready: () => !t.hasDeliverable() };
+  while (from.left > 0) {
+    f.pipe.addGiver(giver);
+    try {
+      await waitFor(t, f, WRITABLE, () => from.left === 0);
+    } catch (err) {
+      if (from.done > 0) return from.done;
+      throw err;
+    } finally {
+      f.pipe.removeGiver(giver);
+    }
+    if (from.left === 0) break;
+    try {
+      f.writeFrom(from);
+    } catch (err) {
+      if (!mustWait(f, err)) {
+        brokenPipe(t, f, err, {});
+        if (from.done > 0) return from.done;
+        throw err;
+      }
+    }
+  }
+  return from.done;
 }

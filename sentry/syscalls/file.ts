@@ -7,10 +7,10 @@ import { EBADF, EINVAL, ENOTTY, EOPNOTSUPP, EPERM, ESPIPE } from '../errno.js';
 import { Perm } from '../platform.js';
 import { host } from '../native/host.js';
 import { MAX_FDS, O_APPEND, O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET, type FileDescription } from '../vfs/file.js';
-import { PipeEnd } from '../vfs/pipe.js';
+import { Bytes, PipeEnd } from '../vfs/pipe.js';
 import { MemfdFile } from '../vfs/memfd.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, conflict, setLock, type Lock } from '../vfs/locks.js';
-import { readBlocking, writeBlocking } from './blocking.js';
+import { readBlocking, readPipe, writeBlocking, writePipe } from './blocking.js';
 import { MAX_RW } from './fs.js';
 
 const IOV_MAX = 1024;
@@ -25,6 +25,8 @@ function readFile(t: Task, f: FileDescription, addr: number, len: number): numbe
   // the program's memory, in one readv of its contiguous runs.
   const direct = len >= DIRECT_READ_MIN && f.positional ? f.readInto(t.mm.runs(addr, Math.min(len, DIRECT_READ_MAX), Perm.Write)) : undefined;
   if (direct !== undefined) return direct;
+  // A pipe reads straight into the program's memory (checked first, so a bad pointer loses no data).
+  if (f instanceof PipeEnd) return readPipe(t, f, new Bytes(t.mm.runs(addr, Math.min(len, MAX_RW), Perm.Write).views()));
   // Check the buffer before reading, so a bad pointer loses no data.
   t.mm.physFor(addr, Perm.Write);
   const got = readBlocking(t, f, Math.min(len, MAX_RW));
@@ -49,12 +51,14 @@ export function read(t: Task, a: SyscallArgs): number | Promise<number> {
   return readFile(t, f, a.pointer(1), Math.min(a.size(2), MAX_RW));
 }
 
-/** write implements write(2). */
+/** write implements write(2). A pipe takes the data straight from the program's memory. */
 export function write(t: Task, a: SyscallArgs): number | Promise<number> {
   const f = t.fds.get(a.int(0));
   if (!f.writable) throw EBADF;
   const len = Math.min(a.size(2), MAX_RW);
-  return writeFile(t, f, t.mm.copyIn(a.pointer(1), len));
+  const addr = a.pointer(1);
+  if (f instanceof PipeEnd && len > 0) return writePipe(t, f, new Bytes(t.mm.runs(addr, len, Perm.Read).views()));
+  return writeFile(t, f, t.mm.copyIn(addr, len));
 }
 
 export interface Iovec { base: number; len: number }

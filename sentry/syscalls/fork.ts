@@ -334,7 +334,7 @@ async function waitFor(t: Task, matches: (c: Process) => boolean, options: numbe
       return f;
     }
     if (options & WNOHANG) return undefined;
-    const woke = await t.interruptible(t.proc.nextChildChange());
+    const woke = await t.sleepOn(t.proc.nextChildChange());
     if (woke === undefined && t.hasDeliverable()) throw ERESTARTSYS;
   }
 }

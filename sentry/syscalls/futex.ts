@@ -84,7 +84,7 @@ async function park(t: Task, w: Waiter, woken: Promise<'woken'>, deadline: numbe
     };
     check();
   });
-  const r = await t.interruptible(Promise.race([woken, timeout]));
+  const r = await t.sleepOn(Promise.race([woken, timeout]));
   clearTimeout(timer);
   dequeue(w);
   if (r === 'woken') return 0;

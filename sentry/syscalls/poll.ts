@@ -51,7 +51,7 @@ export async function waitReady(t: Task, scan: Scan, deadline: number): Promise<
     const timer = left === Infinity ? undefined : setTimeout(changed, Math.min(Math.ceil(left), MAX_TIMER_MS));
     const letGo = holdEventLoop();
     try {
-      if ((await t.interruptible(woken)) === undefined) throw ERESTARTNOHAND;
+      if ((await t.sleepOn(woken)) === undefined) throw ERESTARTNOHAND;
     } finally {
       for (const u of unwatch) u();
       clearTimeout(timer);

@@ -284,7 +284,7 @@ export function rtTgsigqueueinfo(t: Task, a: SyscallArgs): number {
 async function waitForSignal(t: Task): Promise<void> {
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
-    await t.interruptible(new Promise<never>(() => undefined));
+    await t.sleepOn(new Promise<never>(() => undefined));
   } finally {
     clearInterval(keepAlive);
   }

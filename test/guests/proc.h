@@ -2,9 +2,9 @@
  * proc_vfork.c, proc_pipe.c, proc_signal.c, proc_kill.c, proc_restart.c,
  * proc_stop.c, proc_misc.c): fork_ok, child_exit and waiting_child; the wait
  * helpers (wait_status, expect_exited, expect_killed), which fail() unless a
- * child ends exactly as expected; wait_sleeping, which waits until a task is
- * blocked in the kernel; read_text, the start of a file; pipe_ok, and put and
- * get, one byte through a pipe;
+ * child ends exactly as expected; is_sleeping and wait_sleeping, whether and
+ * until a task is blocked in the kernel; read_text, the start of a file;
+ * pipe_ok, and put and get, one byte through a pipe;
  * on(), set_disposition() and disposition_of() for signal actions, and
  * mask_one(), is_blocked() and is_pending() for the blocked and pending sets;
  * sleep_ms and now_ns; and scratch, the fresh directory a guest writes
@@ -116,20 +116,27 @@ static inline void read_text(const char *path, char *buf, size_t size)
 	buf[n] = 0;
 }
 
-/* Waits until task pid sleeps interruptibly (state S in /proc/PID/stat), that
- * is until it blocks in a system call that waits; fails after about 2 s. */
-static inline void wait_sleeping(pid_t pid)
+/* True when task pid sleeps interruptibly (state S in /proc/PID/stat), that
+ * is when it is blocked in a system call that waits. */
+static inline int is_sleeping(pid_t pid)
 {
 	char path[64], buf[512];
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	read_text(path, buf, sizeof buf);
+	char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] == 'S';
+}
+
+/* Waits until task pid sleeps interruptibly (is_sleeping); fails after
+ * about 2 s. */
+static inline void wait_sleeping(pid_t pid)
+{
 	for (int tries = 0; tries < 2000; tries++) {
-		read_text(path, buf, sizeof buf);
-		char *paren = strrchr(buf, ')');
-		if (paren && paren[1] == ' ' && paren[2] == 'S')
+		if (is_sleeping(pid))
 			return;
 		sleep_ms(1);
 	}
-	fail("task never blocked (%s)", buf);
+	fail("task %d never blocked", pid);
 }
 
 static inline void pipe_ok(int fds[2], int flags)
