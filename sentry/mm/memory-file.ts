@@ -165,6 +165,11 @@ export class MemoryFile {
     this.freed.length = 0;
   }
 
+  /** populate makes the host allocate the given frames' pages now (see host.populate), in contiguous runs. */
+  populate(frames: number[]): void {
+    forEachRun(frames, (start, end) => host.populate(this.address + BigInt(start), end - start));
+  }
+
   /** grow covers at least one more frame, doubling what is covered. */
   private grow(): void {
     const to = Math.min(this.size, Math.max(this.covered * 2, FIRST_GROWTH, this.next + PAGE_SIZE));

@@ -177,7 +177,7 @@ export class MM {
     // programs touch memory in runs, and every fault is an exit.
     const blockStart = Math.max(vma.start, page - (page % (FAULT_AROUND * PAGE_SIZE)));
     const blockEnd = Math.min(vma.end, blockStart + FAULT_AROUND * PAGE_SIZE);
-    this.populate(vma, blockStart, blockEnd);
+    this.populate(vma, blockStart, blockEnd, isFresh(vma) ? [phys] : undefined);
     return FaultResult.Mapped;
   }
 
@@ -202,14 +202,20 @@ export class MM {
    * mapped yet, as a read would find them; it stops at the first page
    * without a frame (out of memory, or past the end of a file).
    */
-  populate(vma: Vma, start: number, end: number): void {
+  populate(vma: Vma, start: number, end: number, fresh: number[] | undefined = isFresh(vma) ? [] : undefined): void {
     for (let a = start; a < end; a += PAGE_SIZE) {
       if (this.frameOf(a) >= 0) continue;
       const f = this.frameFor(vma, a);
       if (f < 0) break;
       this.setFrame(a, f / PAGE_SIZE);
       this.as.map(a, f, this.permFor(vma, a, f));
+      fresh?.push(f);
     }
+    // New frames of private memory have no host page yet: made now, in
+    // runs, they cost the host far less than the guest's first write to
+    // each would (on PVM a round trip through the host per page, which
+    // KVM could not prefetch for a page the host does not have).
+    if (fresh && fresh.length > 0) this.mem.populate(fresh);
   }
 
   /**
@@ -860,6 +866,11 @@ export class MM {
 }
 
 export { SyscallError };
+
+/** isFresh is true for memory whose pages start as new, zeroed frames (private, not from a file). */
+function isFresh(vma: Vma): boolean {
+  return !vma.shm && !vma.file;
+}
 
 /** hold counts one more use of the objects behind a VMA (a new VMA, a split, a fork's copy). */
 function hold(v: Vma): void {

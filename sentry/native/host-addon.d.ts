@@ -15,6 +15,7 @@ export interface HostAddon {
   preadvNowait(fd: number, base: bigint, pairs: Float64Array, offset: number): number;
   punchHole(fd: number, offset: number, length: number): void;
   dropMappings(address: bigint, length: number): void;
+  populate(address: bigint, length: number): boolean;
   preemptInit(signal: number): void;
   preemptSet(periodMicroseconds: number): void;
   ttyIoctl(fd: number, request: number, buffer: Uint8Array): number;
