@@ -36,18 +36,28 @@ export class KvmAddressSpace implements PlatformAddressSpace {
     // the last slot of the lower half. Its first entry is the page table
     // every address space shares (the stub, supervisor-only but for the
     // trampoline's page); the vCPUs' pages are this address space's own.
-    const pdpt = this.newTable();
-    this.kernelPd = this.newTable();
-    this.setEntry(this.root, abi.KERNEL_PML4_INDEX, pdpt | TABLE);
-    this.setEntry(pdpt, abi.KERNEL_PDPT_INDEX, this.kernelPd | TABLE);
-    this.setEntry(this.kernelPd, 0, abi.PHYS_KERNEL_PT | TABLE);
+    const pdpt = this.child(this.root, abi.KERNEL_PML4_INDEX, true);
+    this.kernelPd = this.child(pdpt, abi.KERNEL_PDPT_INDEX, true);
+    this.link(this.kernelPd, 0, abi.PHYS_KERNEL_PT);
   }
 
-  private setEntry(table: number, index: number, value: number): void {
+  /** child returns the table that entry `index` of `table` points to, making a new one when `create`; -1 when there is none. */
+  private child(table: number, index: number, create: boolean): number {
     const words = this.mem.wordsAt(table);
     const i = (this.mem.offsetOf(table) >> 2) + index * 2;
-    words[i] = value % 0x100000000;
-    words[i + 1] = Math.floor(value / 0x100000000);
+    if (words[i] & PTE_P) return this.entryPhys(words, i);
+    if (!create) return -1;
+    const next = this.newTable();
+    this.link(table, index, next);
+    return next;
+  }
+
+  /** link points entry `index` of `table` at the table `next`. */
+  private link(table: number, index: number, next: number): void {
+    const words = this.mem.wordsAt(table);
+    const i = (this.mem.offsetOf(table) >> 2) + index * 2;
+    words[i] = ((next % 0x100000000) | TABLE) >>> 0;
+    words[i + 1] = Math.floor(next / 0x100000000);
   }
 
   /**
@@ -55,26 +65,16 @@ export class KvmAddressSpace implements PlatformAddressSpace {
    * address space; detach unmaps them once it has left for good.
    */
   attach(v: VcpuPages): void {
-    const words = this.mem.wordsAt(this.kernelPd);
-    const i = (this.mem.offsetOf(this.kernelPd) >> 2) + v.pdIndex * 2;
-    let pt = ((words[i] & ~0xfff) >>> 0) + (words[i + 1] & 0xfffff) * 0x100000000;
-    if ((words[i] & PTE_P) === 0) {
-      pt = this.newTable();
-      this.setEntry(this.kernelPd, v.pdIndex, pt | TABLE);
-    }
+    const pt = this.child(this.kernelPd, v.pdIndex, true);
     this.mem.wordsAt(pt).set(v.entries, (this.mem.offsetOf(pt) >> 2) + v.ptIndex * 2);
   }
 
   detach(v: VcpuPages): void {
     // A released address space's tables are gone (and their frames may be another's).
-    if (this.tables.length > 0) {
-      const words = this.mem.wordsAt(this.kernelPd);
-      const i = (this.mem.offsetOf(this.kernelPd) >> 2) + v.pdIndex * 2;
-      if (words[i] & PTE_P) {
-        const pt = ((words[i] & ~0xfff) >>> 0) + (words[i + 1] & 0xfffff) * 0x100000000;
-        const at = (this.mem.offsetOf(pt) >> 2) + v.ptIndex * 2;
-        this.mem.wordsAt(pt).fill(0, at, at + 4);
-      }
+    const pt = this.tables.length > 0 ? this.child(this.kernelPd, v.pdIndex, false) : -1;
+    if (pt >= 0) {
+      const at = (this.mem.offsetOf(pt) >> 2) + v.ptIndex * 2;
+      this.mem.wordsAt(pt).fill(0, at, at + 4);
     }
     // Then every translation to the two frames goes, this address space's included.
     host.dropMappings(this.mem.hostAddress(v.slotPhys), abi.PAGE_SIZE);
@@ -99,18 +99,8 @@ export class KvmAddressSpace implements PlatformAddressSpace {
     const hi = Math.floor(addr / 0x40000000); // addr >> 30, exact for user addresses
     for (let level = 0; level < 3; level++) {
       const index = level === 0 ? Math.floor(hi / 512) & 511 : level === 1 ? hi & 511 : (addr >>> 21) & 511;
-      const words = this.mem.wordsAt(table);
-      const i = (this.mem.offsetOf(table) >> 2) + index * 2;
-      const entry = words[i];
-      if ((entry & PTE_P) === 0) {
-        if (!create) return -1;
-        const next = this.newTable();
-        words[i] = (next % 0x100000000) | TABLE;
-        words[i + 1] = Math.floor(next / 0x100000000);
-        table = next;
-      } else {
-        table = ((entry & ~0xfff) >>> 0) + (words[i + 1] & 0xfffff) * 0x100000000;
-      }
+      table = this.child(table, index, create);
+      if (table < 0) return -1;
     }
     this.leafWords = this.mem.wordsAt(table);
     return (this.mem.offsetOf(table) >> 2) + ((addr >>> 12) & 511) * 2;

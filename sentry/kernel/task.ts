@@ -148,26 +148,33 @@ export class Task {
   }
 
   /**
-   * sleep waits ms milliseconds on the monotonic clock, never less (Node's
-   * timers may fire early: it waits again), or until a signal comes. It
-   * resolves to true when the time ran out. An interrupted sleep clears its
-   * timer, so a killed sleeper does not keep Node's event loop alive.
+   * sleepUntil sleeps (sleepOn) until `wake` settles, the monotonic clock
+   * reaches `deadline` (performance.now() ms; Infinity: never), never
+   * earlier (Node's timers may fire early: it waits again), or a signal
+   * comes. It resolves to wake's value, 'timeout', or undefined for a
+   * signal. It clears its timer however it ends, so a killed sleeper does
+   * not keep Node's event loop alive.
    */
-  sleep(ms: number): Promise<boolean> {
-    const deadline = performance.now() + ms;
+  sleepUntil<T>(deadline: number, wake?: Promise<T>): Promise<T | 'timeout' | undefined> {
     let timer: NodeJS.Timeout | undefined;
-    const slept = new Promise<boolean>((resolve) => {
-      const wait = () => {
+    const timeout = new Promise<'timeout'>((resolve) => {
+      if (deadline === Infinity) return;
+      const check = () => {
         const left = deadline - performance.now();
-        if (left <= 0) resolve(true);
-        else timer = setTimeout(wait, Math.ceil(left));
+        if (left <= 0) resolve('timeout');
+        else timer = setTimeout(check, Math.ceil(left));
       };
-      wait();
+      check();
     });
-    return this.sleepOn(slept).then((done) => {
+    return this.sleepOn(wake ? Promise.race([wake, timeout]) : timeout).then((r) => {
       clearTimeout(timer);
-      return done === true;
+      return r;
     });
+  }
+
+  /** sleep waits ms milliseconds, or until a signal comes (see sleepUntil); true when the time ran out. */
+  sleep(ms: number): Promise<boolean> {
+    return this.sleepUntil(performance.now() + ms).then((r) => r === 'timeout');
   }
 
   /** hasDeliverable is true when a pending signal is not blocked. */

@@ -117,6 +117,15 @@ export class MemoryFile {
     return phys;
   }
 
+  /** copyFrame returns a new frame (one reference) holding a copy of the frame at phys, or -1 when the file is full. */
+  copyFrame(phys: number): number {
+    const copy = this.allocFrame();
+    if (copy < 0) return -1;
+    const off = this.offsetOf(phys);
+    this.bytesAt(copy).set(this.bytesAt(phys).subarray(off, off + PAGE_SIZE), this.offsetOf(copy));
+    return copy;
+  }
+
   /** retired counts frames taken out of use for good (the kvm platform's released page tables). */
   retired = 0;
 

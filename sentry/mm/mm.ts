@@ -170,9 +170,12 @@ export class MM {
     this.setFrame(page, phys / PAGE_SIZE);
     // A write to a file's page takes a copy at once (the file's own frame
     // is shared); anything else maps the frame as permFor says.
-    const result = access & Perm.Write && vma.file ? this.unshare(vma, page, phys / PAGE_SIZE) : FaultResult.Mapped;
-    if (result !== FaultResult.Mapped) return result;
-    if (!(access & Perm.Write && vma.file)) this.as.map(page, phys, this.permFor(vma, page, phys));
+    if (access & Perm.Write && vma.file) {
+      const copied = this.unshare(vma, page, phys / PAGE_SIZE);
+      if (copied !== FaultResult.Mapped) return copied;
+    } else {
+      this.as.map(page, phys, this.permFor(vma, page, phys));
+    }
     // Map the rest of the aligned block around the fault, within the VMA:
     // programs touch memory in runs, and every fault is an exit.
     const blockStart = Math.max(vma.start, page - (page % (FAULT_AROUND * PAGE_SIZE)));
@@ -226,9 +229,8 @@ export class MM {
   private unshare(vma: Vma, addr: number, frame: number): FaultResult {
     let phys = frame * PAGE_SIZE;
     if (this.mem.refCount(phys) > 1) {
-      const copy = this.mem.allocFrame();
+      const copy = this.mem.copyFrame(phys);
       if (copy < 0) return FaultResult.OutOfMemory;
-      this.mem.bytesAt(copy).set(this.mem.bytesAt(phys).subarray(this.mem.offsetOf(phys), this.mem.offsetOf(phys) + PAGE_SIZE), this.mem.offsetOf(copy));
       this.mem.decRef(phys);
       phys = copy;
       this.setFrame(addr, phys / PAGE_SIZE);
@@ -293,9 +295,8 @@ export class MM {
         const phys = (block[i] - 1) * PAGE_SIZE;
         const vma = this.findVma(addr)!;
         if (copy && this.isOwnWritable(vma, phys)) {
-          const own = this.mem.allocFrame();
+          const own = this.mem.copyFrame(phys);
           if (own >= 0) {
-            this.mem.bytesAt(own).set(this.mem.bytesAt(phys).subarray(this.mem.offsetOf(phys), this.mem.offsetOf(phys) + PAGE_SIZE), this.mem.offsetOf(own));
             childBlock[i] = own / PAGE_SIZE + 1;
             as.map(addr, own, vma.perm);
             continue;

@@ -73,19 +73,7 @@ function wait(t: Task, uaddr: number, val: number, deadline: number, bitset: num
 }
 
 async function park(t: Task, w: Waiter, woken: Promise<'woken'>, deadline: number, again: () => Promise<number>): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    if (deadline === Infinity) return;
-    // Node's timers may fire early: wait again until the deadline has passed.
-    const check = () => {
-      const left = deadline - performance.now();
-      if (left <= 0) resolve('timeout');
-      else timer = setTimeout(check, Math.ceil(left));
-    };
-    check();
-  });
-  const r = await t.sleepOn(Promise.race([woken, timeout]));
-  clearTimeout(timer);
+  const r = await t.sleepUntil(deadline, woken);
   dequeue(w);
   if (r === 'woken') return 0;
   if (r === 'timeout') throw ETIMEDOUT;
