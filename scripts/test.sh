@@ -16,7 +16,8 @@ pass() {
   "$@" 2>&1 | tee "$log"
   local status=${PIPESTATUS[0]}
   local passed failed skipped
-  passed=$(grep -oE '^ *[0-9]+ (tests?|test) passed' "$log" | grep -oE '[0-9]+' | head -1)
+  # ava prints "N tests passed" only when none failed: count the ticks.
+  passed=$(grep -cE '^ *✔' "$log" || true)
   failed=$(grep -oE '^ *[0-9]+ (tests?|known failures?|test) failed' "$log" | grep -oE '[0-9]+' | head -1)
   skipped=$(grep -oE '^ *[0-9]+ tests? skipped' "$log" | grep -oE '[0-9]+' | head -1)
   passed=${passed:-0}

@@ -15,7 +15,7 @@
  *   - after the program unmaps the range where tvisor keeps its call table
  *     (0x050f0000-0x05180000), patched sites still work (tvisor puts them
  *     back).
- * With the argument "runs", it only calls the two run-shaped sites, 1000
+ * With the argument "runs", it only calls the two run-shaped sites, 20000
  * times each, and with "runs none" neither (the test counts the sites
  * tvisor patched).
  * Each check prints "ok NAME" or "FAIL: NAME: ..." and the exit status is
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		/* "runs": each run-shaped site a few times, nothing else
 		 * ("runs none": not even those). */
-		for (int i = 0; i < (argc > 2 ? 0 : 1000); i++) {
+		for (int i = 0; i < (argc > 2 ? 0 : 20000); i++) {
 			if (moves_site(0, 0) != pid || relay(SYS_getpid, 0, 0) != pid) return 1;
 		}
 		return 0;
