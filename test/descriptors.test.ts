@@ -1,7 +1,7 @@
 // descriptors.test.ts: the descriptor types of modern programs: eventfd,
-// timerfd, signalfd, memfd (and shared mappings of files), epoll and Unix sockets. Each desc_* guest
-// program runs natively and in the sandbox; both outcomes must equal the
-// exact expected output (an "ok NAME" line per check, then "all ok").
+// timerfd, signalfd, memfd (and shared mappings of files), inotify, epoll and
+// Unix sockets. Each desc_* guest program runs natively and in the sandbox;
+// both outcomes must equal the exact expected output (an "ok NAME" line per check, then "all ok").
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { exited, guestPath, platforms, repoRoot, runBoth, runSandboxed, sandboxTest } from './helpers.js';
@@ -18,6 +18,7 @@ const GUESTS: Record<string, string[]> = {
     'a memfd mapped shared', "a mapping outlives its file's descriptor", 'a file of /dev/shm', 'a file of /tmp',
     'the end of the file', 'access', 'msync and mincore',
   ],
+  desc_inotify: ['inotify_init1', 'watches', 'events'],
   desc_epoll: [
     'epoll_create', 'epoll_ctl errors', 'epoll_wait errors', 'level-triggered', 'the order of events', 'edge-triggered and one-shot',
     'every kind of file', 'closed files', 'waiting', 'an instance shared with a child',
