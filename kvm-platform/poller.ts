@@ -4,6 +4,7 @@
 // slot is taken at once while another task's switch polls: with two tasks
 // in a pipe, each waits on the other all the time.
 import type { Outcome } from '../sentry/platform.js';
+import { host } from '../sentry/native/host.js';
 
 /** POLL_MS is how long the loop polls after the last event before every context sleeps until an exit. */
 const POLL_MS = 0.3;
@@ -95,6 +96,10 @@ export class Poller {
       if (event) {
         deadline = 0;
       } else if ((i & 255) === 0) {
+        // Offer the CPU now and then: on a busy host, the vCPU thread this
+        // loop waits for may be ready to run on this very CPU, and spinning
+        // would only delay it (nothing happens when it has a CPU of its own).
+        host.yield();
         const now = performance.now();
         if (deadline === 0) deadline = now + POLL_MS;
         else if (now > deadline) break;

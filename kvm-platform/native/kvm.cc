@@ -7,6 +7,7 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -241,6 +242,10 @@ constexpr int32_t kStatusExited = 2;
 // exit (about 50 µs of `pause`) before it sleeps on a futex; after an exit
 // that kControlRest announced, it sleeps at once.
 constexpr int kIdleSpins = 2000;
+// kYieldEvery is how often a spinning thread offers its CPU to another
+// thread (sched_yield): nothing when it has the CPU to itself, but on a
+// busy host the thread it waits for may be ready on this very CPU.
+constexpr int kYieldEvery = 64;
 // kKickSignal interrupts a thread's KVM_RUN; its handler does nothing.
 constexpr int kKickSignal = 45;
 
@@ -280,6 +285,8 @@ void ThreadLoop(VcpuThread *t) {
     while ((cmd = __atomic_exchange_n(&c[kControlCommand], 0, __ATOMIC_SEQ_CST)) == 0) {
       if (++spins < kIdleSpins) {
         __builtin_ia32_pause();
+        // On a busy host the Sentry may be waiting for this very CPU.
+        if (spins % kYieldEvery == 0) sched_yield();
         continue;
       }
       Store(&c[kControlSleeping], 1);

@@ -24,6 +24,8 @@ export interface HostAddon {
   getrandom(buffer: Uint8Array): void;
   /** clockSample fills out with the TSC (high, low) and CLOCK_MONOTONIC, _REALTIME, _BOOTTIME (sec, nsec each). */
   clockSample(out: Float64Array): void;
+  /** yield gives the CPU to another thread ready to run on it, if any (sched_yield). */
+  yield(): void;
   /** rdtsc reads the host's TSC. */
   rdtsc(): bigint;
   /** cpuid returns [eax, ebx, ecx, edx] of the host CPU's leaf and subleaf. */

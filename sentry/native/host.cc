@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -191,6 +192,14 @@ static inline uint64_t Rdtsc() {
 }
 
 // Rdtsc() reads the host's TSC, as a BigInt.
+// Yield gives the CPU to another thread ready to run on it (sched_yield),
+// if any: a spinning Sentry then does not keep a vCPU's thread that shares
+// its CPU from running.
+Napi::Value Yield(const Napi::CallbackInfo &info) {
+  sched_yield();
+  return info.Env().Undefined();
+}
+
 Napi::Value RdtscValue(const Napi::CallbackInfo &info) {
   return Napi::BigInt::New(info.Env(), Rdtsc());
 }
@@ -294,6 +303,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getrandom", Napi::Function::New(env, Getrandom));
   exports.Set("clockSample", Napi::Function::New(env, ClockSample));
   exports.Set("rdtsc", Napi::Function::New(env, RdtscValue));
+  exports.Set("yield", Napi::Function::New(env, Yield));
   exports.Set("cpuid", Napi::Function::New(env, Cpuid));
   exports.Set("xcr0", Napi::Function::New(env, Xcr0));
   return exports;
