@@ -240,6 +240,12 @@ export interface Platform {
    * platform has none (ptrace).
    */
   readonly syscallTrampoline?: number;
+  /**
+   * cpus is how many of the program's threads run at once at most, which
+   * programs see as their CPUs (sched_getaffinity); the others wait for a
+   * turn.
+   */
+  readonly cpus: number;
   newAddressSpace(): PlatformAddressSpace;
   newContext(): PlatformContext;
   /**
