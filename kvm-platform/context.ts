@@ -151,7 +151,8 @@ export class KvmContext implements PlatformContext, Polled, Runnable {
     this.target = as;
     // The program runs only on one of the sandbox's CPUs (--cpus): it may wait for a turn.
     const turn = this.cpus.acquire(this);
-    if (turn !== true) return turn.then(() => this.run(as));
+    // After a wait in line, a signal that came meanwhile is seen before the program runs.
+    if (turn !== true) return turn.then(() => (this.running ? this.run(as) : Outcome.Interrupted));
     return this.run(as);
   }
 

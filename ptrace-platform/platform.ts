@@ -281,7 +281,8 @@ export class PtraceContext implements PlatformContext, Runnable {
   switch(as: PtraceAddressSpace): Outcome | Promise<Outcome> {
     if (this.running && as !== this.current) throw new PlatformError('a running context cannot change address space');
     const turn = as.turns.acquire(this);
-    if (turn !== true) return turn.then(() => this.runIn(as));
+    // After a wait for its turn, a signal that came meanwhile is seen before the program runs.
+    if (turn !== true) return turn.then(() => (this.running ? this.runIn(as) : Outcome.Interrupted));
     return this.runIn(as);
   }
 

@@ -249,9 +249,10 @@ export interface Platform {
   newAddressSpace(): PlatformAddressSpace;
   newContext(): PlatformContext;
   /**
-   * preempt arms (true) or disarms (false) the tick that makes `switch`
-   * return Interrupted, so the Sentry's event loop keeps running while a
-   * program spins.
+   * preempt says that a task's run loop wants (true) or no longer wants
+   * (false) the tick that makes `switch` return Interrupted, so the
+   * Sentry's event loop keeps running while a program spins. Calls are
+   * paired; the tick runs while any loop wants it.
    */
   preempt(on: boolean): void;
   /** close releases everything; no context or address space is used afterwards. */

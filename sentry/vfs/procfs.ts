@@ -82,12 +82,12 @@ export function procfs(src: ProcSource): VNode {
           `Name:\t${t.comm}`, 'Umask:\t0022', `State:\t${t.state()} (${STATE_NAMES[t.state()]})`, `Tgid:\t${t.pid}`, 'Ngid:\t0', `Pid:\t${t.tid}`, `PPid:\t${t.ppid}`,
           'TracerPid:\t0', `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`, `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
           // Linux ends the groups with a space, even when there are none.
-          'FDSize:\t64', `Groups:\t${c.groups.map((g) => `${g} `).join('') || ' '}`, `VmSize:\t${t.vmKb()} kB`, `VmRSS:\t${t.vmKb()} kB`, `Threads:\t${t.threads().filter((th) => th.state() !== 'Z').length}`,
+          'FDSize:\t64', `Groups:\t${c.groups.map((g) => `${g} `).join('') || ' '}`, `VmSize:\t${t.vmKb()} kB`, `VmRSS:\t${t.vmKb()} kB`, `Threads:\t${t.threads().length}`,
           `CapInh:\t${caps(c.inheritable)}`, `CapPrm:\t${caps(c.permitted)}`, `CapEff:\t${caps(c.effective)}`, `CapBnd:\t${caps(c.bounding)}`,
           `CapAmb:\t${caps(0n)}`, '',
         ].join('\n');
       })],
-      ['stat', f(() => `${t.tid} (${t.comm}) ${t.state()} ${t.ppid} ${t.pgid} ${t.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ${t.threads().filter((th) => th.state() !== 'Z').length} 0 0 ${t.vmKb() * 1024} 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`)],
+      ['stat', f(() => `${t.tid} (${t.comm}) ${t.state()} ${t.ppid} ${t.pgid} ${t.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ${t.threads().length} 0 0 ${t.vmKb() * 1024} 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`)],
     ]));
   };
 
