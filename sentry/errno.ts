@@ -45,6 +45,7 @@ export const EROFS = e(30, 'EROFS');
 export const EMLINK = e(31, 'EMLINK');
 export const EPIPE = e(32, 'EPIPE');
 export const ERANGE = e(34, 'ERANGE');
+export const EDEADLK = e(35, 'EDEADLK');
 export const ENAMETOOLONG = e(36, 'ENAMETOOLONG');
 export const ENOLCK = e(37, 'ENOLCK');
 export const ENOSYS = e(38, 'ENOSYS');

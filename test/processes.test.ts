@@ -8,7 +8,7 @@ import { Sandbox } from '../index.js';
 import { exited, guestPath, platforms, runBoth, sandboxTest, type RunResult } from './helpers.js';
 
 /** GUESTS are the proc_*.c programs that pass in the sandbox; each prints "ok NAME" lines and "all ok". */
-const GUESTS = ['proc_fork', 'proc_exec', 'proc_vfork', 'proc_misc', 'proc_pipe', 'proc_pipe_stream', 'proc_image', 'proc_signal', 'proc_restart', 'proc_stop', 'proc_kill', 'proc_creds', 'proc_fpu', 'futex'];
+const GUESTS = ['proc_fork', 'proc_exec', 'proc_vfork', 'proc_misc', 'proc_pipe', 'proc_pipe_stream', 'proc_image', 'proc_signal', 'proc_restart', 'proc_stop', 'proc_kill', 'proc_creds', 'proc_fpu', 'futex', 'futex_pi'];
 
 const BUSYBOX = '/bin/busybox';
 const ENV = ['PATH=/usr/bin:/bin'];

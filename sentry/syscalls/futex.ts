@@ -2,19 +2,27 @@
 // (get_futex_key): a word of shared memory by the memory object and the
 // offset in it, whoever maps it and where; any other word, and every
 // FUTEX_PRIVATE_FLAG one, by its address space and address. WAIT, WAKE,
-// REQUEUE, CMP_REQUEUE, WAKE_OP and the BITSET forms; the priority-
-// inheritance operations answer ENOSYS (glibc uses them only for
-// PTHREAD_PRIO_INHERIT mutexes).
+// REQUEUE, CMP_REQUEUE, WAKE_OP and the BITSET forms; and the priority-
+// inheritance locks glibc's PTHREAD_PRIO_INHERIT mutexes use (LOCK_PI,
+// LOCK_PI2, TRYLOCK_PI, UNLOCK_PI): the word holds the owner's tid, and
+// an unlock hands the lock to the first waiter. Priorities are not
+// boosted (the Sentry does not schedule by priority); the requeue-to-PI
+// pair (WAIT_REQUEUE_PI, CMP_REQUEUE_PI) answers ENOSYS.
 import type { Task } from '../kernel/task.js';
 import type { MM } from '../mm/mm.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
-import { EAGAIN, EFAULT, EINVAL, ENOSYS, EPERM, ERESTART_RESTARTBLOCK, ERESTARTSYS, ESRCH, ETIMEDOUT } from '../errno.js';
+import {
+  EAGAIN, EDEADLK, EFAULT, EINVAL, ENOSYS, EPERM, ERESTART_RESTARTBLOCK, ERESTARTNOINTR, ERESTARTSYS, ESRCH, ETIMEDOUT,
+} from '../errno.js';
 import { host } from '../native/host.js';
 import { readTimespec } from './util.js';
 
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5;
-const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+const FUTEX_LOCK_PI = 6, FUTEX_UNLOCK_PI = 7, FUTEX_TRYLOCK_PI = 8, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+const FUTEX_LOCK_PI2 = 13;
+/** The PI word: the owner's tid, and two flags. */
+const FUTEX_WAITERS = 0x80000000, FUTEX_OWNER_DIED = 0x40000000, FUTEX_TID_MASK = 0x3fffffff;
 const FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256, FUTEX_CMD_MASK = ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 const FUTEX_BITSET_MATCH_ANY = 0xffffffff;
 const clock = new Float64Array(2);
@@ -27,11 +35,16 @@ interface Waiter {
   wake(): void;
 }
 
-/** queues holds the waiters of each futex: by the object that names it (an MM or shared memory), then by offset. */
+/**
+ * queues holds the waiters of each futex: by the object that names it (an
+ * MM or shared memory), then by offset. piQueues holds the waiters for PI
+ * locks, which no plain wake reaches.
+ */
 const queues = new WeakMap<object, Map<number, Waiter[]>>();
+const piQueues = new WeakMap<object, Map<number, Waiter[]>>();
 
 /** queueOf is the wait queue of the futex word at addr in t's memory; EFAULT when addr is not mapped. */
-function queueOf(mm: MM, addr: number, priv: boolean): Waiter[] {
+function queueOf(mm: MM, addr: number, priv: boolean, all = queues): Waiter[] {
   let owner: object = mm;
   let offset = addr;
   if (!priv) {
@@ -42,8 +55,8 @@ function queueOf(mm: MM, addr: number, priv: boolean): Waiter[] {
       offset = vma.shmPage * 4096 + (addr - vma.start);
     }
   }
-  let byOffset = queues.get(owner);
-  if (!byOffset) queues.set(owner, (byOffset = new Map()));
+  let byOffset = all.get(owner);
+  if (!byOffset) all.set(owner, (byOffset = new Map()));
   let q = byOffset.get(offset);
   if (!q) byOffset.set(offset, (q = []));
   return q;
@@ -118,15 +131,76 @@ function wakeOp(mm: MM, addr: number, encoded: number): boolean {
   return [old === cmparg, old !== cmparg, old < cmparg, old <= cmparg, old > cmparg, old >= cmparg][cmp];
 }
 
-/** timeoutOf reads a wait's timeout: relative for FUTEX_WAIT, absolute on the chosen clock for FUTEX_WAIT_BITSET; a deadline in performance.now() ms. */
+/**
+ * timeoutOf reads a wait's timeout: relative for FUTEX_WAIT; absolute on
+ * the chosen clock for FUTEX_WAIT_BITSET and FUTEX_LOCK_PI2, on the
+ * realtime clock for FUTEX_LOCK_PI; a deadline in performance.now() ms.
+ */
 function timeoutOf(t: Task, ts: number, cmd: number, op: number): number {
   if (ts === 0) return Infinity;
   let ns = readTimespec(t.mm, ts);
-  if (cmd === FUTEX_WAIT_BITSET) {
-    host.clockGettime(op & FUTEX_CLOCK_REALTIME ? 0 : 1, clock);
+  if (cmd !== FUTEX_WAIT) {
+    host.clockGettime(op & FUTEX_CLOCK_REALTIME || cmd === FUTEX_LOCK_PI ? 0 : 1, clock);
     ns = Math.max(0, ns - (clock[0] * 1e9 + clock[1]));
   }
   return performance.now() + ns / 1e6;
+}
+
+/**
+ * lockPi implements FUTEX_LOCK_PI, LOCK_PI2 and (`trylock`) TRYLOCK_PI:
+ * a word without an owner becomes t's (keeping FUTEX_OWNER_DIED); t's own
+ * is EDEADLK; another's gets FUTEX_WAITERS (even for a trylock, as on
+ * Linux), then an owner no task is gives ESRCH, and otherwise t waits
+ * until an unlock hands it the lock (EAGAIN at once for a trylock;
+ * ETIMEDOUT at the deadline; a signal's handler runs and the call starts
+ * again, as Linux's ERESTARTNOINTR).
+ */
+function lockPi(t: Task, uaddr: number, deadline: number, priv: boolean, trylock: boolean): number | Promise<number> {
+  const tid = t.tid;
+  const queue = queueOf(t.mm, uaddr, priv, piQueues);
+  let owner = 0;
+  t.mm.updateU32(uaddr, (v) => {
+    owner = v & FUTEX_TID_MASK;
+    if (owner === 0) return (v & FUTEX_OWNER_DIED) | tid | (queue.length > 0 ? FUTEX_WAITERS : 0);
+    return owner === tid ? v : v | FUTEX_WAITERS;
+  });
+  if (owner === 0) return 0;
+  if (owner === tid) throw EDEADLK;
+  if (!t.proc.ns.tasks.has(owner) && !t.proc.ns.processes.has(owner)) throw ESRCH;
+  if (trylock) throw EAGAIN;
+  if (deadline <= performance.now()) throw ETIMEDOUT;
+  let wake!: () => void;
+  const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
+  const w: Waiter = { task: t, bitset: FUTEX_BITSET_MATCH_ANY, queue, wake };
+  queue.push(w);
+  return t.sleepUntil(deadline, woken).then((r) => {
+    dequeue(w);
+    if (r === 'woken') return 0;
+    if (r === 'timeout') throw ETIMEDOUT;
+    throw ERESTARTNOINTR;
+  });
+}
+
+/**
+ * unlockPi implements FUTEX_UNLOCK_PI: EPERM unless t owns the word; the
+ * first waiter becomes the owner (with FUTEX_WAITERS, so that its unlock
+ * comes here too), or the word becomes 0.
+ */
+function unlockPi(t: Task, uaddr: number, priv: boolean): number {
+  const queue = queueOf(t.mm, uaddr, priv, piQueues);
+  const next = queue[0];
+  let owner = 0;
+  t.mm.updateU32(uaddr, (v) => {
+    owner = v & FUTEX_TID_MASK;
+    if (owner !== t.tid) return v;
+    return next ? (next.task.tid | FUTEX_WAITERS) >>> 0 : 0;
+  });
+  if (owner !== t.tid) throw EPERM;
+  if (next) {
+    queue.shift();
+    next.wake();
+  }
+  return 0;
 }
 
 /** futex implements futex(2): see the file's comment. */
@@ -135,7 +209,7 @@ export function futex(t: Task, a: SyscallArgs): number | Promise<number> {
   const op = a.int(1);
   const cmd = op & FUTEX_CMD_MASK;
   const priv = (op & FUTEX_PRIVATE_FLAG) !== 0;
-  if (op & FUTEX_CLOCK_REALTIME && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET) throw ENOSYS;
+  if (op & FUTEX_CLOCK_REALTIME && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2) throw ENOSYS;
   if (a.uint(0) % 4 !== 0) throw EINVAL;
   switch (cmd) {
     case FUTEX_WAIT:
@@ -177,6 +251,13 @@ export function futex(t: Task, a: SyscallArgs): number | Promise<number> {
       if (second) done += wakeQueue(queueOf(t.mm, uaddr2, priv), a.int(3));
       return done;
     }
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+      return lockPi(t, uaddr, timeoutOf(t, a.pointer(3), cmd, op), priv, false);
+    case FUTEX_TRYLOCK_PI:
+      return lockPi(t, uaddr, Infinity, priv, true);
+    case FUTEX_UNLOCK_PI:
+      return unlockPi(t, uaddr, priv);
     default:
       throw ENOSYS;
   }
@@ -185,7 +266,6 @@ export function futex(t: Task, a: SyscallArgs): number | Promise<number> {
 
 // ---- robust futexes ----
 
-const FUTEX_WAITERS = 0x80000000, FUTEX_OWNER_DIED = 0x40000000, FUTEX_TID_MASK = 0x3fffffff;
 /** ROBUST_LIST_LIMIT bounds the walk of a robust list, as Linux's, so a looped list ends. */
 const ROBUST_LIST_LIMIT = 2048;
 /** ROBUST_HEAD_SIZE is sizeof(struct robust_list_head): the list, the futex offset, the pending entry. */
@@ -257,5 +337,5 @@ export function getRobustList(t: Task, a: SyscallArgs): number {
 export function register(): void {
   full(273, setRobustList, 'p,u');
   full(274, getRobustList, 'd,p,p');
-  partial(202, futex, 'WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP and the BITSET forms; the priority-inheritance operations are ENOSYS', 'p,d,u,p,p,u');
+  partial(202, futex, 'no WAIT_REQUEUE_PI or CMP_REQUEUE_PI (ENOSYS); PI locks do not boost priorities', 'p,d,u,p,p,u');
 }
