@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../sentry/native/paths.js';
 import { prestartGofer, setKeepSpare } from '../gofer/client.js';
-import { Sandbox, KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError, UsageError, DEFAULT_PATH, DEFAULT_PIDS_LIMIT, parseSize } from '../sentry/sandbox.js';
+import { Sandbox, KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError, UsageError, DEFAULT_PATH, DEFAULT_PIDS_LIMIT, DEFAULT_MAX_CPUS, MAX_CPUS, parseSize } from '../sentry/sandbox.js';
 
 const HELP = `Usage: tvisor <command> [options]
 
@@ -49,8 +49,10 @@ Options:
                          mount host folder SRC at DST in the sandbox
                          (repeatable); read-only unless :rw, when the
                          program's writes reach the host
-  --pids-limit N         the most processes the sandbox may hold at once
-                         (default ${DEFAULT_PIDS_LIMIT}); past it, fork fails with EAGAIN
+  --pids-limit N         the most processes and threads the sandbox may hold
+                         at once (default ${DEFAULT_PIDS_LIMIT}); past it, fork fails with EAGAIN
+  --cpus N               the most threads that run at once, and the CPUs
+                         programs see (default: the host's, at most ${DEFAULT_MAX_CPUS})
   --no-patch             leave the program's code unpatched: on kvm, every
                          system call then exits the VM (slower; for comparison)
   -h, --help             show this help
@@ -112,6 +114,7 @@ async function run(args: string[]): Promise<number> {
         'debug-log': { type: 'string' },
         'no-patch': { type: 'boolean', default: false },
         'pids-limit': { type: 'string' },
+        cpus: { type: 'string' },
         root: { type: 'string' },
         mount: { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
@@ -145,9 +148,14 @@ async function run(args: string[]): Promise<number> {
     pidsLimit = Number(o['pids-limit']);
     if (!/^\d+$/.test(o['pids-limit']) || pidsLimit < 1) throw new CliError(`invalid --pids-limit "${o['pids-limit']}" (use a whole number of at least 1)`, 2);
   }
+  let cpus: number | undefined;
+  if (o.cpus !== undefined) {
+    cpus = Number(o.cpus);
+    if (!/^\d+$/.test(o.cpus) || cpus < 1 || cpus > MAX_CPUS) throw new CliError(`invalid --cpus "${o.cpus}" (use a whole number from 1 to ${MAX_CPUS})`, 2);
+  }
   const mounts = o.mount.map(parseMount);
   const sb = await Sandbox.create({
-    platform: o.platform, memory: o.memory, strace: o.strace, debugLog: o['debug-log'], noPatch: o['no-patch'], root: o.root, mounts, pidsLimit,
+    platform: o.platform, memory: o.memory, strace: o.strace, debugLog: o['debug-log'], noPatch: o['no-patch'], root: o.root, mounts, pidsLimit, cpus,
   });
   let interrupts = 0;
   const onSigint = () => sb.kill(++interrupts > 1 ? 'SIGKILL' : 'SIGINT');

@@ -27,6 +27,20 @@ export class KvmAddressSpace implements PlatformAddressSpace {
    */
   private stale: number[] = [];
 
+  /**
+   * vcpus counts the vCPUs attached (threads of one process, a vfork
+   * child and its parent). While there are several, a change that removes
+   * or narrows a translation is flushed as soon as the Sentry's current
+   * piece of work ends (a microtask), not at this vCPU's next entry: the
+   * others run on meanwhile, and must not keep writing a page that became
+   * read-only (a copy on write) or reading a frame replaced by a copy.
+   * Freed frames need no such care: their holes are punched at once.
+   */
+  private vcpus = 0;
+  private flushQueued = false;
+  /** flushes counts the flushes, so that every vCPU on this address space reloads CR3 after one. */
+  flushes = 0;
+
   /** kernelPd is this address space's PD of the kernel area: the shared kernel pages, and the pages of the vCPUs that run it. */
   private readonly kernelPd: number;
 
@@ -65,11 +79,13 @@ export class KvmAddressSpace implements PlatformAddressSpace {
    * address space; detach unmaps them once it has left for good.
    */
   attach(v: VcpuPages): void {
+    this.vcpus++;
     const pt = this.child(this.kernelPd, v.pdIndex, true);
     this.mem.wordsAt(pt).set(v.entries, (this.mem.offsetOf(pt) >> 2) + v.ptIndex * 2);
   }
 
   detach(v: VcpuPages): void {
+    this.vcpus--;
     // A released address space's tables are gone (and their frames may be another's).
     const pt = this.tables.length > 0 ? this.child(this.kernelPd, v.pdIndex, false) : -1;
     if (pt >= 0) {
@@ -109,7 +125,7 @@ export class KvmAddressSpace implements PlatformAddressSpace {
   map(addr: number, phys: number, perm: Perm): void {
     const i = this.leaf(addr, true);
     const w = this.leafWords;
-    if (w[i] & PTE_P) this.stale.push(this.entryPhys(w, i));
+    if (w[i] & PTE_P) this.addStale(this.entryPhys(w, i));
     w[i] = ((phys % 0x100000000) | PTE_P | PTE_U | PTE_A | (perm & Perm.Write ? PTE_W | PTE_D : 0)) >>> 0;
     w[i + 1] = (Math.floor(phys / 0x100000000) | (perm & Perm.Exec ? 0 : PTE_NX_HI)) >>> 0;
   }
@@ -119,7 +135,7 @@ export class KvmAddressSpace implements PlatformAddressSpace {
     if (i < 0) return;
     const w = this.leafWords;
     if ((w[i] & PTE_P) === 0) return;
-    this.stale.push(this.entryPhys(w, i));
+    this.addStale(this.entryPhys(w, i));
     w[i] = 0;
     w[i + 1] = 0;
   }
@@ -133,7 +149,19 @@ export class KvmAddressSpace implements PlatformAddressSpace {
     const wasExec = (w[i + 1] & PTE_NX_HI) === 0;
     w[i] = perm & Perm.Write ? (w[i] | PTE_W) >>> 0 : (w[i] & ~PTE_W) >>> 0;
     w[i + 1] = perm & Perm.Exec ? (w[i + 1] & ~PTE_NX_HI) >>> 0 : (w[i + 1] | PTE_NX_HI) >>> 0;
-    if ((wasWritable && !(perm & Perm.Write)) || (wasExec && !(perm & Perm.Exec))) this.stale.push(this.entryPhys(w, i));
+    if ((wasWritable && !(perm & Perm.Write)) || (wasExec && !(perm & Perm.Exec))) this.addStale(this.entryPhys(w, i));
+  }
+
+  /** addStale notes a frame whose translation went or narrowed; with several vCPUs on board, the flush is queued at once. */
+  private addStale(phys: number): void {
+    this.stale.push(phys);
+    if (this.vcpus > 1 && !this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => {
+        this.flushQueued = false;
+        this.flushStale();
+      });
+    }
   }
 
   private entryPhys(w: Uint32Array, i: number): number {
@@ -150,6 +178,7 @@ export class KvmAddressSpace implements PlatformAddressSpace {
     if (this.stale.length === 0) return;
     forEachRun(this.stale, (start, end) => host.dropMappings(this.mem.hostAddress(start), end - start));
     this.stale = [];
+    this.flushes++;
   }
 
   /**

@@ -17,6 +17,7 @@ import type { KvmAddressSpace } from './address-space.js';
 import type { Vcpu } from './platform.js';
 import { Outcome, PlatformError, Reg, Registers, type FaultInfo, type PlatformContext, type XstateLayout } from '../sentry/platform.js';
 import type { MemoryFile } from '../sentry/mm/memory-file.js';
+import type { RunQueue, Runnable } from '../sentry/run-queue.js';
 
 /** KVM_REG_SLOTS maps each Reg to its slot in struct kvm_regs (the same order). */
 const KVM_REG_SLOTS = Int32Array.from({ length: 18 }, (_, i) => i);
@@ -39,7 +40,7 @@ const XSAVE_AREA = 4096;
 /** XSTATE_BV is the offset of the XSAVE header's first word. */
 const XSTATE_BV = 512;
 
-export class KvmContext implements PlatformContext, Polled {
+export class KvmContext implements PlatformContext, Polled, Runnable {
   readonly regs: Registers;
   readonly fault: FaultInfo = { vector: 0, errorCode: 0, addr: 0, exact: false };
   /** exitless is true when the last Syscall outcome came through the slot, without an exit. */
@@ -78,12 +79,14 @@ export class KvmContext implements PlatformContext, Polled {
   /** fsBaseNext is an FS base to load at the next entry, or -1. */
   private fsBaseNext = -1;
   private released = false;
+  /** flushesSeen is the address space's flush count at this vCPU's last entry (see KvmAddressSpace.flushes). */
+  private flushesSeen = 0;
 
   /** stopped is always true here: what an exitless call leaves running, getXstate and setXstate stop first. */
   readonly stopped = true;
   readonly xstate: XstateLayout;
 
-  constructor(private readonly vcpu: Vcpu, private readonly mem: MemoryFile, private readonly poller: Poller) {
+  constructor(private readonly vcpu: Vcpu, private readonly mem: MemoryFile, private readonly poller: Poller, private readonly cpus: RunQueue) {
     this.xstate = vcpu.xstate;
     const buf = vcpu.run;
     this.run32 = new Uint32Array(buf);
@@ -144,7 +147,7 @@ export class KvmContext implements PlatformContext, Polled {
     if (this.taken) {
       this.taken = false;
       this.regs.rebind(this.syncWords);
-      const inPlace = this.fsBaseNext < 0 && !as.hasStale && as === this.current;
+      const inPlace = this.fsBaseNext < 0 && !this.stale(as) && as === this.current;
       if (!inPlace || Atomics.compareExchange(this.slot, abi.SLOT_STATE / 4, abi.STATE_TAKEN, abi.STATE_DONE) !== abi.STATE_TAKEN) {
         // The trampoline leaves through an exit (it withdrew, or is told
         // to now); the program resumes from the slot's registers then.
@@ -153,9 +156,31 @@ export class KvmContext implements PlatformContext, Polled {
       }
     }
     this.target = as;
+    // The program runs only on one of the sandbox's CPUs (--cpus): it may wait for a turn.
+    const turn = this.cpus.acquire(this);
+    // After a wait in line, a signal that came meanwhile is seen before the program runs.
+    if (turn !== true) return turn.then(() => (this.running ? this.run(as) : Outcome.Interrupted));
+    return this.run(as);
+  }
+
+  private run(as: KvmAddressSpace): Outcome | Promise<Outcome> {
     if (!this.running) this.enter(as);
     Atomics.store(this.slot, abi.SLOT_POLLING / 4, 1);
     return this.poller.next(this);
+  }
+
+  /**
+   * stale says whether this vCPU must drop its cached translations of as
+   * before it runs on: as has changes not flushed yet, or was flushed
+   * (for another vCPU) since this one last entered it.
+   */
+  private stale(as: KvmAddressSpace): boolean {
+    return as.hasStale || as.flushes !== this.flushesSeen;
+  }
+
+  /** preempt makes the vCPU leave the guest soon, its turn on a CPU over (RunQueue). */
+  preempt(): void {
+    this.interrupt();
   }
 
   /** enter loads what changed into the sync area and tells the vCPU's thread to run. */
@@ -167,7 +192,7 @@ export class KvmContext implements PlatformContext, Polled {
       this.current?.detach(this.vcpu.pages);
       as.attach(this.vcpu.pages);
     }
-    if (as !== this.current || as.hasStale) {
+    if (as !== this.current || this.stale(as)) {
       // Writing CR3, even unchanged, makes KVM drop the vCPU's cached translations.
       const i = layout.sregsCr3 / 4;
       this.sregs32[i] = as.root % 0x100000000;
@@ -190,6 +215,7 @@ export class KvmContext implements PlatformContext, Polled {
       dirty |= KVM_SYNC_X86_SREGS;
     }
     as.flushStale();
+    this.flushesSeen = as.flushes;
     this.run32[layout.dirtyRegs / 4] = dirty;
     this.run8[layout.immediateExit] = 0;
     this.running = true;
@@ -201,7 +227,11 @@ export class KvmContext implements PlatformContext, Polled {
   look(): Outcome | typeof NOTHING | typeof RAN_ON {
     if (Atomics.load(this.slot, abi.SLOT_STATE / 4) === abi.STATE_POSTED && this.take()) return Outcome.Syscall;
     if (Atomics.load(this.control, Control.Status) !== STATUS_EXITED) return NOTHING;
-    return this.exited(this.target!) ?? RAN_ON;
+    const o = this.exited(this.target!);
+    if (o === undefined) return RAN_ON;
+    // The program has stopped: its CPU goes to the next in line until it runs again.
+    this.cpus.release(this);
+    return o;
   }
 
   /**
@@ -387,7 +417,10 @@ export class KvmContext implements PlatformContext, Polled {
 
   /** waits lets the guest spinning for the call just taken give up at its shorter limit. */
   waits(): void {
-    if (this.taken) Atomics.store(this.slot, abi.SLOT_HURRY / 4, 1);
+    if (!this.taken) return;
+    Atomics.store(this.slot, abi.SLOT_HURRY / 4, 1);
+    // The guest leaves the CPU soon; another task may have it meanwhile.
+    this.cpus.release(this);
   }
 
   /**
@@ -401,6 +434,7 @@ export class KvmContext implements PlatformContext, Polled {
     if (!this.taken) return;
     Atomics.store(this.control, Control.Rest, 1);
     Atomics.compareExchange(this.slot, abi.SLOT_STATE / 4, abi.STATE_TAKEN, abi.STATE_WITHDRAWN);
+    this.cpus.release(this);
   }
 
   /**
@@ -424,6 +458,7 @@ export class KvmContext implements PlatformContext, Polled {
       while (Atomics.load(this.control, Control.Status) !== STATUS_EXITED) { /* the trampoline exits at once */ }
       this.exited(as);
     }
+    this.cpus.release(this);
   }
 
   leave(): void {
@@ -463,6 +498,7 @@ export class KvmContext implements PlatformContext, Polled {
       this.running = false;
     }
     this.poller.remove(this);
+    this.cpus.release(this);
     this.vcpu.thread.ref(false);
     this.vcpu.thread.onWake = undefined;
     Atomics.store(this.slot, abi.SLOT_STATE / 4, abi.STATE_IDLE);

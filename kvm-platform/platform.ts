@@ -17,6 +17,7 @@ import { tscPerNs } from '../sentry/vdso/time-page.js';
 import { PlatformError } from '../sentry/platform.js';
 import { MemoryFile } from '../sentry/mm/memory-file.js';
 import type { Platform, XstateLayout } from '../sentry/platform.js';
+import { RunQueue } from '../sentry/run-queue.js';
 
 /** KvmUnavailableError says /dev/kvm cannot be used, and why. */
 export class KvmUnavailableError extends Error {
@@ -168,13 +169,15 @@ export class KvmPlatform implements Platform {
   private readonly idle: Vcpu[] = [];
   /** poller is the loop in which the Sentry waits for every vCPU at once. */
   private readonly poller = new Poller();
+  /** runQueue lets at most `cpus` vCPUs run programs at once; the others wait for a turn. */
+  private readonly runQueue: RunQueue;
   readonly tscOffset: bigint;
   readonly syscallTrampoline = Number(kernelVirt(loadStub().trampoline));
   private nextVcpuId = 0;
   private closed = false;
 
-  /** create makes a VM whose programs may commit `memoryLimit` bytes. */
-  static create(memoryLimit: number): KvmPlatform {
+  /** create makes a VM whose programs may commit `memoryLimit` bytes, and run on `cpus` vCPUs at once. */
+  static create(memoryLimit: number, cpus: number): KvmPlatform {
     const fd = openKvm();
     const mem = MemoryFile.create(memoryLimit, abi.KERNEL_RESERVED);
     let vmFd = -1;
@@ -188,7 +191,7 @@ export class KvmPlatform implements Platform {
       mem.onGrow = (from, to) => kvm.setUserMemoryRegion(vm, slot++, 0, from, to - from, mem.address + BigInt(from));
       mem.start();
       writeKernelArea(mem, loadStub());
-      return new KvmPlatform(vmFd, mem);
+      return new KvmPlatform(vmFd, mem, cpus);
     } catch (err) {
       if (vmFd >= 0) host.close(vmFd);
       mem.close();
@@ -196,7 +199,8 @@ export class KvmPlatform implements Platform {
     }
   }
 
-  private constructor(vmFd: number, mem: MemoryFile) {
+  private constructor(vmFd: number, mem: MemoryFile, readonly cpus: number) {
+    this.runQueue = new RunQueue(cpus);
     this.vmFd = vmFd;
     this.memoryFile = mem;
     // The first vCPU is made now, to learn the VM's TSC offset; the first context gets it.
@@ -217,7 +221,7 @@ export class KvmPlatform implements Platform {
    * may run many programs.
    */
   newContext(): KvmContext {
-    return new KvmContext(this.idle.pop() ?? this.newVcpu(), this.memoryFile, this.poller);
+    return new KvmContext(this.idle.pop() ?? this.newVcpu(), this.memoryFile, this.poller, this.runQueue);
   }
 
   /**

@@ -9,6 +9,7 @@ import { buildOutput, loadAddon } from '../sentry/native/paths.js';
 import { preempt } from '../sentry/native/preempt.js';
 import { host, xstateLayout } from '../sentry/native/host.js';
 import { MemoryFile } from '../sentry/mm/memory-file.js';
+import { RunQueue, type Runnable } from '../sentry/run-queue.js';
 import {
   Outcome, PAGE_SIZE, Perm, PlatformError, Reg, Registers,
   type FaultInfo, type Platform, type PlatformAddressSpace, type PlatformContext, type XstateLayout,
@@ -101,6 +102,12 @@ export class PtraceAddressSpace implements PlatformAddressSpace {
    * and its parent) share its stub, and each keeps its own state.
    */
   fpuOwner: PtraceContext | undefined;
+  /**
+   * turns lets one context at a time run in the stub: the threads of a
+   * process (and a vfork child and its parent) take turns, a slice each
+   * while others wait, and one that waits in the Sentry holds no turn.
+   */
+  readonly turns = new RunQueue(1);
   private ops: Op[] = [];
   private readonly args = new Float64Array(6);
   private released = false;
@@ -233,7 +240,7 @@ const SLOT_ORIG_RAX = 15, SLOT_CS = 17, SLOT_EFLAGS = 18, SLOT_SS = 20, SLOT_FS_
  * run, or while another context runs in a shared stub) the context keeps
  * them itself.
  */
-export class PtraceContext implements PlatformContext {
+export class PtraceContext implements PlatformContext, Runnable {
   /** exitless is always false: every system call stops the traced process. */
   readonly exitless = false;
   readonly regs: Registers;
@@ -271,8 +278,29 @@ export class PtraceContext implements PlatformContext {
     this.words[SLOT_FS_BASE * 2 + 1] = Math.floor(v / 0x100000000);
   }
 
-  switch(as: PtraceAddressSpace): Outcome {
+  switch(as: PtraceAddressSpace): Outcome | Promise<Outcome> {
     if (this.running && as !== this.current) throw new PlatformError('a running context cannot change address space');
+    const turn = as.turns.acquire(this);
+    // After a wait for its turn, a signal that came meanwhile is seen before the program runs.
+    if (turn !== true) return turn.then(() => (this.running ? this.runIn(as) : Outcome.Interrupted));
+    return this.runIn(as);
+  }
+
+  /** runIn runs the program in the stub, whose turn this context holds, and gives the turn up once it has stopped. */
+  private runIn(as: PtraceAddressSpace): Outcome {
+    try {
+      return this.runStub(as);
+    } finally {
+      if (!this.running) as.turns.release(this);
+    }
+  }
+
+  /** preempt stops the program, its turn in a shared stub over (RunQueue). */
+  preempt(): void {
+    this.interrupt();
+  }
+
+  private runStub(as: PtraceAddressSpace): Outcome {
     this.current = as;
     if (!this.running) {
       as.flush();
@@ -400,7 +428,23 @@ export class PtraceContext implements PlatformContext {
     this.regsetSize = ptrace.getXstate(this.current!.pid, this.regset);
   }
 
+  /**
+   * release gives the context back. A stub that still runs its program
+   * (the task ended while preempted) is stopped first, so that the next
+   * context to run there finds it stopped.
+   */
   release(): void {
+    const as = this.current;
+    if (this.running && as) {
+      this.interrupt();
+      try {
+        while (ptrace.run(as.pid, this.bytes, false) === -1) { /* the SIGSTOP stops it at once */ }
+      } catch {
+        // The stub is gone: nothing runs there.
+      }
+      this.running = false;
+    }
+    as?.turns.release(this);
     if (this.inStub) this.current!.fpuOwner = undefined;
     this.current = undefined;
   }
@@ -414,13 +458,17 @@ export class PtracePlatform implements Platform {
   private readonly xstate = hostXstate();
   private closed = false;
 
-  /** create makes a platform whose programs may commit `memoryLimit` bytes. */
-  static create(memoryLimit: number): PtracePlatform {
+  /**
+   * create makes a platform whose programs may commit `memoryLimit` bytes,
+   * and which shows them `cpus` CPUs (the threads of a process take turns
+   * in its stub, one at a time, whatever that number).
+   */
+  static create(memoryLimit: number, cpus: number): PtracePlatform {
     ptrace ??= loadAddon<PtraceAddon>('tvisor_ptrace');
-    return new PtracePlatform(MemoryFile.create(memoryLimit, PAGE_SIZE));
+    return new PtracePlatform(MemoryFile.create(memoryLimit, PAGE_SIZE), cpus);
   }
 
-  private constructor(mem: MemoryFile) {
+  private constructor(mem: MemoryFile, readonly cpus: number) {
     this.memoryFile = mem;
     mem.start();
   }

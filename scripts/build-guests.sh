@@ -4,7 +4,7 @@
 #                        (native_pipes.c and no_ptrace.c are not guests but test
 #                        helpers; native_pipes.c is the native-side
 #                        runner used by test/helpers.ts runNative)
-#   hello, syscalls, getppid_loop, patchsite, sig_deliver, sig_wait -> bin/NAME.glibc (gcc -static -O2, glibc)
+#   hello, syscalls, getppid_loop, patchsite, sig_deliver, sig_wait, thr_pthread -> bin/NAME.glibc (gcc -static -O2, glibc)
 #   hello             -> bin/hello.pie       (musl static-PIE)
 #   hello             -> bin/hello.dynamic   (dynamically linked glibc, the host's ld.so and libc)
 #   hello             -> bin/badinterp       (dynamically linked, naming an interpreter that does not exist)
@@ -74,7 +74,7 @@ for src in "${sources[@]}"; do
   build "$BIN/$name" "$src" musl-gcc -static -O2 -Wall
 done
 
-for name in hello syscalls getppid_loop patchsite sig_deliver sig_wait; do
+for name in hello syscalls getppid_loop patchsite sig_deliver sig_wait thr_pthread; do
   build "$BIN/$name.glibc" "$SRC/$name.c" gcc -static -O2 -Wall
 done
 

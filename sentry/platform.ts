@@ -240,12 +240,19 @@ export interface Platform {
    * platform has none (ptrace).
    */
   readonly syscallTrampoline?: number;
+  /**
+   * cpus is how many of the program's threads run at once at most, which
+   * programs see as their CPUs (sched_getaffinity); the others wait for a
+   * turn.
+   */
+  readonly cpus: number;
   newAddressSpace(): PlatformAddressSpace;
   newContext(): PlatformContext;
   /**
-   * preempt arms (true) or disarms (false) the tick that makes `switch`
-   * return Interrupted, so the Sentry's event loop keeps running while a
-   * program spins.
+   * preempt says that a task's run loop wants (true) or no longer wants
+   * (false) the tick that makes `switch` return Interrupted, so the
+   * Sentry's event loop keeps running while a program spins. Calls are
+   * paired; the tick runs while any loop wants it.
    */
   preempt(on: boolean): void;
   /** close releases everything; no context or address space is used afterwards. */

@@ -2,6 +2,7 @@
 // its memory file; run() starts a program in it and resolves when the
 // program ends.
 import { closeSync, openSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { PtracePlatform, PtraceUnavailableError } from '../ptrace-platform/platform.js';
 import { KvmPlatform, KvmUnavailableError, MAX_MEMORY_FILE } from '../kvm-platform/platform.js';
 import { Kernel } from './kernel/kernel.js';
@@ -30,7 +31,7 @@ import { CollectOutput, FdTable, HostStream, MemoryInput, O_RDONLY, O_WRONLY, ty
 import { createLogger, createStraceLogger, type Logger } from './log.js';
 import { PlatformError, Reg, type Platform } from './platform.js';
 import { fromOutside, send as sendSignal } from './syscalls/signal.js';
-import { futexWake } from './syscalls/futex.js';
+import { exitRobustList, futexWake } from './syscalls/futex.js';
 import { Vdso } from './vdso/vdso.js';
 
 export { KvmUnavailableError, LoadError, PlatformError, PtraceUnavailableError };
@@ -43,7 +44,14 @@ export class UsageError extends Error {
 export interface SandboxOptions {
   /** platform runs programs in a KVM micro-VM ('kvm', the default) or under ptrace ('ptrace'). */
   platform?: 'kvm' | 'ptrace';
-  /** pidsLimit bounds how many processes may exist at once: past it fork fails with EAGAIN. Default 128. */
+  /**
+   * cpus is how many of the programs' threads run at once at most (the
+   * others wait for a turn), and the CPUs programs see (sched_getaffinity).
+   * Default: the host's CPUs, at most DEFAULT_MAX_CPUS. On ptrace the
+   * threads of one process take turns in its stub whatever the number.
+   */
+  cpus?: number;
+  /** pidsLimit bounds how many processes and threads may exist at once: past it fork and clone fail with EAGAIN. Default 128. */
   pidsLimit?: number;
   /** memory is the most the programs may commit: bytes, or a size like '256M' or '2G'. Default 2G. */
   memory?: number | string;
@@ -115,6 +123,10 @@ export interface RunResult {
  * 150 at once this host's KVM (PVM) stalls, so the default stays below.
  */
 export const DEFAULT_PIDS_LIMIT = 128;
+/** DEFAULT_MAX_CPUS caps the default of SandboxOptions.cpus: more vCPUs than this contend with the Sentry's own thread. */
+export const DEFAULT_MAX_CPUS = 4;
+/** MAX_CPUS is the most CPUs a sandbox may have (its affinity masks fit a 64-bit word). */
+export const MAX_CPUS = 64;
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MEMORY = 2 * 2 ** 30;
 const MIN_MEMORY = 16 << 20;
@@ -173,45 +185,15 @@ export class Sandbox {
     };
   }
 
-  /** procTasks is what /proc shows: the sandbox's running tasks. */
+  /**
+   * procTasks is what /proc shows: the sandbox's running processes, each
+   * by its leader (a zombie when it ended before its other threads), with
+   * their threads.
+   */
   private procTasks(): ProcTask[] {
-    return [...this.tasks].map((t) => ({
-      // Getters: /proc's nodes outlive this call, and a process changes
-      // its name, group, parent and image as it runs.
-      pid: t.tid,
-      get ppid() {
-        return t.proc?.parent?.pid ?? 0;
-      },
-      get comm() {
-        return t.comm;
-      },
-      get pgid() {
-        return t.proc?.pgid ?? t.tid;
-      },
-      get sid() {
-        return t.proc?.sid ?? t.tid;
-      },
-      get exe() {
-        return t.exe;
-      },
-      get cmdline() {
-        return t.cmdline;
-      },
-      get environ() {
-        return t.environ;
-      },
-      get auxv() {
-        return t.auxv;
-      },
-      state: () => (t.proc?.stopped ? 'T' : t.sleeping ? 'S' : 'R'), cwd: () => t.cwd.path,
-      get creds() {
-        return t.creds;
-      },
-      fds: () => t.fds.entries().map(([n, e]) => [n, e.file]), fd: (n: number) => t.fds.entries().find(([fd]) => fd === n)?.[1].file,
-      maps: () => t.mm.vmas.map((v) => `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ` +
-        `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} ${((v.filePage ?? (v.name.startsWith('/') ? v.shmPage : 0)) * PAGE_SIZE).toString(16).padStart(8, '0')} 00:00 0 ${v.name}\n`).join(''),
-      vmKb: () => Math.floor(t.mm.vmas.reduce((n, v) => n + (v.end - v.start), 0) / 1024),
-    }));
+    const procs = new Set<Process>();
+    for (const t of this.tasks) if (t.proc) procs.add(t.proc);
+    return [...procs].map((p) => procView(p.task));
   }
 
   /** create makes a sandbox. It throws KvmUnavailableError when /dev/kvm cannot be used. */
@@ -235,7 +217,9 @@ export class Sandbox {
       }
       return { source: hostDir(m.source, '--mount'), target: m.target.replace(/\/+$/, ''), writable: m.writable ?? false };
     });
-    const platform: Platform = platformName === 'kvm' ? KvmPlatform.create(memory) : PtracePlatform.create(memory);
+    const cpus = opts.cpus ?? Math.min(availableParallelism(), DEFAULT_MAX_CPUS);
+    if (!Number.isSafeInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) throw new UsageError(`invalid cpus: ${opts.cpus} (use a whole number from 1 to ${MAX_CPUS})`);
+    const platform: Platform = platformName === 'kvm' ? KvmPlatform.create(memory, cpus) : PtracePlatform.create(memory, cpus);
     let gofer: Gofer | undefined;
     try {
       const log = await createLogger({ debugLog: opts.debugLog });
@@ -331,13 +315,16 @@ export class Sandbox {
     const loops = new Set<Promise<void>>();
     const totals = { syscalls: 0, exitless: 0, faults: 0 };
     let failure: unknown;
+    /** patchedSites counts the call sites patched in the init process's memory. */
+    const patchedSites: { count: number; proc: Process | undefined } = { count: 0, proc: undefined };
     const host: TaskHost = {
       newContext: () => this.platform.newContext(),
       newAddressSpace: () => this.platform.newAddressSpace(),
       vdso: this.vdso,
       pageCache: this.pageCache,
+      cpus: this.platform.cpus,
       start: (t) => {
-        const loop = this.runTask(kernel, t, tree, totals).catch((err) => {
+        const loop = this.runTask(kernel, t, tree, totals, patchedSites).catch((err) => {
           failure ??= err;
           for (const other of tree) other.post(SIGKILL);
         });
@@ -366,7 +353,7 @@ export class Sandbox {
       task.cmdline = Buffer.from(argv.map((x) => x + '\0').join(''));
       task.environ = Buffer.from(env.map((x) => x + '\0').join(''));
       task.auxv = readAuxv(mm, start.stackPointer, argv.length, env.length);
-      for (const sig of early) sendSignal(task, sig, fromOutside(task, sig));
+      for (const sig of early) sendSignal(task.proc, sig, fromOutside(task, sig));
       const regs = ctx.regs;
       regs.set(Reg.RIP, start.entry);
       regs.set(Reg.RSP, start.stackPointer);
@@ -379,17 +366,21 @@ export class Sandbox {
       }
       opts.signal?.addEventListener('abort', onAbort);
       if (opts.signal?.aborted) task.post(SIGKILL);
-      const patchedSites = { count: 0 };
-      const init = task;
-      await this.runTask(kernel, init, tree, totals, patchedSites).catch((err) => {
+      const init = task.proc;
+      patchedSites.proc = init;
+      const initLoop = this.runTask(kernel, task, tree, totals, patchedSites).catch((err) => {
         failure ??= err;
+        for (const other of tree) other.post(SIGKILL);
       });
+      // The init of the tree ends with its last thread (its leader may end first).
+      await initLoop;
+      if (!failure) await init.done;
       // The init of the tree is gone: so is everything it leaves.
       for (const t of tree) t.post(SIGKILL);
       while (loops.size > 0) await Promise.allSettled([...loops]);
       if (failure) throw failure;
       if (this.goferDead) throw new PlatformError(`the file server (Gofer) ${this.goferDead}`);
-      const exit = init.exit!;
+      const exit = init.exitStatus;
       const sig = exit.signal;
       const stats: RunStats = {
         syscalls: totals.syscalls, exitless: totals.exitless, byExit: totals.syscalls - totals.exitless,
@@ -413,12 +404,13 @@ export class Sandbox {
   }
 
   /**
-   * runTask runs t until it exits, then ends it as Linux does: the
-   * CLONE_CHILD_CLEARTID word is cleared, a vfork parent runs on, its
-   * files and memory go when no other task shares them, and its process
-   * becomes a zombie for its parent (process.ts).
+   * runTask runs t until it exits, then ends it as Linux does: its robust
+   * futexes are marked owner dead, the CLONE_CHILD_CLEARTID word is
+   * cleared, a vfork parent runs on, its files and memory go when no other
+   * task shares them, and when it was its process's last thread the
+   * process becomes a zombie for its parent (process.ts).
    */
-  private async runTask(kernel: Kernel, t: Task, tree: Set<Task>, totals: { syscalls: number; exitless: number; faults: number }, patched?: { count: number }): Promise<void> {
+  private async runTask(kernel: Kernel, t: Task, tree: Set<Task>, totals: { syscalls: number; exitless: number; faults: number }, patched?: { count: number; proc: Process | undefined }): Promise<void> {
     tree.add(t);
     this.tasks.add(t);
     try {
@@ -431,7 +423,8 @@ export class Sandbox {
       totals.syscalls += t.stats.syscalls;
       totals.exitless += t.stats.exitless;
       totals.faults += t.stats.faults;
-      if (patched) patched.count = t.mm.patches?.count ?? 0;
+      if (patched && t.proc === patched.proc) patched.count = t.mm.patches?.count ?? 0;
+      exitRobustList(t);
       if (t.clearTid) {
         // CLONE_CHILD_CLEARTID: the word is cleared and one waiter woken (pthread_join).
         t.writeTid(t.clearTid, 0);
@@ -442,7 +435,8 @@ export class Sandbox {
       if (--t.fds.users === 0) t.fds.closeAll();
       t.proc.maxRssKb = Math.max(t.proc.maxRssKb, t.mm.residentKb);
       if (--t.mm.users === 0) t.mm.release();
-      exited(t.proc, t.exit);
+      // The process ends with its last thread: then its parent hears of it, once.
+      if (t.proc.taskExited(t)) exited(t.proc, t.proc.exitStatus);
     }
   }
 
@@ -467,7 +461,7 @@ export class Sandbox {
   kill(signal: string | number = 'SIGKILL'): void {
     const sig = typeof signal === 'number' ? signal : signalNumber(signal);
     if (sig === undefined || sig < 1 || sig > 64) throw new UsageError(`unknown signal ${signal}`);
-    for (const t of this.tasks) sendSignal(t, sig, fromOutside(t, sig));
+    for (const p of new Set([...this.tasks].map((t) => t.proc))) sendSignal(p, sig, fromOutside(p.task, sig));
     for (const early of this.starting) early.push(sig);
   }
 
@@ -542,4 +536,53 @@ async function buildTree(
     vfs.mount(m.target, node, { source: m.source, fstype: 'gofer', readOnly: !m.writable });
   }
   return vfs;
+}
+
+/** procView is how /proc shows task t; getters, as /proc's nodes outlive the call and a task changes its name, ids and image as it runs. */
+function procView(t: Task): ProcTask {
+  return {
+    get pid() {
+      return t.proc.pid;
+    },
+    get tid() {
+      return t.tid;
+    },
+    threads: () => {
+      const p = t.proc;
+      const live = [...p.tasks].sort((a, b) => a.tid - b.tid);
+      return (p.tasks.has(p.task) ? live : [p.task, ...live]).map(procView);
+    },
+    get ppid() {
+      return t.proc?.parent?.pid ?? 0;
+    },
+    get comm() {
+      return t.comm;
+    },
+    get pgid() {
+      return t.proc?.pgid ?? t.tid;
+    },
+    get sid() {
+      return t.proc?.sid ?? t.tid;
+    },
+    get exe() {
+      return t.exe;
+    },
+    get cmdline() {
+      return t.cmdline;
+    },
+    get environ() {
+      return t.environ;
+    },
+    get auxv() {
+      return t.auxv;
+    },
+    state: () => (t.exited ? 'Z' : t.proc?.stopped ? 'T' : t.sleeping ? 'S' : 'R'), cwd: () => t.cwd.path,
+    get creds() {
+      return t.creds;
+    },
+    fds: () => t.fds.entries().map(([n, e]) => [n, e.file]), fd: (n: number) => t.fds.entries().find(([fd]) => fd === n)?.[1].file,
+    maps: () => t.mm.vmas.map((v) => `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ` +
+      `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} ${((v.filePage ?? (v.name.startsWith('/') ? v.shmPage : 0)) * PAGE_SIZE).toString(16).padStart(8, '0')} 00:00 0 ${v.name}\n`).join(''),
+    vmKb: () => Math.floor(t.mm.vmas.reduce((n, v) => n + (v.end - v.start), 0) / 1024),
+  };
 }

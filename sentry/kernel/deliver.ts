@@ -50,7 +50,7 @@ export function handleSignals(t: Task): void {
   let handled = false;
   for (;;) {
     // SIGKILL goes first: on Linux it ends the process as it is sent.
-    const sig = t.pending.has(SIGKILL) ? SIGKILL : t.pending.next(t.mask);
+    const sig = t.pending.has(SIGKILL) || t.proc.pending.has(SIGKILL) ? SIGKILL : t.nextSignal(t.mask);
     if (sig === 0) break;
     const act = t.actions[sig];
     const caught = sig !== SIGKILL && act.handler !== SIG_DFL && act.handler !== SIG_IGN;
@@ -58,7 +58,7 @@ export function handleSignals(t: Task): void {
       t.ctx.interrupt();
       return;
     }
-    const info = t.pending.dequeue(sig);
+    const info = t.takeSignal(sig);
     if (!caught) {
       if (takeDefault(t, sig, act)) return;
       if (t.proc.stopped) {
@@ -91,7 +91,10 @@ function takeDefault(t: Task, sig: number, act: SigAction): boolean {
   if (sig !== SIGKILL && act.handler === SIG_IGN) return false;
   const action = defaultAction(sig);
   if (sig === SIGKILL || action === DefaultAction.Terminate || action === DefaultAction.CoreDump) {
+    // A fatal signal ends the whole process; a SIGKILL that ends one thread
+    // alone is the Sentry's, for a process ending already or an execve.
     t.exit = { code: 0, signal: sig };
+    if (!t.proc.groupExit && !t.proc.execing) t.proc.exitGroup(t.exit, t);
     return true;
   }
   // SIGTSTP, SIGTTIN and SIGTTOU do not stop an orphaned process group.

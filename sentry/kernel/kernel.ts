@@ -111,7 +111,6 @@ export class Kernel {
       }
     } finally {
       platform.preempt(false);
-      t.signals.release();
     }
   }
 
@@ -223,7 +222,7 @@ export class Kernel {
 
   /** deliverSignals is the return to user mode: restarts, default actions and handlers (deliver.ts). */
   deliverSignals(t: Task): void {
-    if (t.signals.syscallNr < 0 && t.pending.isEmpty()) return;
+    if (t.signals.syscallNr < 0 && t.pending.isEmpty() && t.proc.pending.isEmpty()) return;
     handleSignals(t);
   }
 }

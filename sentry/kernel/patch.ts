@@ -131,6 +131,7 @@ export class SyscallPatches {
       this.rejected.add(ret);
       return undefined;
     }
+    if (!crossModifiable(t.mm, found.at)) return undefined;
     if (!this.placed && !this.placeTable(t.mm)) return undefined;
     this.remember(t.mm, found, nr, ret);
     this.apply(t.mm, found, nr, ret);
@@ -168,7 +169,7 @@ export class SyscallPatches {
         const ret = base + off;
         const at = base + site.at;
         if (at < vma.start || ret > vma.end || this.sites.has(ret) || this.next >= MAX_SITES) continue;
-        if (!this.holds(mm, at, site.code)) continue;
+        if (!this.holds(mm, at, site.code) || !crossModifiable(mm, at)) continue;
         if (!this.placed && !this.placeTable(mm)) return;
         this.apply(mm, { at, run: site.run }, site.nr, ret);
       }
@@ -346,4 +347,19 @@ function callTarget(t: Task): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * crossModifiable says whether the site at `at` may be patched now. While
+ * several tasks share the memory (threads, or a vfork child and its
+ * parent), another vCPU may be executing the very bytes: then only a site
+ * whose five changed bytes lie in one aligned 8-byte word is patched, by
+ * one atomic store (MM.pokeCode), so an instruction fetch there sees the
+ * old instructions or the new jump, never a mix. Cross-modifying code so
+ * is what gVisor's systrap does too; the other sites of a shared memory
+ * stay on the exit path (a run patched before the memory was shared, as
+ * by the loader's replay at exec, stays patched).
+ */
+function crossModifiable(mm: MM, at: number): boolean {
+  return mm.users <= 1 || (at % 8) + JUMP_LEN <= 8;
 }

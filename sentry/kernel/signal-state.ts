@@ -1,8 +1,8 @@
 // signal-state.ts: what a task keeps for signal delivery (deliver.ts)
 // besides its masks, actions and pending signals.
 import type { Handler } from '../syscalls/table.js';
-import { RealTimer } from './itimer.js';
-import { SigInfo, SI_KERNEL, SIGALRM, type SigSet } from './signals.js';
+import type { RealTimer } from './itimer.js';
+import type { SigSet } from './signals.js';
 import type { Task } from './task.js';
 import { Waiters } from '../vfs/file.js';
 
@@ -38,17 +38,11 @@ export class SignalState {
   readonly trap: TrapInfo = { trapNo: 0, errorCode: 0, cr2: 0 };
   /** queued hears of each signal queued for the task: the signalfds it reads or polls wait on it. */
   readonly queued = new Waiters();
-  /** realTimer is ITIMER_REAL (alarm, setitimer); made when first set. */
-  private timer: RealTimer | undefined;
 
   constructor(private readonly task: Task) {}
 
+  /** realTimer is ITIMER_REAL (alarm, setitimer), which Linux keeps per process. */
   get realTimer(): RealTimer {
-    return (this.timer ??= new RealTimer(() => this.task.post(SIGALRM, new SigInfo(SIGALRM, SI_KERNEL))));
-  }
-
-  /** release stops the task's timers: it has ended. */
-  release(): void {
-    this.timer?.stop();
+    return this.task.proc.realTimer;
   }
 }

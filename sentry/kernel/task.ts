@@ -1,6 +1,9 @@
 // task.ts: a Task is one thread of a program: its platform context, its
-// memory, its files and its signal state, and the process it belongs to
-// (process.ts). Threads (issue 7) will let several tasks share a process.
+// memory, its files and its signal state, and the process (thread group)
+// it belongs to (process.ts). Threads of one process share its memory,
+// usually its files, its filesystem context and its signal actions
+// (clone's CLONE_VM, CLONE_FILES, CLONE_FS, CLONE_SIGHAND), and each has
+// its own signal mask and pending set for signals sent to it alone.
 import type { MM } from '../mm/mm.js';
 import type { FdTable } from '../vfs/file.js';
 import type { PlatformAddressSpace, PlatformContext } from '../platform.js';
@@ -9,7 +12,7 @@ import type { Vdso } from '../vdso/vdso.js';
 import type { PageCache } from '../mm/page-cache.js';
 import type { Dentry, Vfs } from '../vfs/vfs.js';
 import {
-  DefaultAction, defaultAction, PendingSignals, SigInfo, SigSet, NSIG, SI_KERNEL, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
+  DefaultAction, defaultAction, PendingSignals, SigInfo, SigSet, NSIG, SI_KERNEL, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
 } from './signals.js';
 import { SignalState } from './signal-state.js';
 import { POLLIN } from '../vfs/file.js';
@@ -51,15 +54,42 @@ export interface ExitStatus {
 export interface TaskHost {
   newContext(): PlatformContext;
   newAddressSpace(): PlatformAddressSpace;
+  /** cpus is how many CPUs the sandbox offers programs (sched_getaffinity's mask). */
+  readonly cpus: number;
   /** start runs a new task (a forked child) until it exits. */
   start(t: Task): void;
   readonly vdso: Vdso;
   readonly pageCache: PageCache;
 }
 
+/**
+ * FsContext is what CLONE_FS shares: the working directory and the file
+ * mode creation mask (the root is the sandbox's, which no call changes).
+ */
+export class FsContext {
+  constructor(public cwd: Dentry, public umask = 0o022) {}
+
+  copy(): FsContext {
+    return new FsContext(this.cwd, this.umask);
+  }
+}
+
+/** newActions is a signal action table with every signal at SIG_DFL. */
+export function newActions(): SigAction[] {
+  const actions: SigAction[] = [];
+  for (let i = 0; i <= NSIG; i++) actions.push({ handler: SIG_DFL, flags: 0, restorer: 0, mask: new SigSet() });
+  return actions;
+}
+
+/** copyActions is a private copy of a signal action table (clone without CLONE_SIGHAND, execve). */
+export function copyActions(from: SigAction[]): SigAction[] {
+  return from.map((a) => ({ ...a, mask: a.mask.copy() }));
+}
+
 export class Task {
   readonly args: SyscallArgs;
-  readonly actions: SigAction[] = [];
+  /** actions is the signal action table, shared by the tasks cloned with CLONE_SIGHAND (a process's threads). */
+  actions: SigAction[] = newActions();
   mask = new SigSet();
   readonly pending = new PendingSignals();
   /** altStack is the sigaltstack: none, with the flags 0 that Linux keeps for a task that never set one. */
@@ -67,7 +97,10 @@ export class Task {
   /** signals is the rest of the task's signal state: saved mask, restart, last fault, ITIMER_REAL. */
   readonly signals = new SignalState(this);
   clearTid = 0;
+  /** robustList is the head set_robust_list recorded (0: none), walked as the task exits. */
   robustList = 0;
+  /** affinity is the sched_setaffinity mask, as bits of the sandbox's CPUs. */
+  affinity = -1n;
   exit: ExitStatus | undefined;
   /** wake interrupts a blocking wait when a signal arrives. */
   private wakers = new Set<() => void>();
@@ -75,8 +108,8 @@ export class Task {
   readonly warned = new Set<number>();
   /** stats count the task's system calls (all, and those served without an exit) and faults. */
   stats = { syscalls: 0, exitless: 0, faults: 0 };
-  /** umask is the file mode creation mask. */
-  umask = 0o022;
+  /** fs is the working directory and umask, shared by tasks cloned with CLONE_FS. */
+  fs: FsContext;
   /** cmdline and environ are the program's argv and envp as /proc shows them (NUL-terminated strings). */
   cmdline: Uint8Array = new Uint8Array(0);
   environ: Uint8Array = new Uint8Array(0);
@@ -93,19 +126,37 @@ export class Task {
   vforkDone: (() => void) | undefined;
 
   constructor(
-    readonly tid: number,
+    /** tid is the thread id; a thread that execs takes its process's pid as its own. */
+    public tid: number,
     readonly ctx: PlatformContext,
     public mm: MM,
     public fds: FdTable,
     public creds: Credentials,
     public exe: string,
     readonly vfs: Vfs,
-    public cwd: Dentry,
+    cwd: Dentry,
     readonly host: TaskHost,
   ) {
     this.args = new SyscallArgs(ctx.regs);
     this.comm = commOf(exe);
-    for (let i = 0; i <= NSIG; i++) this.actions.push({ handler: SIG_DFL, flags: 0, restorer: 0, mask: new SigSet() });
+    this.fs = new FsContext(cwd);
+  }
+
+  get cwd(): Dentry {
+    return this.fs.cwd;
+  }
+
+  set cwd(d: Dentry) {
+    this.fs.cwd = d;
+  }
+
+  /** umask is the file mode creation mask. */
+  get umask(): number {
+    return this.fs.umask;
+  }
+
+  set umask(m: number) {
+    this.fs.umask = m;
   }
 
   get exited(): boolean {
@@ -177,10 +228,42 @@ export class Task {
     return this.sleepUntil(performance.now() + ms).then((r) => r === 'timeout');
   }
 
-  /** hasDeliverable is true when a pending signal is not blocked. */
+  /** hasDeliverable is true when a signal pending for the task or its process is not blocked. */
   hasDeliverable(): boolean {
-    return ((this.pending.lo & ~this.mask.lo) | (this.pending.hi & ~this.mask.hi)) !== 0 ||
-      this.pending.has(SIGKILL) || this.pending.has(SIGSTOP);
+    const own = this.pending, shared = this.proc.pending;
+    return (((own.lo | shared.lo) & ~this.mask.lo) | ((own.hi | shared.hi) & ~this.mask.hi)) !== 0 ||
+      own.has(SIGKILL) || own.has(SIGSTOP) || shared.has(SIGKILL) || shared.has(SIGSTOP);
+  }
+
+  /** pendingSignals is every signal pending for the task: its own and its process's. */
+  pendingSignals(): SigSet {
+    const own = this.pending, shared = this.proc.pending;
+    return SigSet.of(own.lo | shared.lo, own.hi | shared.hi);
+  }
+
+  /**
+   * nextSignal is the pending signal to act on first of those not in mask,
+   * or 0: the task's own come before its process's, as in Linux's
+   * dequeue_signal (a fault's signal first among them).
+   */
+  nextSignal(mask: SigSet): number {
+    return this.pending.next(mask) || this.proc.pending.next(mask);
+  }
+
+  /** takeSignal dequeues an instance of sig, from the task's own pending set if it is there, else its process's. */
+  takeSignal(sig: number): SigInfo {
+    return this.pending.has(sig) ? this.pending.dequeue(sig) : this.proc.pending.dequeue(sig);
+  }
+
+  /** wants says whether the task can take sig now (Linux's wants_signal): it does not block it and has not ended. */
+  wants(sig: number): boolean {
+    return !this.exited && (sig === SIGKILL || !this.mask.has(sig));
+  }
+
+  /** wake ends the task's interruptible wait and brings it out of the program, to act on a signal. */
+  wake(): void {
+    for (const w of this.wakers) w();
+    this.ctx.interrupt();
   }
 
   /** discards says whether sig's action throws it away: SIG_IGN, or SIG_DFL where that ignores (blocked or not). */
@@ -204,18 +287,19 @@ export class Task {
     if (!this.ignores(sig)) this.post(sig, info);
   }
 
-  /** post queues a signal for the task, with its siginfo, and wakes it if it waits. */
+  /**
+   * post queues a signal for the task alone (tkill, tgkill, a fault, the
+   * Sentry's own SIGKILL), with its siginfo, and wakes it if it waits.
+   * SIGKILL and the stop and continue signals act on the whole process.
+   */
   post(sig: number, info = new SigInfo(sig, SI_KERNEL)): void {
-    if (sig === SIGCONT || sig === SIGKILL) {
-      // SIGCONT discards pending stops, and ends a stop as it is sent.
-      if (sig === SIGCONT) for (const s of STOP_SIGNALS) if (this.pending.has(s)) this.pending.dequeue(s);
-      this.proc?.continued(sig);
-    } else if (STOP_SIGNALS.includes(sig) && this.pending.has(SIGCONT)) {
-      this.pending.dequeue(SIGCONT);
-    }
+    this.proc?.prepareSignal(sig);
     if (this.pending.enqueue(info)) this.signals.queued.notify(POLLIN);
-    if (!this.hasDeliverable()) return;
-    for (const w of this.wakers) w();
-    this.ctx.interrupt();
+    if (this.hasDeliverable()) this.wake();
   }
+}
+
+/** isStopSignal says whether sig is one of the four that stop a process. */
+export function isStopSignal(sig: number): boolean {
+  return STOP_SIGNALS.includes(sig);
 }

@@ -15,6 +15,8 @@ export interface HostAddon {
   preadvNowait(fd: number, base: bigint, pairs: Float64Array, offset: number): number;
   punchHole(fd: number, offset: number, length: number): void;
   dropMappings(address: bigint, length: number): void;
+  /** membarrier makes every thread of this process that runs now pass a full memory barrier. */
+  membarrier(): void;
   populate(address: bigint, length: number): boolean;
   preemptInit(signal: number): void;
   preemptSet(periodMicroseconds: number): void;

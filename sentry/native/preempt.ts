@@ -9,12 +9,20 @@ export const PREEMPT_SIGNAL = 44;
 export const PREEMPT_PERIOD_US = 10_000;
 
 let ready = false;
+/** active counts the run loops that want the tick (their task runs, it does not wait): the tick is on while any does. */
+let active = 0;
 
-/** preempt arms (on) or disarms the tick; the first call sets it up for this thread. */
+/**
+ * preempt says that one run loop wants the tick (on) or no longer does;
+ * the tick runs while at least one wants it, so a task that waits never
+ * disarms it under another that spins in its stub. The first call sets
+ * it up for this thread.
+ */
 export function preempt(on: boolean): void {
   if (!ready) {
     host.preemptInit(PREEMPT_SIGNAL);
     ready = true;
   }
-  host.preemptSet(on ? PREEMPT_PERIOD_US : 0);
+  active += on ? 1 : -1;
+  if (on ? active === 1 : active === 0) host.preemptSet(on ? PREEMPT_PERIOD_US : 0);
 }

@@ -1,12 +1,12 @@
 // fork.ts: the calls that make, replace and collect processes: clone and
 // its family (fork, vfork, clone3), execve and execveat (with #! scripts),
 // exit and exit_group, wait4 and waitid, and process groups and sessions.
-import { SIG_DFL, SIG_IGN, Task, commOf } from '../kernel/task.js';
+import { SIG_DFL, SIG_IGN, Task, commOf, copyActions } from '../kernel/task.js';
 import { SyscallPatches } from '../kernel/patch.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial } from './table.js';
 import {
-  E2BIG, EACCES, EAGAIN, ECHILD, EINVAL, ERESTARTSYS, ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH, SyscallError, fromErrno,
+  E2BIG, EACCES, EAGAIN, ECHILD, EINTR, EINVAL, ERESTARTSYS, ENOEXEC, ENOMEM, EPERM, ESRCH, SyscallError, fromErrno,
 } from '../errno.js';
 import { Reg } from '../platform.js';
 import { MM } from '../mm/mm.js';
@@ -45,19 +45,23 @@ function copyRegisters(from: Task, to: Task): void {
 }
 
 /**
- * cloneProcess makes a child process of t as clone's flags say: its own
- * copy of memory (copied on write) or, with CLONE_VM, t's; a copy of the
- * fd table or, with CLONE_FILES, t's; and runs it. It returns the child's pid.
+ * cloneProcess makes a child of t as clone's flags say: a thread of t's
+ * process (CLONE_THREAD), or a process of its own; its own copy of memory
+ * (copied on write) or, with CLONE_VM, t's; a copy of the fd table,
+ * filesystem context and signal actions or, with CLONE_FILES, CLONE_FS
+ * and CLONE_SIGHAND, t's own. It runs the child and returns its tid.
  */
 function cloneProcess(t: Task, c: CloneArgs): number | Promise<number> {
   const f = c.flags;
-  if (f & CLONE_THREAD) throw ENOSYS; // threads come with issue 7
   if (f & NAMESPACE_FLAGS) throw EPERM;
+  // Linux's rules: a thread shares its signal actions, which need shared memory.
+  if (f & CLONE_THREAD && !(f & CLONE_SIGHAND)) throw EINVAL;
   if ((f & CLONE_SIGHAND && !(f & CLONE_VM)) || (f & CLONE_FS && f & CLONE_NEWNS)) throw EINVAL;
   if (c.exitSignal < 0 || c.exitSignal > 64) throw EINVAL;
+  const thread = (f & CLONE_THREAD) !== 0;
   const ns = t.proc.ns;
-  const pid = ns.alloc();
-  if (pid < 0) throw EAGAIN;
+  const tid = thread ? ns.allocThreadId() : ns.alloc();
+  if (tid < 0) throw EAGAIN;
   const host = t.host;
   const vm = (f & CLONE_VM) !== 0;
   let mm = t.mm;
@@ -65,6 +69,7 @@ function cloneProcess(t: Task, c: CloneArgs): number | Promise<number> {
     try {
       mm = t.mm.fork(host.newAddressSpace());
     } catch (err) {
+      if (thread) ns.freeThreadId(tid);
       if (err instanceof SyscallError) throw err;
       throw ENOMEM;
     }
@@ -74,7 +79,7 @@ function cloneProcess(t: Task, c: CloneArgs): number | Promise<number> {
   const fds = f & CLONE_FILES ? t.fds : t.fds.fork();
   if (f & CLONE_FILES) t.fds.users++;
   const ctx = host.newContext();
-  const child = new Task(pid, ctx, mm, fds, t.creds.copy(), t.exe, t.vfs, t.cwd, host);
+  const child = new Task(tid, ctx, mm, fds, t.creds.copy(), t.exe, t.vfs, t.cwd, host);
   copyRegisters(t, child);
   const regs = ctx.regs;
   regs.set(Reg.RAX, 0);
@@ -83,31 +88,36 @@ function cloneProcess(t: Task, c: CloneArgs): number | Promise<number> {
   regs.set(Reg.R11, regs.get(Reg.RFLAGS));
   if (c.stack) regs.set(Reg.RSP, c.stack);
   if (f & CLONE_SETTLS) ctx.fsBase = c.tls;
-  for (let i = 0; i < t.actions.length; i++) child.actions[i] = { ...t.actions[i], mask: t.actions[i].mask.copy() };
+  child.actions = f & CLONE_SIGHAND ? t.actions : copyActions(t.actions);
+  child.fs = f & CLONE_FS ? t.fs : t.fs.copy();
   child.mask = t.mask.copy();
-  child.umask = t.umask;
+  child.affinity = t.affinity;
   child.comm = t.comm;
   child.cmdline = t.cmdline;
   child.environ = t.environ;
   child.auxv = t.auxv;
-  const p = new Process(pid, child, ns);
-  child.proc = p;
-  p.parent = f & CLONE_PARENT ? t.proc.parent : t.proc;
-  p.parent?.children.add(p);
-  p.pgid = t.proc.pgid;
-  p.sid = t.proc.sid;
-  p.exitSignal = c.exitSignal;
-  ns.processes.set(pid, p);
-  if (f & CLONE_PARENT_SETTID) t.writeTid(c.parentTid, pid);
-  if (f & CLONE_CHILD_SETTID) child.writeTid(c.childTid, pid);
+  if (thread) {
+    t.proc.addThread(child);
+  } else {
+    const p = new Process(tid, child, ns);
+    child.proc = p;
+    p.parent = f & CLONE_PARENT ? t.proc.parent : t.proc;
+    p.parent?.children.add(p);
+    p.pgid = t.proc.pgid;
+    p.sid = t.proc.sid;
+    p.exitSignal = c.exitSignal;
+    ns.processes.set(tid, p);
+  }
+  if (f & CLONE_PARENT_SETTID) t.writeTid(c.parentTid, tid);
+  if (f & CLONE_CHILD_SETTID) child.writeTid(c.childTid, tid);
   if (f & CLONE_CHILD_CLEARTID) child.clearTid = c.childTid;
   if (!(f & CLONE_VFORK)) {
     host.start(child);
-    return pid;
+    return tid;
   }
   // vfork: the parent waits until the child execs or ends (not for signals).
   return new Promise<number>((resolve) => {
-    child.vforkDone = () => resolve(pid);
+    child.vforkDone = () => resolve(tid);
     host.start(child);
   });
 }
@@ -130,6 +140,8 @@ export function clone3(t: Task, a: SyscallArgs): number | Promise<number> {
   const u = (i: number) => Number(v.getBigUint64(i * 8, true));
   const flags = u(0);
   if (flags & CLONE_PIDFD || flags & 0xff) throw EINVAL;
+  // A thread, or a sibling, has no exit signal of its own to give.
+  if (flags & (CLONE_THREAD | CLONE_PARENT) && u(4) !== 0) throw EINVAL;
   const stack = u(5), stackSize = u(6);
   if ((stack === 0) !== (stackSize === 0)) throw EINVAL;
   return cloneProcess(t, {
@@ -236,6 +248,13 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
     image!.unref();
     interp?.image.unref();
   }
+  // Every other thread ends first (Linux's de_thread); the caller takes the
+  // leader's pid. A process ending meanwhile ends this thread too.
+  if (t.proc.tasks.size > 1 && !(await t.proc.killOtherThreads(t))) {
+    mm.release();
+    throw EINTR;
+  }
+  t.proc.becomeLeader(t);
   if (t.mm.patches) mm.patches = SyscallPatches.forImage(mm, t.mm.patches.trampoline);
   // The point of no return: the old image goes, once the program no
   // longer runs on it.
@@ -252,6 +271,9 @@ async function exec(t: Task, dirfd: number, pathAddr: number, argvAddr: number, 
   }
   t.fds.closeOnExec();
   t.creds = creds;
+  // The actions and the filesystem context become the process's own.
+  t.actions = copyActions(t.actions);
+  t.fs = t.fs.copy();
   for (const act of t.actions) {
     if (act.handler !== SIG_IGN) act.handler = SIG_DFL;
     act.flags = 0;
@@ -287,9 +309,16 @@ export function execveat(t: Task, a: SyscallArgs): Promise<number> {
 
 // ---- exit ----
 
-/** exit implements exit(2) and exit_group(2) (a process has one task). */
+/** exit implements exit(2): the calling thread ends; the process ends with its last thread. */
 export function exit(t: Task, a: SyscallArgs): number {
   t.exit = { code: a.int(0) & 0xff, signal: 0 };
+  return 0;
+}
+
+/** exit_group implements exit_group(2): every thread of the process ends, with this status. */
+export function exitGroup(t: Task, a: SyscallArgs): number {
+  t.exit = { code: a.int(0) & 0xff, signal: 0 };
+  t.proc.exitGroup(t.exit, t);
   return 0;
 }
 
@@ -498,13 +527,13 @@ export function setsid(t: Task): number {
 
 export function register(): void {
   full(56, clone, 'x,p,p,p,x');
-  partial(435, clone3, 'processes; CLONE_THREAD comes with issue 7', 'p,u');
+  partial(435, clone3, 'no set_tid, cgroup or pidfd', 'p,u');
   full(57, fork);
   full(58, vfork);
   full(59, execve, 's,p,p');
   full(322, execveat, 'd,s,p,p,x');
   full(60, exit, 'd');
-  partial(231, exit, 'a process has one task until threads (issue 7)', 'd');
+  full(231, exitGroup, 'd');
   full(61, wait4, 'd,p,x,p');
   full(247, waitid, 'd,d,p,x,p');
   full(39, getpid);

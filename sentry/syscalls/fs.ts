@@ -38,7 +38,8 @@ export function readPath(t: Task, addr: number): string {
 /** callerOf is the task as path resolution sees it: /proc/self and its fds. */
 function callerOf(t: Task): Caller {
   return {
-    pid: t.tid,
+    pid: t.proc.pid,
+    tid: t.tid,
     fd: (n: number) => {
       try {
         return t.fds.get(n);

@@ -11,7 +11,7 @@
 import type { Task } from '../kernel/task.js';
 import type { MM } from '../mm/mm.js';
 import type { SyscallArgs } from './args.js';
-import { partial } from './table.js';
+import { full, partial } from './table.js';
 import {
   EAGAIN, EDEADLK, EFAULT, EINVAL, ENOSYS, EPERM, ERESTART_RESTARTBLOCK, ERESTARTNOINTR, ERESTARTSYS, ESRCH, ETIMEDOUT,
 } from '../errno.js';
@@ -166,7 +166,7 @@ function lockPi(t: Task, uaddr: number, deadline: number, priv: boolean, trylock
   });
   if (owner === 0) return 0;
   if (owner === tid) throw EDEADLK;
-  if (!t.proc.ns.processes.has(owner)) throw ESRCH;
+  if (!t.proc.ns.tasks.has(owner) && !t.proc.ns.processes.has(owner)) throw ESRCH;
   if (trylock) throw EAGAIN;
   if (deadline <= performance.now()) throw ETIMEDOUT;
   let wake!: () => void;
@@ -263,6 +263,79 @@ export function futex(t: Task, a: SyscallArgs): number | Promise<number> {
   }
 }
 
+
+// ---- robust futexes ----
+
+/** ROBUST_LIST_LIMIT bounds the walk of a robust list, as Linux's, so a looped list ends. */
+const ROBUST_LIST_LIMIT = 2048;
+/** ROBUST_HEAD_SIZE is sizeof(struct robust_list_head): the list, the futex offset, the pending entry. */
+const ROBUST_HEAD_SIZE = 24;
+
+/**
+ * futexDeath marks the robust futex word at addr as its owner's death
+ * leaves it (Linux's handle_futex_death): a lock t holds gets
+ * FUTEX_OWNER_DIED, its waiters bit kept, and one waiter is woken, who
+ * then sees EOWNERDEAD. A pending entry whose lock was not taken yet only
+ * wakes a waiter.
+ */
+function futexDeath(t: Task, addr: number, pending: boolean): void {
+  if (addr % 4 !== 0) return;
+  const ownedBy = (v: number) => ((v & FUTEX_TID_MASK) >>> 0) === t.tid;
+  let old: number;
+  try {
+    old = t.mm.updateU32(addr, (v) => (ownedBy(v) ? ((v & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0 : v));
+  } catch {
+    return; // not the program's memory any more
+  }
+  if ((ownedBy(old) && (old & FUTEX_WAITERS) !== 0) || (pending && old === 0)) futexWake(t.mm, addr, 1);
+}
+
+/**
+ * exitRobustList walks t's robust list as t exits (Linux's
+ * exit_robust_list): each lock on it that t still holds is marked owner
+ * dead and a waiter woken; then the entry it was taking or releasing.
+ * A list that cannot be read ends the walk, as on Linux.
+ */
+export function exitRobustList(t: Task): void {
+  const head = t.robustList;
+  if (head === 0) return;
+  t.robustList = 0;
+  try {
+    const offset = Number(t.mm.readI64(head + 8));
+    const pending = t.mm.readU64(head + 16);
+    let entry = t.mm.readU64(head);
+    for (let n = 0; entry !== head && n < ROBUST_LIST_LIMIT; n++) {
+      const next = t.mm.readU64(entry);
+      // Bit 0 marks a priority-inheritance lock, which is not offered.
+      if (entry !== pending && !(entry & 1)) futexDeath(t, entry + offset, false);
+      entry = next;
+    }
+    if (pending !== 0 && !(pending & 1)) futexDeath(t, pending + offset, true);
+  } catch {
+    // A list that cannot be read is left, as Linux leaves it.
+  }
+}
+
+/** set_robust_list implements set_robust_list(2): the list is walked when the thread exits. */
+export function setRobustList(t: Task, a: SyscallArgs): number {
+  if (a.size(1) !== ROBUST_HEAD_SIZE) throw EINVAL;
+  t.robustList = a.pointer(0);
+  return 0;
+}
+
+/** get_robust_list implements get_robust_list(2) for the caller (0) or a thread of the sandbox. */
+export function getRobustList(t: Task, a: SyscallArgs): number {
+  const tid = a.int(0);
+  const target = tid === 0 ? t : t.proc.ns.tasks.get(tid);
+  if (!target) throw ESRCH;
+  if (target.proc !== t.proc && !t.creds.mayKill(target.creds)) throw EPERM;
+  t.mm.writeU64(a.pointer(1), target.robustList);
+  t.mm.writeU64(a.pointer(2), ROBUST_HEAD_SIZE);
+  return 0;
+}
+
 export function register(): void {
+  full(273, setRobustList, 'p,u');
+  full(274, getRobustList, 'd,p,p');
   partial(202, futex, 'no WAIT_REQUEUE_PI or CMP_REQUEUE_PI (ENOSYS); PI locks do not boost priorities', 'p,d,u,p,p,u');
 }

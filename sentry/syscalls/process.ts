@@ -1,5 +1,4 @@
 // process.ts: identity, limits, exit and the other per-process calls.
-import { availableParallelism } from 'node:os';
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
 import { full, partial, unsupported } from './table.js';
@@ -13,13 +12,6 @@ export const gettid = (t: Task) => t.tid;
 export function setTidAddress(t: Task, a: SyscallArgs): number {
   t.clearTid = a.pointer(0);
   return t.tid;
-}
-
-/** set_robust_list implements set_robust_list(2): the list is recorded. */
-export function setRobustList(t: Task, a: SyscallArgs): number {
-  if (a.size(1) !== 24) throw EINVAL;
-  t.robustList = a.pointer(0);
-  return 0;
 }
 
 const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
@@ -104,18 +96,51 @@ export function setrlimit(t: Task, a: SyscallArgs): number {
   return doPrlimit(t, a.int(0), a.pointer(1), 0);
 }
 
-/** sched_getaffinity implements sched_getaffinity(2): every CPU the host lends. */
+/** affinityTarget is the thread a sched_*affinity call names: the caller (0) or a live thread of the sandbox. */
+function affinityTarget(t: Task, tid: number): Task {
+  const target = tid === 0 ? t : t.proc.ns.tasks.get(tid);
+  if (!target || target.exited) throw ESRCH;
+  return target;
+}
+
+/** sandboxCpus is the mask of the sandbox's CPUs (SandboxOptions.cpus). */
+function sandboxCpus(t: Task): bigint {
+  return (1n << BigInt(t.host.cpus)) - 1n;
+}
+
+/** CPUMASK_BYTES is the size of the kernel's cpumask here: one 64-bit word, as the sandbox has at most 64 CPUs. */
+const CPUMASK_BYTES = 8;
+
+/**
+ * sched_getaffinity implements sched_getaffinity(2): the thread's mask
+ * of the sandbox's CPUs (--cpus), all of them unless it set fewer.
+ */
 export function schedGetaffinity(t: Task, a: SyscallArgs): number {
-  const pid = a.int(0);
+  const target = affinityTarget(t, a.int(0));
   const len = a.uint(1);
-  if (pid !== 0 && pid !== t.proc.pid && !t.proc.ns.get(pid)) throw ESRCH;
-  const cpus = availableParallelism();
-  const bytes = Math.ceil(cpus / 64) * 8;
-  if (len < bytes || len % 8 !== 0) throw EINVAL;
-  const mask = new Uint8Array(bytes);
-  for (let i = 0; i < cpus; i++) mask[i >> 3] |= 1 << (i & 7);
+  if (len < CPUMASK_BYTES || len % 8 !== 0) throw EINVAL;
+  const mask = new Uint8Array(CPUMASK_BYTES);
+  new DataView(mask.buffer).setBigUint64(0, target.affinity & sandboxCpus(t), true);
   t.mm.copyOut(a.pointer(2), mask);
-  return bytes;
+  return CPUMASK_BYTES;
+}
+
+/**
+ * sched_setaffinity implements sched_setaffinity(2): the mask is kept
+ * (the CPUs beyond the sandbox's dropped) and read back; it must name at
+ * least one of the sandbox's CPUs (EINVAL). Which vCPU runs a thread is
+ * the platform's choice, so the mask does not pin it.
+ */
+export function schedSetaffinity(t: Task, a: SyscallArgs): number {
+  const target = affinityTarget(t, a.int(0));
+  const len = Math.min(a.uint(1), CPUMASK_BYTES);
+  const b = new Uint8Array(CPUMASK_BYTES);
+  b.set(t.mm.copyIn(a.pointer(2), len));
+  const mask = new DataView(b.buffer).getBigUint64(0, true) & sandboxCpus(t);
+  if (mask === 0n) throw EINVAL;
+  if (target.proc !== t.proc && !t.creds.mayKill(target.creds)) throw EPERM;
+  target.affinity = mask;
+  return 0;
 }
 
 /** uname implements uname(2). */
@@ -205,19 +230,70 @@ export function prctl(t: Task, a: SyscallArgs): number {
   }
 }
 
-/** schedYield implements sched_yield(2); the run loop gives other work its turn on every tick. */
-export const schedYield = () => 0;
+/**
+ * schedYield implements sched_yield(2): the run loop gives Node's event
+ * loop a turn, and the platform gives the CPU to a thread waiting for one
+ * (the call stops the program: an exit on kvm, a stop under ptrace).
+ */
+export const schedYield = (t: Task) => {
+  t.ctx.sleeps?.();
+  return 0;
+};
+
+const MEMBARRIER_CMD_QUERY = 0, MEMBARRIER_CMD_GLOBAL = 1, MEMBARRIER_CMD_GLOBAL_EXPEDITED = 2,
+  MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED = 4, MEMBARRIER_CMD_PRIVATE_EXPEDITED = 8,
+  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED = 16;
+/** MEMBARRIER_SUPPORTED are the commands offered (the SYNC_CORE and RSEQ ones are not). */
+const MEMBARRIER_SUPPORTED = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED |
+  MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
+/** registeredMembarrier holds the memories whose process registered for MEMBARRIER_CMD_PRIVATE_EXPEDITED. */
+const registeredMembarrier = new WeakSet<object>();
+
+/**
+ * membarrier implements membarrier(2). A barrier must be one on every CPU
+ * that runs the caller's other threads: on kvm those are vCPU threads of
+ * the Sentry's own process, so the host's membarrier(PRIVATE_EXPEDITED)
+ * makes every one of them, in the guest or not, pass a full barrier;
+ * under ptrace the other threads are stopped while this one makes a call
+ * (one runs at a time in a stub), and a stop is a barrier. Either way the
+ * global commands are served the same, for the sandbox's threads are all
+ * the Sentry's.
+ */
+export function membarrier(t: Task, a: SyscallArgs): number {
+  const cmd = a.int(0);
+  if (a.uint(1) !== 0) throw EINVAL; // flags: only MEMBARRIER_CMD_FLAG_CPU, for RSEQ, exists
+  switch (cmd) {
+    case MEMBARRIER_CMD_QUERY:
+      return MEMBARRIER_SUPPORTED;
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+      registeredMembarrier.add(t.mm);
+      return 0;
+    case MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED:
+      return 0;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED:
+      if (!registeredMembarrier.has(t.mm)) throw EPERM;
+      host.membarrier();
+      return 0;
+    case MEMBARRIER_CMD_GLOBAL:
+    case MEMBARRIER_CMD_GLOBAL_EXPEDITED:
+      host.membarrier();
+      return 0;
+    default:
+      throw EINVAL;
+  }
+}
 
 export function register(): void {
   full(186, gettid);
   full(218, setTidAddress, 'p');
-  full(273, setRobustList, 'p,u');
   partial(158, archPrctl, 'FS base only', 'a,p');
   full(302, prlimit64, 'd,d,p,p');
   full(97, getrlimit, 'd,p');
   partial(160, setrlimit, 'limits are recorded, not enforced', 'd,p');
   full(204, schedGetaffinity, 'd,u,p');
+  full(203, schedSetaffinity, 'd,u,p');
   full(24, schedYield);
+  partial(324, membarrier, 'QUERY, GLOBAL, the EXPEDITED commands and their registration; no SYNC_CORE or RSEQ', 'd,x,d');
   full(63, uname, 'p');
   full(318, getrandom, 'p,u,x');
   partial(157, prctl, 'names, dumpable, no_new_privs, pdeathsig, child subreaper, keepcaps, the bounding set', 'd,x,x,x,x');

@@ -3,7 +3,7 @@
 // the kernel's (kernel/deliver.ts, kernel/signal-frame.ts).
 import type { Task } from '../kernel/task.js';
 import type { SyscallArgs } from './args.js';
-import { full, partial } from './table.js';
+import { full } from './table.js';
 import { EAGAIN, EINTR, EINVAL, EPERM, ERESTARTNOHAND, ESRCH } from '../errno.js';
 import { Reg } from '../platform.js';
 import {
@@ -15,7 +15,7 @@ import {
   altStackFlags, decodeStack, encodeStack, restoreFrame, setAltStack, SS_AUTODISARM,
 } from '../kernel/signal-frame.js';
 import { readTimespec } from './util.js';
-import type { Process } from '../kernel/process.js';
+import { Process } from '../kernel/process.js';
 
 function readSet(t: Task, addr: number): SigSet {
   const b = t.mm.copyIn(addr, 8);
@@ -65,7 +65,12 @@ export function rtSigaction(t: Task, a: SyscallArgs): number {
   }
   if (next) {
     t.actions[sig] = next;
-    if (t.discards(sig)) t.pending.delete(sig);
+    // An action that discards the signal discards it wherever it is pending.
+    if (t.discards(sig)) {
+      t.proc.pending.delete(sig);
+      for (const o of t.proc.tasks) if (o.actions === t.actions) o.pending.delete(sig);
+      t.pending.delete(sig);
+    }
   }
   return 0;
 }
@@ -98,7 +103,8 @@ export function rtSigprocmask(t: Task, a: SyscallArgs): number {
 /** rt_sigpending implements rt_sigpending(2): the pending signals that are blocked. */
 export function rtSigpending(t: Task, a: SyscallArgs): number {
   if (a.size(1) > 8) throw EINVAL;
-  writeSet(t, a.pointer(0), SigSet.of(t.pending.lo & t.mask.lo, t.pending.hi & t.mask.hi));
+  const pending = t.pendingSignals();
+  writeSet(t, a.pointer(0), SigSet.of(pending.lo & t.mask.lo, pending.hi & t.mask.hi));
   return 0;
 }
 
@@ -136,22 +142,24 @@ export function fromOutside(t: Task, sig: number): SigInfo {
 }
 
 /**
- * send queues sig for t, with its siginfo (by default, sent by t itself),
- * unless its action ignores it and it is not blocked: a blocked signal
- * stays pending, as its action may change before it is unblocked. Signal
- * 0 only checks. A realtime signal that finds the queue full fails with
- * EAGAIN when it carries the sender's own siginfo, and is lost otherwise.
+ * send queues sig for a thread (tkill, a SIGPIPE) or a whole process
+ * (kill), with its siginfo (by default, sent by the thread itself), unless
+ * its action ignores it and it is not blocked: a blocked signal stays
+ * pending, as its action may change before it is unblocked. Signal 0 only
+ * checks. A realtime signal that finds the queue full fails with EAGAIN
+ * when it carries the sender's own siginfo, and is lost otherwise.
  */
-export function send(t: Task, sig: number, info?: SigInfo): number {
+export function send(to: Task | Process, sig: number, info?: SigInfo): number {
   if (sig < 0 || sig > NSIG) throw EINVAL;
   if (sig === 0) return 0;
-  if (t.ignores(sig)) return 0;
-  const si = info ?? fromSelf(t, sig);
-  if (sig >= SIGRTMIN && t.pending.count >= MAX_QUEUED) {
+  if (to.ignores(sig)) return 0;
+  const proc = to instanceof Process ? to : to.proc;
+  const si = info ?? fromSelf(to instanceof Process ? to.task : to, sig);
+  if (sig >= SIGRTMIN && proc.pendingCount >= MAX_QUEUED) {
     if (si.code !== SI_USER) throw EAGAIN;
     return 0;
   }
-  t.post(sig, si);
+  to.post(sig, si);
   return 0;
 }
 
@@ -171,7 +179,7 @@ function checkKill(t: Task, target: Process, sig: number): void {
 /** killOne sends sig from t to process p, after checkKill; a zombie takes nothing. */
 function killOne(t: Task, p: Process, sig: number): void {
   checkKill(t, p, sig);
-  if (!p.zombie) send(p.task, sig, fromSelf(t, sig));
+  if (!p.zombie) send(p, sig, fromSelf(t, sig));
 }
 
 /**
@@ -216,15 +224,22 @@ export function kill(t: Task, a: SyscallArgs): number {
 }
 
 /**
- * target finds the task tid (a process has one task, whose tid is its
- * pid) that t may send sig: ESRCH if there is none, or it is a zombie;
- * then checkKill.
+ * target finds the live thread tid (of process tgid, if given) that t may
+ * send sig: ESRCH if there is none; then checkKill.
  */
-function target(t: Task, sig: number, tid: number, tgid = tid): Task {
-  const p = t.proc.ns.get(tid);
-  if (!p || p.zombie || tgid !== tid) throw ESRCH;
+function target(t: Task, sig: number, tid: number, tgid?: number): Task {
+  const task = t.proc.ns.tasks.get(tid);
+  if (!task || task.exited || (tgid !== undefined && task.proc.pid !== tgid)) throw ESRCH;
+  checkKill(t, task.proc, sig);
+  return task;
+}
+
+/** processTarget finds the process pid that t may send sig: ESRCH if there is none, or it is a zombie; then checkKill. */
+function processTarget(t: Task, sig: number, pid: number): Process {
+  const p = t.proc.ns.get(pid);
+  if (!p || p.zombie) throw ESRCH;
   checkKill(t, p, sig);
-  return p.task;
+  return p;
 }
 
 /** tgkill implements tgkill(2). */
@@ -263,7 +278,7 @@ export function rtSigqueueinfo(t: Task, a: SyscallArgs): number {
   const sig = a.int(1);
   const info = queuedInfo(t, sig, a.pointer(2));
   checkClaim(info, pid === t.proc.pid);
-  return send(target(t, sig, pid), sig, info);
+  return send(processTarget(t, sig, pid), sig, info);
 }
 
 /** rt_tgsigqueueinfo implements rt_tgsigqueueinfo(2). */
@@ -309,10 +324,10 @@ export async function rtSigsuspend(t: Task, a: SyscallArgs): Promise<number> {
   throw ERESTARTNOHAND;
 }
 
-/** takeOneOf dequeues the first pending signal of set, or returns undefined. */
+/** takeOneOf dequeues the first pending signal of set, the thread's own or its process's, or returns undefined. */
 function takeOneOf(t: Task, set: SigSet): SigInfo | undefined {
-  const sig = t.pending.next(SigSet.of(~set.lo, ~set.hi));
-  return sig === 0 ? undefined : t.pending.dequeue(sig);
+  const sig = t.nextSignal(SigSet.of(~set.lo, ~set.hi));
+  return sig === 0 ? undefined : t.takeSignal(sig);
 }
 
 /**
@@ -380,10 +395,10 @@ export function register(): void {
   full(127, rtSigpending, 'p,u');
   full(131, sigaltstack, 'p,p');
   full(62, kill, 'd,d');
-  partial(234, tgkill, 'a process has one task until threads (issue 7)', 'd,d,d');
-  partial(200, tkill, 'a process has one task until threads (issue 7)', 'd,d');
-  partial(129, rtSigqueueinfo, 'the sandbox has one process', 'd,d,p');
-  partial(297, rtTgsigqueueinfo, 'the sandbox has one task', 'd,d,d,p');
+  full(234, tgkill, 'd,d,d');
+  full(200, tkill, 'd,d');
+  full(129, rtSigqueueinfo, 'd,d,p');
+  full(297, rtTgsigqueueinfo, 'd,d,d,p');
   full(34, pause);
   full(130, rtSigsuspend, 'p,u');
   full(128, rtSigtimedwait, 'p,p,p,u');

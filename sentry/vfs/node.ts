@@ -47,7 +47,9 @@ import type { DirEntry, GoferStat, StatFs } from '../../gofer/api.js';
 
 /** Caller is the task a path is resolved for: procfs's "self" and its fds. */
 export interface Caller {
+  /** pid is the caller's process id (/proc/self), tid its thread's (/proc/thread-self). */
   pid: number;
+  tid: number;
   fd(n: number): FileDescription | undefined;
 }
 

@@ -11,16 +11,20 @@ import type { Credentials } from '../kernel/credentials.js';
 const PROC_SUPER_MAGIC = 0x9fa0;
 const PROC_DEV = 0x16;
 
-/** ProcTask is what procfs shows of one task. */
-const STATE_NAMES: Record<string, string> = { R: 'running', S: 'sleeping', T: 'stopped' };
+const STATE_NAMES: Record<string, string> = { R: 'running', S: 'sleeping', T: 'stopped', Z: 'zombie' };
 
+/** ProcTask is what procfs shows of one task (thread): /proc/PID for a process's leader, /proc/PID/task/TID for each thread. */
 export interface ProcTask {
+  /** pid is the task's process id (its thread group's), tid its own. */
   pid: number;
+  tid: number;
+  /** threads are the process's threads: the leader (a zombie, once it ended before the others) and the live ones. */
+  threads(): ProcTask[];
   ppid: number;
   comm: string;
   pgid: number;
   sid: number;
-  /** state is the task's letter in stat and status: R running, S sleeping in a call, T stopped. */
+  /** state is the task's letter in stat and status: R running, S sleeping in a call, T stopped, Z ended (a leader whose threads live on). */
   state(): string;
   exe: string;
   cwd(): string;
@@ -53,11 +57,14 @@ export function procfs(src: ProcSource): VNode {
 
   const mountsText = () => src.mounts().map((m) => `${m.source} ${m.target} ${m.fstype} ${m.readOnly ? 'ro' : 'rw'},relatime 0 0\n`).join('');
 
-  const taskDir = (t: ProcTask): VNode => {
+  /** taskDir is /proc/PID (a process, with its task/ directory) or /proc/PID/task/TID (a thread). */
+  const taskDir = (t: ProcTask, process: boolean): VNode => {
     // A link looks its fd up when followed: the VFS caches the name, and the fd may have been closed and reused since.
     const fdLink = (n: number) => l(() => t.fd(n)?.procLink() ?? '', () => t.fd(n));
     const fdDir = d(() => new Map(t.fds().map(([n]) => [String(n), fdLink(n)])), 0o500);
+    const entries = (): [string, VNode][] => process ? [['task', d(() => new Map(t.threads().map((th) => [String(th.tid), taskDir(th, false)])))]] : [];
     return d(() => new Map<string, VNode>([
+      ...entries(),
       ['exe', l(() => t.exe)],
       ['cwd', l(() => t.cwd())],
       ['root', l(() => '/')],
@@ -72,15 +79,15 @@ export function procfs(src: ProcSource): VNode {
         const c = t.creds;
         const caps = (set: bigint) => set.toString(16).padStart(16, '0');
         return [
-          `Name:\t${t.comm}`, 'Umask:\t0022', `State:\t${t.state()} (${STATE_NAMES[t.state()]})`, `Tgid:\t${t.pid}`, 'Ngid:\t0', `Pid:\t${t.pid}`, `PPid:\t${t.ppid}`,
+          `Name:\t${t.comm}`, 'Umask:\t0022', `State:\t${t.state()} (${STATE_NAMES[t.state()]})`, `Tgid:\t${t.pid}`, 'Ngid:\t0', `Pid:\t${t.tid}`, `PPid:\t${t.ppid}`,
           'TracerPid:\t0', `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`, `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
           // Linux ends the groups with a space, even when there are none.
-          'FDSize:\t64', `Groups:\t${c.groups.map((g) => `${g} `).join('') || ' '}`, `VmSize:\t${t.vmKb()} kB`, `VmRSS:\t${t.vmKb()} kB`, 'Threads:\t1',
+          'FDSize:\t64', `Groups:\t${c.groups.map((g) => `${g} `).join('') || ' '}`, `VmSize:\t${t.vmKb()} kB`, `VmRSS:\t${t.vmKb()} kB`, `Threads:\t${t.threads().length}`,
           `CapInh:\t${caps(c.inheritable)}`, `CapPrm:\t${caps(c.permitted)}`, `CapEff:\t${caps(c.effective)}`, `CapBnd:\t${caps(c.bounding)}`,
           `CapAmb:\t${caps(0n)}`, '',
         ].join('\n');
       })],
-      ['stat', f(() => `${t.pid} (${t.comm}) ${t.state()} ${t.ppid} ${t.pgid} ${t.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 ${t.vmKb() * 1024} 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`)],
+      ['stat', f(() => `${t.tid} (${t.comm}) ${t.state()} ${t.ppid} ${t.pgid} ${t.sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ${t.threads().length} 0 0 ${t.vmKb() * 1024} 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`)],
     ]));
   };
 
@@ -95,10 +102,10 @@ export function procfs(src: ProcSource): VNode {
 
   return d(() => {
     const m = new Map<string, VNode>();
-    for (const t of src.tasks()) m.set(String(t.pid), taskDir(t));
+    for (const t of src.tasks()) m.set(String(t.pid), taskDir(t, true));
     const self = (c: Caller | undefined) => (c ? String(c.pid) : '');
     m.set('self', l(self));
-    m.set('thread-self', l((c) => (c ? `${c.pid}/task/${c.pid}` : '')));
+    m.set('thread-self', l((c) => (c ? `${c.pid}/task/${c.tid}` : '')));
     m.set('mounts', l(() => 'self/mounts'));
     m.set('cpuinfo', f(() => cpus().map((c, i) => [
       `processor\t: ${i}`, 'vendor_id\t: GenuineIntel', `model name\t: ${c.model}`, `cpu MHz\t\t: ${c.speed.toFixed(3)}`,

@@ -72,7 +72,7 @@ export class SignalFd extends AnonFile {
   }
 
   /**
-   * read dequeues as many of the caller's pending signals of the mask as
+   * read dequeues as many of the caller's pending signals (its own, then its process's) of the mask as
    * fit, as signalfd_siginfo records: EINVAL for a buffer shorter than
    * one, EAGAIN when none is pending.
    */
@@ -80,16 +80,16 @@ export class SignalFd extends AnonFile {
     if (max < SIGNALFD_SIGINFO_SIZE || !caller) throw EINVAL;
     const records: Uint8Array[] = [];
     while (records.length < Math.floor(max / SIGNALFD_SIGINFO_SIZE)) {
-      const sig = caller.pending.next(this.unmasked());
+      const sig = caller.nextSignal(this.unmasked());
       if (sig === 0) break;
-      records.push(encodeSiginfo(caller.pending.dequeue(sig)));
+      records.push(encodeSiginfo(caller.takeSignal(sig)));
     }
     if (records.length === 0) throw EAGAIN;
     return Buffer.concat(records);
   }
 
   override readiness(caller?: Task): number {
-    return caller && caller.pending.next(this.unmasked()) !== 0 ? POLLIN : 0;
+    return caller && caller.nextSignal(this.unmasked()) !== 0 ? POLLIN : 0;
   }
 
   /** watch hears of the signals queued for the caller, and of changes of the mask. */
