@@ -209,7 +209,7 @@ export class Sandbox {
       },
       fds: () => t.fds.entries().map(([n, e]) => [n, e.file]), fd: (n: number) => t.fds.entries().find(([fd]) => fd === n)?.[1].file,
       maps: () => t.mm.vmas.map((v) => `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ` +
-        `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} ${((v.filePage ?? 0) * PAGE_SIZE).toString(16).padStart(8, '0')} 00:00 0 ${v.name}\n`).join(''),
+        `${v.perm & 1 ? 'r' : '-'}${v.perm & 2 ? 'w' : '-'}${v.perm & 4 ? 'x' : '-'}${v.shm ? 's' : 'p'} ${((v.filePage ?? (v.name.startsWith('/') ? v.shmPage : 0)) * PAGE_SIZE).toString(16).padStart(8, '0')} 00:00 0 ${v.name}\n`).join(''),
       vmKb: () => Math.floor(t.mm.vmas.reduce((n, v) => n + (v.end - v.start), 0) / 1024),
     }));
   }
@@ -506,8 +506,7 @@ async function buildTree(
   const roRoot = await new GoferMount(gofer, false).root(0);
   // What programs write to the overlay and /dev/shm counts against the memory limit.
   const mem = platform.memoryFile;
-  const budget = { charge: (n: number) => mem.charge(n), uncharge: (n: number) => mem.uncharge(n) };
-  const upper = new Tmpfs('overlay', budget);
+  const upper = new Tmpfs('overlay', mem);
   const root = OverlayNode.root(upper, roRoot, await roRoot.attr());
   const vfs = new Vfs(root, { source: 'overlay', fstype: 'overlay', readOnly: false, target: '/' });
   // Mount points exist in the overlay, so they show in listings.
@@ -524,7 +523,7 @@ async function buildTree(
       d = (await vfs.lookupIn(d, name))!;
     }
   };
-  const shm = new Tmpfs('shm', budget).root(0o1777);
+  const shm = new Tmpfs('shm', mem).root(0o1777);
   const startedMs = Date.now();
   for (const dir of ['/dev', '/proc', '/sys']) await ensureDir(dir).catch(() => undefined);
   vfs.mount('/dev', devfs(shm, (c) => {

@@ -1,7 +1,7 @@
 // descriptors.test.ts: the descriptor types of modern programs: eventfd,
-// timerfd, signalfd, memfd, epoll and Unix sockets. Each desc_* guest
-// program runs natively and in the sandbox; both outcomes must equal the
-// exact expected output (an "ok NAME" line per check, then "all ok").
+// timerfd, signalfd, memfd (and shared mappings of files), inotify, epoll and
+// Unix sockets. Each desc_* guest program runs natively and in the sandbox;
+// both outcomes must equal the exact expected output (an "ok NAME" line per check, then "all ok").
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { exited, guestPath, platforms, repoRoot, runBoth, runSandboxed, sandboxTest } from './helpers.js';
@@ -14,6 +14,11 @@ const GUESTS: Record<string, string[]> = {
   desc_timerfd: ['timerfd_create', 'errors', 'a one-shot timer', 'a periodic timer', 'absolute times', 'setting again', 'the file'],
   desc_signalfd: ['signalfd4', 'reads', 'changing the mask', 'children'],
   desc_memfd: ['memfd_create', 'reads and writes', 'seals'],
+  desc_mmap: [
+    'a memfd mapped shared', "a mapping outlives its file's descriptor", 'a file of /dev/shm', 'a file of /tmp',
+    'the end of the file', 'access', 'msync and mincore',
+  ],
+  desc_inotify: ['inotify_init1', 'watches', 'events'],
   desc_epoll: [
     'epoll_create', 'epoll_ctl errors', 'epoll_wait errors', 'level-triggered', 'the order of events', 'edge-triggered and one-shot',
     'every kind of file', 'closed files', 'waiting', 'an instance shared with a child',

@@ -12,9 +12,10 @@ import { PAGE_SIZE, Perm, USER_ADDRESS_LIMIT, type PlatformAddressSpace } from '
 export { PAGE_SIZE, USER_ADDRESS_LIMIT };
 
 /**
- * SharedMemory is the memory behind a shared anonymous mapping. Its frames
- * belong to it, not to a mapping, so every view of it (after a split, an
- * mremap with old_size 0, or MADV_DONTNEED) sees the same bytes.
+ * SharedMemory is the memory behind a shared mapping: of anonymous memory,
+ * or of a tmpfs file (whose contents it is). Its frames belong to it, not
+ * to a mapping, so every view of it (after a split, an mremap with
+ * old_size 0, or MADV_DONTNEED) sees the same bytes.
  */
 export class SharedMemory {
   private frames = new Int32Array(0);
@@ -22,11 +23,14 @@ export class SharedMemory {
   refs = 0;
   /** sealed memory (the vDSO) cannot be made writable. */
   sealed = false;
+  /** limit is how many pages have frames at most: a file's size; a page past it has none (a fault there is SIGBUS). */
+  limit = Infinity;
 
   constructor(private readonly mem: MemoryFile, public charged: number) {}
 
   /** frame returns the frame of page i, allocating it on first use, or -1. */
   frame(i: number): number {
+    if (i >= this.limit) return -1;
     if (i >= this.frames.length) {
       const grown = new Int32Array(Math.max(i + 1, this.frames.length * 2));
       grown.set(this.frames);
@@ -40,11 +44,44 @@ export class SharedMemory {
     return (this.frames[i] - 1) * PAGE_SIZE;
   }
 
+  /**
+   * copy copies between buf and the memory from byte `offset`: into it
+   * (allocating frames; false when one could not be had) or out of it
+   * (pages without a frame read as zeros).
+   */
+  copy(offset: number, buf: Uint8Array, into: boolean): boolean {
+    for (let done = 0; done < buf.length;) {
+      const at = offset + done;
+      const i = Math.floor(at / PAGE_SIZE);
+      const n = Math.min(buf.length - done, PAGE_SIZE - (at % PAGE_SIZE));
+      const phys = into ? this.frame(i) : i < this.frames.length ? (this.frames[i] - 1) * PAGE_SIZE : -1;
+      if (phys >= 0) {
+        const view = this.mem.bytesAt(phys);
+        const off = this.mem.offsetOf(phys) + (at % PAGE_SIZE);
+        if (into) view.set(buf.subarray(done, done + n), off);
+        else buf.set(view.subarray(off, off + n), done);
+      } else if (into) {
+        return false;
+      }
+      done += n;
+    }
+    return true;
+  }
+
+  /** drop gives back the frames of pages `from` on (mappings keep theirs until they go). */
+  drop(from: number): void {
+    for (let i = from; i < this.frames.length; i++) {
+      if (this.frames[i] > 0) this.mem.decRef((this.frames[i] - 1) * PAGE_SIZE);
+      this.frames[i] = 0;
+    }
+  }
+
   unref(): void {
     if (--this.refs > 0) return;
-    for (const f of this.frames) if (f > 0) this.mem.decRef((f - 1) * PAGE_SIZE);
+    this.drop(0);
     this.frames = new Int32Array(0);
     this.mem.uncharge(this.charged);
+    this.charged = 0;
   }
 }
 
@@ -65,6 +102,8 @@ export interface Vma {
   filePage?: number;
   /** charged is true when the mapping counts against the memory limit (private writable memory). */
   charged: boolean;
+  /** readOnly: a shared mapping of a file opened without write access, which mprotect may not make writable. */
+  readOnly?: boolean;
   name: string;
 }
 
@@ -129,6 +168,11 @@ export class MM {
       else return v[mid];
     }
     return undefined;
+  }
+
+  /** resident is true when the page at addr has a frame in this address space (mincore's answer). */
+  resident(addr: number): boolean {
+    return this.frameOf(pageDown(addr)) >= 0;
   }
 
   private frameOf(addr: number): number {
@@ -596,25 +640,29 @@ export class MM {
   }
 
   /**
-   * mapShared maps existing shared memory (the vDSO and its time page) at
-   * [start, start+len), replacing whatever was there.
+   * mapShared maps existing shared memory (the vDSO and its time page, a
+   * tmpfs file's contents) at [start, start+len), from its page shmPage,
+   * replacing whatever was there; `readOnly` keeps mprotect from making it
+   * writable.
    */
-  mapShared(start: number, len: number, perm: Perm, shm: SharedMemory, name: string): void {
+  mapShared(start: number, len: number, perm: Perm, shm: SharedMemory, name: string, shmPage = 0, readOnly = false): void {
     this.unmap(start, len);
-    this.insert({ start, end: start + len, perm, shm, shmPage: 0, charged: false, name });
+    this.insert({ start, end: start + len, perm, shm, shmPage, charged: false, name, readOnly: readOnly || undefined });
   }
 
   /**
    * mapFile maps a file's contents privately at [start, start+len), from
    * page filePage of the file, replacing whatever was there: every page is
    * the file's own frame until it is written. Throws ENOMEM when a
-   * writable mapping would pass the memory limit.
+   * writable mapping would pass the memory limit. `readOnly` (a shared
+   * mapping, which can never write to the file) keeps mprotect from making
+   * it writable.
    */
-  mapFile(start: number, len: number, perm: Perm, file: FileMemory, filePage: number, name: string): void {
+  mapFile(start: number, len: number, perm: Perm, file: FileMemory, filePage: number, name: string, readOnly = false): void {
     const charged = this.charges(perm, { shm: undefined });
     if (charged && !this.mem.charge(len)) throw ENOMEM;
     this.unmap(start, len);
-    this.insert({ start, end: start + len, perm, shm: undefined, shmPage: 0, file, filePage, charged, name });
+    this.insert({ start, end: start + len, perm, shm: undefined, shmPage: 0, file, filePage, charged, name, readOnly: readOnly || undefined });
   }
 
   /** insert adds a VMA (its range is free) and merges it with equal neighbours. */
@@ -636,6 +684,7 @@ export class MM {
     for (const v of this.vmas) {
       const prev = out[out.length - 1];
       if (prev && prev.end === v.start && prev.perm === v.perm && prev.charged === v.charged && prev.name === v.name &&
+          prev.readOnly === v.readOnly &&
           prev.shm === v.shm && (!v.shm || prev.shmPage + (prev.end - prev.start) / PAGE_SIZE === v.shmPage) &&
           prev.file === v.file && (!v.file || prev.filePage! + (prev.end - prev.start) / PAGE_SIZE === v.filePage)) {
         prev.end = v.end;
@@ -711,7 +760,7 @@ export class MM {
     this.changing(start, end);
     for (let a = start; a < end;) {
       const v = this.findVma(a)!;
-      if (v.shm?.sealed && perm & Perm.Write) throw EACCES;
+      if ((v.shm?.sealed || v.readOnly) && perm & Perm.Write) throw EACCES;
       a = v.end;
     }
     this.splitAt(start);

@@ -6,6 +6,7 @@ import { register as file } from './file.js';
 import { register as fork } from './fork.js';
 import { register as fs } from './fs.js';
 import { register as futex } from './futex.js';
+import { register as inotify } from './inotify.js';
 import { register as memfd } from './memfd.js';
 import { register as mm } from './mm.js';
 import { register as pipe } from './pipe.js';
@@ -25,6 +26,7 @@ export function registerAll(): void {
   fork();
   fs();
   futex();
+  inotify();
   memfd();
   mm();
   pipe();

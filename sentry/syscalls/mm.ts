@@ -76,10 +76,12 @@ const PREFAULT_FILE = 16 << 20;
 const PREFAULT_COPY = 1 << 20;
 
 /**
- * mmapFile maps a regular file: its pages come from the page cache, shared
- * by every mapping of the same file and copied on a write. A shared
- * mapping that could write to the file is refused (ENODEV): its writes
- * would have to reach the file.
+ * mmapFile maps a regular file. A private mapping's pages come from the
+ * page cache, shared by every mapping of the same file and copied on a
+ * write. A shared mapping of a tmpfs file (a memfd, /dev/shm, a file the
+ * program wrote) maps the file's own memory, so its writes are the file's;
+ * a shared mapping of a host file may only read (ENODEV otherwise: its
+ * writes would have to reach the host file).
  */
 async function mmapFile(t: Task, addr: number, len: number, perm: Perm, flags: number, fd: number, offset: number): Promise<number> {
   const file = t.fds.get(fd);
@@ -91,7 +93,15 @@ async function mmapFile(t: Task, addr: number, len: number, perm: Perm, flags: n
   const mode = file.statusFlags & O_ACCMODE;
   if (mode === O_WRONLY) throw EACCES;
   const shared = (flags & MAP_TYPE) !== MAP_PRIVATE;
-  if (shared && perm & Perm.Write) throw mode === O_RDWR ? ENODEV : EACCES;
+  const writes = (perm & Perm.Write) !== 0;
+  if (shared && writes && mode !== O_RDWR) throw EACCES;
+  const shm = shared ? node.sharedMemory(writes) : undefined;
+  if (shm) {
+    const start = placement(t, addr, len, flags);
+    t.mm.mapShared(start, len, perm, shm, file.dentry?.path ?? file.path, offset / PAGE_SIZE, mode !== O_RDWR);
+    return start;
+  }
+  if (shared && writes) throw ENODEV;
   const image = t.host.pageCache.get(await node.contentKey(), attr.size);
   try {
     const first = offset / PAGE_SIZE;
@@ -100,7 +110,7 @@ async function mmapFile(t: Task, addr: number, len: number, perm: Perm, flags: n
       return { file, close: () => file.decRef() };
     }, first, first + len / PAGE_SIZE);
     const start = placement(t, addr, len, flags);
-    t.mm.mapFile(start, len, perm, image, first, file.dentry?.path ?? file.path);
+    t.mm.mapFile(start, len, perm, image, first, file.dentry?.path ?? file.path, shared);
     const write = (perm & Perm.Write) !== 0;
     t.mm.prefault(start, Math.min(start + len, start + (write ? PREFAULT_COPY : PREFAULT_FILE)), write);
     return start;
@@ -155,6 +165,50 @@ export function brk(t: Task, a: SyscallArgs): number {
   return t.mm.setBrk(a.pointer(0));
 }
 
+/** mapped throws ENOMEM unless every page of [start, end) is mapped. */
+function mapped(t: Task, start: number, end: number): void {
+  for (let p = start; p < end;) {
+    const v = t.mm.findVma(p);
+    if (!v) throw ENOMEM;
+    p = v.end;
+  }
+}
+
+const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+
+/**
+ * msync implements msync(2). A shared mapping that writes maps a tmpfs
+ * file's own memory, so its writes are in the file already: the call
+ * checks its arguments and the range, as Linux does, and has nothing to
+ * write back.
+ */
+export function msync(t: Task, a: SyscallArgs): number {
+  const addr = a.pointer(0);
+  const length = a.size(1);
+  const flags = a.int(2);
+  if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) || addr % PAGE_SIZE !== 0) throw EINVAL;
+  if (flags & MS_ASYNC && flags & MS_SYNC) throw EINVAL;
+  const end = addr + pageUp(length);
+  if (end > USER_ADDRESS_LIMIT) throw ENOMEM;
+  mapped(t, addr, end);
+  return 0;
+}
+
+/** mincore implements mincore(2): one byte a page, 1 where the page has a frame in the program's memory. */
+export function mincore(t: Task, a: SyscallArgs): number {
+  const addr = a.pointer(0);
+  const length = a.size(1);
+  const vec = a.pointer(2);
+  if (addr % PAGE_SIZE !== 0) throw EINVAL;
+  const end = addr + pageUp(length);
+  if (end > USER_ADDRESS_LIMIT || end < addr) throw ENOMEM;
+  mapped(t, addr, end);
+  const out = new Uint8Array((end - addr) / PAGE_SIZE);
+  for (let i = 0; i < out.length; i++) out[i] = t.mm.resident(addr + i * PAGE_SIZE) ? 1 : 0;
+  t.mm.copyOut(vec, out);
+  return 0;
+}
+
 const MADV_DONTNEED = 4, MADV_FREE = 8;
 /** MADV_HINTS are the advice values that change nothing here and succeed. */
 const MADV_HINTS = new Set([0, 1, 2, 3, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25]);
@@ -170,16 +224,14 @@ export function madvise(t: Task, a: SyscallArgs): number {
   const end = addr + pageUp(length);
   if (end > USER_ADDRESS_LIMIT) throw EINVAL;
   if (advice === MADV_DONTNEED || advice === MADV_FREE) t.mm.dontNeed(addr, end);
-  else for (let p = addr; p < end;) {
-    const v = t.mm.findVma(p);
-    if (!v) throw ENOMEM;
-    p = v.end;
-  }
+  else mapped(t, addr, end);
   return 0;
 }
 
 export function register(): void {
-  partial(9, mmap, 'files: private mappings, and shared ones that cannot write', 'p,u,x,x,d,x');
+  partial(9, mmap, 'a shared mapping writes only to tmpfs files (memfd, /dev/shm, the overlay); of a host file it may only read', 'p,u,x,x,d,x');
+  full(26, msync, 'p,u,x');
+  partial(27, mincore, 'a page counts as resident when it is mapped in the program, not when only the page cache has it', 'p,u,p');
   full(11, munmap, 'p,u');
   full(10, mprotect, 'p,u,x');
   partial(25, mremap, 'no MREMAP_DONTUNMAP', 'p,u,u,x,p');

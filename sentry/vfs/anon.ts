@@ -21,9 +21,10 @@ const ANON_STAT: Stat = {
 export abstract class AnonFile extends FileDescription {
   protected readonly waiters = new Waiters();
 
-  constructor(private readonly kind: string, statusFlags: number) {
-    super(O_RDWR);
-    this.statusFlags = O_RDWR | statusFlags;
+  /** @param access the access mode (O_RDWR but for inotify's O_RDONLY, as Linux opens them) */
+  constructor(private readonly kind: string, statusFlags: number, access = O_RDWR) {
+    super(access);
+    this.statusFlags = access | statusFlags;
   }
 
   override get pollable(): boolean {

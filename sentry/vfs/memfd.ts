@@ -5,7 +5,9 @@
 // they seal: writes, shrinking, growing, and more seals.
 import { EINVAL, EPERM } from '../errno.js';
 import { O_LARGEFILE, O_RDWR, type FileDescription } from './file.js';
-import { TmpDir, TmpFile, Tmpfs, type Budget } from './tmpfs.js';
+import { TmpDir, TmpFile, Tmpfs } from './tmpfs.js';
+import type { MemoryFile } from '../mm/memory-file.js';
+import type { SharedMemory } from '../mm/mm.js';
 import { Dentry, type Mount } from './vfs.js';
 import type { Creds } from './node.js';
 
@@ -14,11 +16,9 @@ const ALL_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_S
 
 const MEMFD_MOUNT: Mount = { source: 'memfd', fstype: 'tmpfs', readOnly: false, target: '/' };
 
-/** MemfdFile is a memfd's node: a tmpfs file that keeps its seals and frees its pages with its last open file. */
+/** MemfdFile is a memfd's node: a tmpfs file without a name, which keeps its seals (its pages go with its last open file and mapping). */
 export class MemfdFile extends TmpFile {
   seals: number;
-  /** opens counts the open files of the node; the last one's close frees the contents. */
-  private opens = 0;
 
   constructor(fs: Tmpfs, mode: number, creds: Creds, seals: number) {
     super(fs, mode, creds);
@@ -40,19 +40,15 @@ export class MemfdFile extends TmpFile {
     return super.write(offset, data, append);
   }
 
+  /** sharedMemory refuses a mapping that writes once writes are sealed. */
+  override sharedMemory(writable: boolean): SharedMemory | undefined {
+    if (writable && this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) throw EPERM;
+    return super.sharedMemory(writable);
+  }
+
   protected override resize(size: number): void {
     if ((size < this.size() && this.seals & F_SEAL_SHRINK) || (size > this.size() && this.seals & F_SEAL_GROW)) throw EPERM;
     super.resize(size);
-  }
-
-  override async open(flags: number): Promise<FileDescription> {
-    const file = await super.open(flags);
-    this.opens++;
-    return file;
-  }
-
-  close(): void {
-    if (--this.opens === 0) this.free();
   }
 }
 
@@ -60,23 +56,23 @@ export class MemfdFile extends TmpFile {
 class MemfdFs {
   readonly fs: Tmpfs;
   readonly root: Dentry;
-  constructor(budget: Budget) {
-    this.fs = new Tmpfs('memfd', budget);
+  constructor(mem: MemoryFile) {
+    this.fs = new Tmpfs('memfd', mem);
     this.root = new Dentry('', undefined, new TmpDir(this.fs, 0o1777, { uid: 0, gid: 0 }), MEMFD_MOUNT);
   }
 }
 
-const memfdFs = new WeakMap<Budget, MemfdFs>();
+const memfdFs = new WeakMap<MemoryFile, MemfdFs>();
 
 /**
  * newMemfd makes a memfd named `name`, opened for reading and writing,
- * whose pages count against budget. Without `sealing` it starts sealed
+ * whose pages live in (and count against) the memory file mem. Without `sealing` it starts sealed
  * with F_SEAL_SEAL; with `noexec` its mode has no execute bits and
  * F_SEAL_EXEC keeps it so.
  */
-export async function newMemfd(budget: Budget, name: string, creds: Creds, sealing: boolean, noexec: boolean): Promise<FileDescription> {
-  let mfs = memfdFs.get(budget);
-  if (!mfs) memfdFs.set(budget, (mfs = new MemfdFs(budget)));
+export async function newMemfd(mem: MemoryFile, name: string, creds: Creds, sealing: boolean, noexec: boolean): Promise<FileDescription> {
+  let mfs = memfdFs.get(mem);
+  if (!mfs) memfdFs.set(mem, (mfs = new MemfdFs(mem)));
   const seals = noexec ? F_SEAL_EXEC : sealing ? 0 : F_SEAL_SEAL;
   const node = new MemfdFile(mfs.fs, noexec ? 0o666 : 0o777, creds, seals);
   const file = await node.open(O_RDWR);

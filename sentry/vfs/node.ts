@@ -4,6 +4,7 @@
 // Methods are async, since a node may live in the Gofer.
 import { EINVAL, ENOTDIR, EOPNOTSUPP, EPERM } from '../errno.js';
 import type { FileDescription } from './file.js';
+import type { SharedMemory } from '../mm/mm.js';
 
 export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
 export const S_IFBLK = 0o060000, S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
@@ -124,6 +125,15 @@ export abstract class VNode {
    */
   contentKey(): Promise<string | undefined> {
     return Promise.resolve(undefined);
+  }
+  /**
+   * sharedMemory is the memory a shared mapping of the node maps (a tmpfs
+   * file's contents), undefined when writes through a mapping could not
+   * reach the node's contents; `writable` asks for a mapping that writes
+   * (EPERM when the node is sealed against writes).
+   */
+  sharedMemory(_writable: boolean): SharedMemory | undefined {
+    return undefined;
   }
 }
 

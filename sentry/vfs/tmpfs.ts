@@ -4,6 +4,8 @@
 // which only the overlay uses.
 import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EXDEV } from '../errno.js';
 import { RegularFile, Directory, PathFile, type FileData } from './open-file.js';
+import { PAGE_SIZE, SharedMemory } from '../mm/mm.js';
+import type { MemoryFile } from '../mm/memory-file.js';
 import { O_ACCMODE, O_PATH, O_RDONLY, O_TRUNC, type FileDescription } from './file.js';
 import {
   S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, VNode, dtype, nowNs,
@@ -18,20 +20,25 @@ const MAX_TMP_FILE = 2 ** 31;
 let nextDev = 0x100;
 
 /**
- * Budget is what a tmpfs's file contents are charged to: the sandbox's
- * memory limit, as Linux charges tmpfs pages to memory. A write past it
- * fails with ENOSPC instead of growing the Sentry without bound.
+ * Budget is what memory the Sentry keeps for programs is charged to (pipe
+ * buffers, socket queues): the sandbox's memory limit. Past it a write
+ * fails instead of growing the Sentry without bound.
  */
 export interface Budget {
   charge(bytes: number): boolean;
   uncharge(bytes: number): void;
 }
 
-/** Tmpfs is one instance: its device number and inode numbers. */
+/**
+ * Tmpfs is one instance: its device number and inode numbers, and the
+ * memory file its files' contents live in, charged to the sandbox's
+ * memory limit as Linux charges tmpfs pages (a write past it fails with
+ * ENOSPC). A tmpfs without one (sysfs's skeleton) holds no file data.
+ */
 export class Tmpfs {
   readonly dev = nextDev++;
   private nextIno = 1;
-  constructor(readonly name = 'tmpfs', readonly budget?: Budget) {}
+  constructor(readonly name = 'tmpfs', readonly mem?: MemoryFile) {}
   ino(): number {
     return this.nextIno++;
   }
@@ -83,31 +90,51 @@ export abstract class TmpNode extends VNode {
   }
 }
 
-/** TmpFile is a regular file: its bytes in one growable buffer. */
+/**
+ * TmpFile is a regular file. Its bytes are frames of the sandbox's memory
+ * file (a SharedMemory the size of the file), so that a shared mapping of
+ * it (mmap MAP_SHARED, of a memfd, /dev/shm or the overlay) maps the file
+ * itself. Its pages are charged to the memory limit; they go when the
+ * file has neither a name nor an open file (nor a mapping) left.
+ */
 export class TmpFile extends TmpNode implements FileData {
-  private bytes = new Uint8Array(0);
+  private pages: SharedMemory | undefined;
+  /** opens counts the open files of the node. */
+  private opens = 0;
 
   constructor(fs: Tmpfs, mode: number, creds: Creds) {
     super(fs, S_IFREG | (mode & 0o7777), creds);
   }
 
-  /** contents returns the file's bytes (a view; for copying). */
-  contents(): Uint8Array {
-    return this.bytes.subarray(0, this.a.size);
+  override sharedMemory(_writable: boolean): SharedMemory | undefined {
+    return this.memory();
+  }
+
+  /** memory is the file's contents, made on first use; undefined in a tmpfs without a memory file (nothing can be written there). */
+  memory(): SharedMemory | undefined {
+    const mem = this.fs.mem;
+    if (!this.pages && mem) {
+      this.pages = new SharedMemory(mem, 0);
+      this.pages.refs = 1; // the file's own
+      this.pages.limit = 0;
+    }
+    return this.pages;
   }
 
   read(offset: number, length: number): Uint8Array {
     const end = Math.min(this.a.size, offset + length);
-    return offset >= end ? new Uint8Array(0) : this.bytes.slice(offset, end);
+    if (offset >= end) return new Uint8Array(0);
+    const out = new Uint8Array(end - offset);
+    this.pages?.copy(offset, out, false);
+    return out;
   }
 
   write(offset: number, data: Uint8Array, append: boolean): number {
     const at = append ? this.a.size : offset;
     const end = at + data.length;
     if (end > MAX_TMP_FILE) throw EFBIG;
-    this.reserve(end);
-    this.bytes.set(data, at);
-    if (end > this.a.size) this.setSize(end);
+    if (end > this.a.size) this.grow(end);
+    if (!this.memory()!.copy(at, data, true)) throw ENOSPC;
     this.touch();
     return data.length;
   }
@@ -125,9 +152,40 @@ export class TmpFile extends TmpNode implements FileData {
     if (size < 0) throw EINVAL;
     if (size > MAX_TMP_FILE) throw EFBIG;
     if (size > this.a.size) {
-      this.reserve(size);
-      this.bytes.fill(0, this.a.size, size);
+      this.grow(size);
+      return;
     }
+    const pages = this.pages;
+    if (pages) {
+      // What lay past the new end reads as zeros if the file grows again.
+      const last = size % PAGE_SIZE;
+      if (last) pages.copy(size, new Uint8Array(PAGE_SIZE - last), true);
+      const keep = Math.ceil(size / PAGE_SIZE);
+      pages.drop(keep);
+      pages.limit = keep;
+      this.fs.mem!.uncharge(pages.charged - keep * PAGE_SIZE);
+      pages.charged = keep * PAGE_SIZE;
+    }
+    this.setSize(size);
+  }
+
+  /**
+   * grow makes the file `size` bytes long, the new bytes zeros: its pages
+   * are charged first (ENOSPC past the limit), and the tail of its last
+   * page, which a shared mapping may have written, is cleared.
+   */
+  private grow(size: number): void {
+    const pages = this.memory();
+    if (!pages) throw ENOSPC;
+    const want = Math.ceil(size / PAGE_SIZE) * PAGE_SIZE;
+    if (want > pages.charged) {
+      if (!this.fs.mem!.charge(want - pages.charged)) throw ENOSPC;
+      pages.charged = want;
+    }
+    const old = this.a.size;
+    const tail = Math.min(size, Math.ceil(old / PAGE_SIZE) * PAGE_SIZE) - old;
+    if (tail > 0 && !pages.copy(old, new Uint8Array(tail), true)) throw ENOSPC;
+    pages.limit = want / PAGE_SIZE;
     this.setSize(size);
   }
 
@@ -136,27 +194,29 @@ export class TmpFile extends TmpNode implements FileData {
     this.a.blocks = Math.ceil(size / 4096) * 8;
   }
 
-  /** free drops the contents and gives back what they were charged: no name and no open file is left. */
+  /** free gives the contents back (mappings keep their frames until they go). */
   free(): void {
-    this.fs.budget?.uncharge(this.bytes.length);
-    this.bytes = new Uint8Array(0);
+    this.pages?.unref();
+    this.pages = undefined;
     this.setSize(0);
   }
 
-  private reserve(n: number): void {
-    if (n <= this.bytes.length) return;
-    const size = Math.max(n, Math.min(this.bytes.length * 2, MAX_TMP_FILE));
-    const budget = this.fs.budget;
-    if (budget && !budget.charge(size - this.bytes.length)) throw ENOSPC;
-    const grown = new Uint8Array(size);
-    grown.set(this.bytes.subarray(0, this.a.size));
-    this.bytes = grown;
+  /** unlinked is told that a name went; the contents go with the last name and open file. */
+  unlinked(): void {
+    if (this.a.nlink <= 0 && this.opens === 0) this.free();
   }
 
   async open(flags: number): Promise<FileDescription> {
     if (flags & O_PATH) return new PathFile(this, flags);
     if (flags & O_TRUNC && (flags & O_ACCMODE) !== O_RDONLY) this.truncate(0);
+    this.opens++;
     return new RegularFile(this, this, flags);
+  }
+
+  /** close is told that an open file of the node closed. */
+  close(): void {
+    this.opens--;
+    this.unlinked();
   }
 }
 
@@ -260,6 +320,7 @@ export class TmpDir extends TmpNode {
     this.entries.delete(name);
     n.a.nlink--;
     n.a.ctimeNs = nowNs();
+    if (n instanceof TmpFile) n.unlinked();
     this.touch();
   }
 
@@ -308,6 +369,7 @@ export class TmpDir extends TmpNode {
       }
       newDir.take(newName);
       existing.a.nlink = existing instanceof TmpDir ? 0 : existing.a.nlink - 1;
+      if (existing instanceof TmpFile) existing.unlinked();
     }
     // A directory may not move into itself or below.
     for (let d: TmpDir | undefined = newDir; d; d = d.up) if (d === n) throw EINVAL;
