@@ -53,6 +53,8 @@ interface SpawnOptions {
  */
 interface Runner {
   name: string;
+  /** only names the workloads this runner has rows for, when not all of them. */
+  only?: string[];
   /** floor names the runner that measures this one's bare syscall path. */
   floor?: string;
   /** missing says why the runner cannot run on this machine, if it cannot. */
@@ -244,7 +246,7 @@ function tvisorRunner(platform: Platform, floor: string, noPatch = false): Runne
     name: noPatch ? `${platform} --no-patch` : platform,
     floor,
     run: (argv, o) => withTimeout(withSandbox((run) => run(argv)), o.timeoutMs),
-    command: (argv) => [process.execPath, cliPath, 'run', `--platform=${platform}`, ...(noPatch ? ['--no-patch'] : []), '--', ...argv],
+    command: (argv) => cliCommand(platform, noPatch ? ['--no-patch'] : [], argv),
     launch: (argv, o) =>
       withTimeout(
         withSandbox(async (run) => {
@@ -252,6 +254,23 @@ function tvisorRunner(platform: Platform, floor: string, noPatch = false): Runne
         }),
         o.timeoutMs,
       ),
+  };
+}
+
+// cliCommand is the host command line that runs argv in tvisor on platform, with flags.
+function cliCommand(platform: Platform, flags: string[], argv: string[]): string[] {
+  return [process.execPath, cliPath, 'run', `--platform=${platform}`, ...flags, '--', ...argv];
+}
+
+// kvmCpusRunner runs the threads workload on kvm with `--cpus N`, the most
+// vCPUs a sandbox's threads may run on at once, through the CLI. The
+// workload times itself, so the CLI's start is not in the figure.
+function kvmCpusRunner(cpus: number): Runner {
+  const command = (argv: string[]) => cliCommand('kvm', ['--cpus', String(cpus)], argv);
+  return {
+    name: `kvm --cpus ${cpus}`,
+    only: ['threads'],
+    run: (argv, o) => spawnProgram(command(argv), defaultSpawn(o)),
   };
 }
 
@@ -278,6 +297,8 @@ const runners: Runner[] = [
   nativeRunner(),
   tvisorRunner('kvm', 'kvm-floor'),
   tvisorRunner('kvm', 'kvm-floor', true),
+  kvmCpusRunner(1),
+  kvmCpusRunner(2),
   tvisorRunner('ptrace', 'ptrace-floor'),
   runscRunner('runsc', 'ptrace', 'ptrace-floor'),
   runscRunner('runsc-kvm', 'kvm', 'kvm-floor', RUNSC_KVM_TIMEOUT_MS),
@@ -285,15 +306,16 @@ const runners: Runner[] = [
   floorRunner('ptrace-floor'),
 ];
 
-// programWorkload runs a workload program under a runner and reads the one
-// number it prints (its own timing of the work, so start-up is not in it).
-function programWorkload(name: string, unit: string, args: (o: Options) => string[]): Workload {
+// programWorkload runs a workload program (benchmarks/bin/PROGRAM, NAME
+// unless given) under a runner and reads the one number it prints (its own
+// timing of the work, so start-up is not in it).
+function programWorkload(name: string, unit: string, args: (o: Options) => string[], program = name): Workload {
   return {
     name,
     unit,
     applies: (r) => r.run !== undefined,
     measure: async (r, o) => {
-      const argv = [bin(name), ...args(o)];
+      const argv = [bin(program), ...args(o)];
       return numberOf(checked(await r.run!(argv, o), argv), argv);
     },
   };
@@ -361,9 +383,15 @@ const workloads: Workload[] = [
   programWorkload('readdir', 'µs/op', (o) => ['/usr/bin', o.quick ? '20' : '200']),
   // Processes: a fork, exec of busybox true and wait; 256 MiB through a
   // pipe between two processes; and a fixed script of pipelines.
-  programWorkload('fork-exec', 'ms', (o) => ['/bin/busybox', o.quick ? '20' : '200']),
+  programWorkload('fork-exec', 'ms', (o) => [o.quick ? '20' : '200', '/bin/busybox', 'true']),
   programWorkload('pipe', 'MB/s', (o) => [o.quick ? '32' : '256']),
   programWorkload('shell', 'ms', () => ['/bin/busybox', SHELL_SCRIPT]),
+  // The host's python3 started from a running program (fork, exec of
+  // python3 -c pass, wait), as fork-exec does busybox: a dynamic program
+  // that maps its libraries and reads dozens of modules.
+  programWorkload('python-start', 'ms', (o) => [o.quick ? '3' : '10', '/usr/bin/python3', '-c', 'pass'], 'fork-exec'),
+  // 8 threads adding to one counter under one pthread mutex, 400,000 times in all.
+  programWorkload('threads', 'ms', (o) => [o.quick ? '40000' : '400000']),
 ];
 
 function median(xs: number[]): number {
@@ -405,7 +433,7 @@ async function measureWorkload(
 ): Promise<ResultRow[]> {
   const rows = new Map<Runner, ResultRow>();
   for (const r of rs) {
-    if (!w.applies(r)) continue;
+    if (!w.applies(r) || (r.only && !r.only.includes(w.name))) continue;
     const row: ResultRow = { workload: w.name, runner: r.name, unit: w.unit, median: null, min: null, max: null, runs: [] };
     rows.set(r, row);
     const state = states.get(r)!;

@@ -4,15 +4,19 @@
 #                        (native_pipes.c and no_ptrace.c are not guests but test
 #                        helpers; native_pipes.c is the native-side
 #                        runner used by test/helpers.ts runNative)
-#   hello, syscalls, getppid_loop, patchsite, sig_deliver, sig_wait, thr_pthread -> bin/NAME.glibc (gcc -static -O2, glibc)
+#                        but libplug.c and dlopen_test.c, below
+#   hello, syscalls, getppid_loop, patchsite, sig_deliver, sig_wait, thr_pthread, thr_fork, thr_kernel
+#                     -> bin/NAME.glibc      (gcc -static -O2, glibc)
 #   hello             -> bin/hello.pie       (musl static-PIE)
-#   hello             -> bin/hello.dynamic   (dynamically linked glibc, the host's ld.so and libc)
+#   hello, thr_pthread -> bin/NAME.dynamic   (dynamically linked glibc, the host's ld.so and libc)
+#   libplug           -> bin/libplug.so      (a glibc shared library, gcc -shared -fPIC)
+#   dlopen_test       -> bin/dlopen_test     (dynamically linked glibc; it dlopens bin/libplug.so)
 #   hello             -> bin/badinterp       (dynamically linked, naming an interpreter that does not exist)
 #   bin/elf32         -> a minimal 32-bit i386 ELF header (rejected by the loader)
 #   bin/notelf        -> an executable text file that is not ELF
 # test/guests/guest.h is the helpers' header that guests #include, and
-# test/guests/fs.h, proc.h and desc.h the ones the fs_*, proc_* and desc_* guests
-# add: not guests, never built on their
+# test/guests/fs.h, proc.h, desc.h and thr.h the ones the fs_*, proc_*, desc_* and
+# thr_* guests add: not guests, never built on their
 # own (only *.c are), but every target built from C is rebuilt when one changes.
 # A target is skipped when it is newer than its source, the headers and this script.
 set -euo pipefail
@@ -21,7 +25,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/test/guests"
 BIN="$SRC/bin"
 SELF="$ROOT/scripts/build-guests.sh"
-HEADERS=("$SRC/guest.h" "$SRC/fs.h" "$SRC/proc.h" "$SRC/desc.h")
+HEADERS=("$SRC/guest.h" "$SRC/fs.h" "$SRC/proc.h" "$SRC/desc.h" "$SRC/thr.h")
 mkdir -p "$BIN"
 
 # up_to_date TARGET SOURCE...: true when TARGET exists and is newer than every SOURCE.
@@ -71,10 +75,11 @@ fi
 
 for src in "${sources[@]}"; do
   name="$(basename "$src" .c)"
+  [[ "$name" == libplug || "$name" == dlopen_test ]] && continue
   build "$BIN/$name" "$src" musl-gcc -static -O2 -Wall
 done
 
-for name in hello syscalls getppid_loop patchsite sig_deliver sig_wait thr_pthread; do
+for name in hello syscalls getppid_loop patchsite sig_deliver sig_wait thr_pthread thr_fork thr_kernel; do
   build "$BIN/$name.glibc" "$SRC/$name.c" gcc -static -O2 -Wall
 done
 
@@ -86,7 +91,11 @@ build "$BIN/hello.pie" "$SRC/hello.c" musl-gcc -fPIE -pie -O2 -Wall -nostartfile
   "$MUSL_LIB/rcrt1.o" "$MUSL_LIB/crti.o" "$(gcc -print-file-name=crtbeginS.o)" \
   @SRC@ "$(gcc -print-file-name=crtendS.o)" "$MUSL_LIB/crtn.o" \
   -Wl,-static -Wl,--no-dynamic-linker -Wl,-z,text
-build "$BIN/hello.dynamic" "$SRC/hello.c" gcc -O2 -Wall
+for name in hello thr_pthread; do
+  build "$BIN/$name.dynamic" "$SRC/$name.c" gcc -O2 -Wall
+done
+build "$BIN/libplug.so" "$SRC/libplug.c" gcc -shared -fPIC -O2 -Wall
+build "$BIN/dlopen_test" "$SRC/dlopen_test.c" gcc -O2 -Wall
 build "$BIN/badinterp" "$SRC/hello.c" gcc -O2 -Wall -Wl,--dynamic-linker=/no/such/ld.so
 
 # A minimal ELF32 header (52 bytes): ELFCLASS32, little endian, ET_EXEC, EM_386,

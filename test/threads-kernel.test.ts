@@ -2,7 +2,7 @@
 // thr_clone guest (raw clone(2) threads: the flag rules, ids, CLONE_FS,
 // CLONE_SIGHAND, a thread's exit, exit_group from a thread, a leader that
 // ends first, tgkill, kill to a process whose main thread blocks the
-// signal, a fatal signal), the thr_pthread guest with musl and glibc
+// signal, a fatal signal), the thr_kernel guest with musl and glibc
 // (pthread_create, pthread_kill, a robust mutex's owner dying, condition
 // variables, affinity, thread names, /proc/self/task and Threads:, fork
 // from a threaded process, a leader's pthread_exit, exec from a thread),
@@ -12,7 +12,7 @@
 import { Sandbox } from '../index.js';
 import { guestPath, platforms, runBoth, sandboxTest } from './helpers.js';
 
-const GUESTS = ['thr_clone', 'thr_pthread', 'thr_pthread.glibc'];
+const GUESTS = ['thr_clone', 'thr_kernel', 'thr_kernel.glibc'];
 
 for (const platform of platforms) {
   const ptest = sandboxTest(platform);

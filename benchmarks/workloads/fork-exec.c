@@ -1,7 +1,8 @@
-// fork-exec: N times, forks a child that execs PROGRAM (with "true" as its
-// argument: /bin/busybox true) and waits for it, and prints the mean time
-// of one round trip in ms, as a number only.
-// Usage: fork-exec PROGRAM [N]   (N defaults to 200)
+// fork-exec: N times, forks a child that execs PROGRAM with ARGS (for
+// fork-exec, /bin/busybox true; for python-start, /usr/bin/python3 -c pass)
+// and waits for it, and prints the mean time of one round trip in ms, as a
+// number only.
+// Usage: fork-exec N PROGRAM [ARGS...]
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -9,11 +10,11 @@
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: fork-exec PROGRAM [N]\n");
+  if (argc < 3) {
+    fprintf(stderr, "usage: fork-exec N PROGRAM [ARGS...]\n");
     return 2;
   }
-  long n = argc > 2 ? strtol(argv[2], NULL, 10) : 200;
+  long n = strtol(argv[1], NULL, 10);
   struct timespec a, b;
   clock_gettime(CLOCK_MONOTONIC, &a);
   for (long i = 0; i < n; i++) {
@@ -23,7 +24,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     if (pid == 0) {
-      execl(argv[1], argv[1], "true", (char *)NULL);
+      execv(argv[2], argv + 2);
       _exit(127);
     }
     int status;
