@@ -68,13 +68,6 @@ export class KvmContext implements PlatformContext, Polled, Runnable {
   private resumeFromSlot = false;
   /** holdAtResume: that exit returns Interrupted instead of resuming the program (see stop). */
   private holdAtResume = false;
-  /**
-   * unanswered is true from a take or an entry until the poller sleeps:
-   * a call the trampoline withdraws meanwhile went unanswered although
-   * the Sentry was polling (it had no CPU, or served others), and the
-   * trampoline's wait is shortened (spinFor).
-   */
-  private unanswered = false;
   private readonly xsave = new Uint8Array(XSAVE_AREA);
   /** fsBaseNext is an FS base to load at the next entry, or -1. */
   private fsBaseNext = -1;
@@ -219,7 +212,6 @@ export class KvmContext implements PlatformContext, Polled, Runnable {
     this.run32[layout.dirtyRegs / 4] = dirty;
     this.run8[layout.immediateExit] = 0;
     this.running = true;
-    this.unanswered = true;
     this.vcpu.thread.run();
   }
 
@@ -240,7 +232,6 @@ export class KvmContext implements PlatformContext, Polled, Runnable {
    * reports to the poller.
    */
   sleep(): void {
-    this.unanswered = false;
     Atomics.store(this.slot, abi.SLOT_POLLING / 4, 0);
     Atomics.store(this.control, Control.Waiting, 1);
     this.vcpu.thread.ref(true);
@@ -259,8 +250,6 @@ export class KvmContext implements PlatformContext, Polled, Runnable {
     this.taken = true;
     this.exitless = true;
     this.regs.rebind(this.slotWords);
-    this.spinFor(2);
-    this.unanswered = true;
     return true;
   }
 
@@ -311,10 +300,7 @@ export class KvmContext implements PlatformContext, Polled, Runnable {
     // The program's next call must not find this WITHDRAWN: a kick while
     // its trampoline saves registers would take them for a withdrawn call's.
     Atomics.store(this.slot, abi.SLOT_STATE / 4, abi.STATE_IDLE);
-    if (!this.resumeFromSlot) {
-      if (this.unanswered) this.spinFor(0.5);
-      return Outcome.Syscall;
-    }
+    if (!this.resumeFromSlot) return Outcome.Syscall;
     this.resumeFromSlot = false;
     if (this.holdAtResume) {
       this.holdAtResume = false;
@@ -322,21 +308,6 @@ export class KvmContext implements PlatformContext, Polled, Runnable {
     }
     this.enter(as);
     return undefined;
-  }
-
-  /**
-   * spinFor scales how long the trampoline waits for the Sentry to take a
-   * call, within the vCPU's bounds: longer after a call taken, shorter
-   * after one that went unanswered while the Sentry polled. On a busy host
-   * (the Sentry's thread and this vCPU's sharing a CPU) a long wait is
-   * spent while the Sentry cannot run; with a CPU each, calls are taken
-   * and the wait stays long.
-   */
-  private spinFor(factor: number): void {
-    const i = abi.SLOT_SPIN_TICKS / 4;
-    const now = this.slot[i] >>> 0;
-    const next = Math.min(this.vcpu.spinTicks, Math.max(this.vcpu.minSpinTicks, Math.round(now * factor)));
-    if (next !== now) Atomics.store(this.slot, i, next | 0);
   }
 
   /** fromSlot makes the program's registers the ones the trampoline keeps in the slot, as it leaves them. */

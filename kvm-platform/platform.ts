@@ -25,14 +25,11 @@ export class KvmUnavailableError extends Error {
 }
 
 /**
- * GUEST_SPIN_NS is how long the trampoline waits at most for the Sentry to
- * take a call before it gives up and exits: long enough to cover a handler
- * and a turn of the event loop, short enough that a blocking call burns
- * little. GUEST_SPIN_MIN_NS is the least it comes down to while calls keep
- * going unanswered (see KvmContext.spinFor).
+ * GUEST_SPIN_NS is how long the trampoline waits for the Sentry's answer
+ * before it gives up and exits: long enough to cover a handler and a turn
+ * of the event loop, short enough that a blocking call burns little.
  */
 const GUEST_SPIN_NS = 100_000;
-const GUEST_SPIN_MIN_NS = 4_000;
 /**
  * GUEST_BUSY_NS is how long it waits for a call the Sentry took and works
  * on without waiting (a large read from the page cache takes ~150 µs; an
@@ -154,9 +151,6 @@ export interface Vcpu {
   kernelPhys: number;
   pages: VcpuPages;
   thread: VcpuThread;
-  /** spinTicks and minSpinTicks bound how long (TSC ticks) the trampoline waits for the Sentry to take a call. */
-  spinTicks: number;
-  minSpinTicks: number;
   release(): void;
 }
 
@@ -254,8 +248,7 @@ export class KvmPlatform implements Platform {
     const pages = vcpuPages(mem, id, slotPhys, kernelPhys);
     const slot = new DataView(mem.bytesAt(slotPhys).buffer, mem.bytesAt(slotPhys).byteOffset + mem.offsetOf(slotPhys), abi.PAGE_SIZE);
     slot.setBigUint64(abi.SLOT_SELF, BigInt(pages.slotVirt), true);
-    const spinTicks = Math.round(GUEST_SPIN_NS * tscPerNs());
-    slot.setBigUint64(abi.SLOT_SPIN_TICKS, BigInt(spinTicks), true);
+    slot.setBigUint64(abi.SLOT_SPIN_TICKS, BigInt(Math.round(GUEST_SPIN_NS * tscPerNs())), true);
     slot.setBigUint64(abi.SLOT_BUSY_TICKS, BigInt(Math.round(GUEST_BUSY_NS * tscPerNs())), true);
     kvm.setCpuid2(fd, supportedCpuid);
     const stub = loadStub();
@@ -278,7 +271,6 @@ export class KvmPlatform implements Platform {
       trampoline: Number(kernelVirt(stub.trampoline)),
       trampolineExit: Number(kernelVirt(stub.trampolineExit)),
       thread: new VcpuThread(fd, host.bufferAddress(run), mem, kernelPhys),
-      spinTicks, minSpinTicks: Math.round(GUEST_SPIN_MIN_NS * tscPerNs()),
       release: () => {
         if (this.closed || !this.live.has(vcpu)) return;
         // XSTATE_BV 0 puts every component in its initial state. This holds
