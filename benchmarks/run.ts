@@ -229,10 +229,13 @@ type Platform = NonNullable<SandboxOptions['platform']>;
 // and through the CLI for launch-cli. The API is imported when first used,
 // so the other runners work while it does not load.
 // With noPatch, it is the `kvm --no-patch` row: every system call by exit.
-function tvisorRunner(platform: Platform, floor: string, noPatch = false): Runner {
+// With cpus, it is a `kvm --cpus N` row, for the threads workload only:
+// the most vCPUs a sandbox's threads may run on at once, set through the
+// API as the plain row runs, so that both run on a Sentry as warm.
+function tvisorRunner(platform: Platform, floor: string, { noPatch = false, cpus }: { noPatch?: boolean; cpus?: number } = {}): Runner {
   const withSandbox = async <T>(fn: (run: (argv: string[]) => Promise<ProgramResult>) => Promise<T>) => {
     const { Sandbox } = await import('../index.js');
-    const sb = await Sandbox.create({ platform, noPatch });
+    const sb = await Sandbox.create({ platform, noPatch, ...(cpus ? { cpus } : {}) });
     try {
       return await fn(async (argv) => {
         const r = await sb.run(argv, { stdin: '' });
@@ -242,6 +245,9 @@ function tvisorRunner(platform: Platform, floor: string, noPatch = false): Runne
       await sb.close();
     }
   };
+  if (cpus) {
+    return { name: `${platform} --cpus ${cpus}`, only: ['threads'], run: (argv, o) => withTimeout(withSandbox((run) => run(argv)), o.timeoutMs) };
+  }
   return {
     name: noPatch ? `${platform} --no-patch` : platform,
     floor,
@@ -260,18 +266,6 @@ function tvisorRunner(platform: Platform, floor: string, noPatch = false): Runne
 // cliCommand is the host command line that runs argv in tvisor on platform, with flags.
 function cliCommand(platform: Platform, flags: string[], argv: string[]): string[] {
   return [process.execPath, cliPath, 'run', `--platform=${platform}`, ...flags, '--', ...argv];
-}
-
-// kvmCpusRunner runs the threads workload on kvm with `--cpus N`, the most
-// vCPUs a sandbox's threads may run on at once, through the CLI. The
-// workload times itself, so the CLI's start is not in the figure.
-function kvmCpusRunner(cpus: number): Runner {
-  const command = (argv: string[]) => cliCommand('kvm', ['--cpus', String(cpus)], argv);
-  return {
-    name: `kvm --cpus ${cpus}`,
-    only: ['threads'],
-    run: (argv, o) => spawnProgram(command(argv), defaultSpawn(o)),
-  };
 }
 
 // floorRunner runs a floor program: C that drives a platform's bare
@@ -296,9 +290,9 @@ function expectHello(r: ProgramResult, argv: string[]): void {
 const runners: Runner[] = [
   nativeRunner(),
   tvisorRunner('kvm', 'kvm-floor'),
-  tvisorRunner('kvm', 'kvm-floor', true),
-  kvmCpusRunner(1),
-  kvmCpusRunner(2),
+  tvisorRunner('kvm', 'kvm-floor', { noPatch: true }),
+  tvisorRunner('kvm', 'kvm-floor', { cpus: 1 }),
+  tvisorRunner('kvm', 'kvm-floor', { cpus: 2 }),
   tvisorRunner('ptrace', 'ptrace-floor'),
   runscRunner('runsc', 'ptrace', 'ptrace-floor'),
   runscRunner('runsc-kvm', 'kvm', 'kvm-floor', RUNSC_KVM_TIMEOUT_MS),
