@@ -18,7 +18,7 @@ import { load, readAuxv, readInterpreter, type Interpreter } from './loader/elf.
 import { LoadError, MAX_INTERPRETERS, findProgram, readProgram, resolveProgram, scriptOf } from './loader/program.js';
 import { startGofer } from '../gofer/client.js';
 import type { Gofer } from '../gofer/api.js';
-import { GoferMount, type GoferNode } from './vfs/goferfs.js';
+import { GoferMount, settleWrites, type GoferNode } from './vfs/goferfs.js';
 import { OverlayNode } from './vfs/overlay.js';
 import { Tmpfs } from './vfs/tmpfs.js';
 import { devfs } from './vfs/devfs.js';
@@ -378,6 +378,8 @@ export class Sandbox {
       // The init of the tree is gone: so is everything it leaves.
       for (const t of tree) t.post(SIGKILL);
       while (loops.size > 0) await Promise.allSettled([...loops]);
+      // What the programs' shared mappings wrote reaches the host before the run returns.
+      await settleWrites(this.gofer);
       if (failure) throw failure;
       if (this.goferDead) throw new PlatformError(`the file server (Gofer) ${this.goferDead}`);
       const exit = init.exitStatus;
@@ -472,6 +474,7 @@ export class Sandbox {
     this.closed = true;
     this.vdso.release();
     this.pageCache.clear();
+    await settleWrites(this.gofer);
     await this.gofer.shutdown();
     await this.platform.close();
     await this.log.close();

@@ -3,8 +3,11 @@
 // Unix sockets. Each desc_* guest program runs natively and in the sandbox;
 // both outcomes must equal the exact expected output (an "ok NAME" line per check, then "all ok").
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { exited, guestPath, platforms, repoRoot, runBoth, runSandboxed, sandboxTest } from './helpers.js';
+import { Sandbox } from '../index.js';
+import { exited, guestPath, platforms, repoRoot, runBoth, runNative, runSandboxed, sandboxTest } from './helpers.js';
 
 const ENV = ['PATH=/usr/bin:/bin'];
 
@@ -47,6 +50,31 @@ for (const platform of platforms) {
       t.deepEqual(sandboxed, native);
     });
   }
+
+  ptest(`${platform}: desc_mmap on a writable mount: shared mappings of a host file reach the host file, as natively`, async (t) => {
+    const checks = [...GUESTS.desc_mmap, 'a file of a host directory', 'a file left written through mappings'];
+    const kept = 'written through a mapping\nand by a child\n';
+    const nativeDir = mkdtempSync(path.join(tmpdir(), 'tvisor-mmap-native-'));
+    const hostDir = mkdtempSync(path.join(tmpdir(), 'tvisor-mmap-'));
+    try {
+      const native = await runNative([guestPath('desc_mmap'), nativeDir], { env: ENV });
+      t.deepEqual(native, exited(outputOf(checks)));
+      t.is(readFileSync(path.join(nativeDir, 'kept'), 'utf8'), kept);
+      const sb = await Sandbox.create({ platform, mounts: [{ source: hostDir, target: '/mnt', writable: true }] });
+      let r;
+      try {
+        r = await sb.run([guestPath('desc_mmap'), '/mnt'], { env: ENV });
+      } finally {
+        await sb.close();
+      }
+      t.deepEqual([r.exitCode, r.stdout, r.stderr], [0, native.stdout, '']);
+      t.is(readFileSync(path.join(hostDir, 'kept'), 'utf8'), kept);
+      t.deepEqual(readdirSync(hostDir), ['kept']);
+    } finally {
+      rmSync(nativeDir, { recursive: true, force: true });
+      rmSync(hostDir, { recursive: true, force: true });
+    }
+  });
 
   ptest(`${platform}: timers armed when the program ends leave nothing behind: the application ends by itself`, async (t) => {
     // The application runs the program through the API, closes the sandbox and lets Node end:

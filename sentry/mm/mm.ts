@@ -25,6 +25,12 @@ export class SharedMemory {
   sealed = false;
   /** limit is how many pages have frames at most: a file's size; a page past it has none (a fault there is SIGBUS). */
   limit = Infinity;
+  /**
+   * owned is set for a host file's contents while shared mappings map
+   * them: idle is told when no mapping is left (only the owner's
+   * reference), and sync writes the contents back to the file (msync).
+   */
+  owned: { idle(): void; sync(): Promise<void> } | undefined;
 
   constructor(private readonly mem: MemoryFile, public charged: number) {}
 
@@ -68,6 +74,33 @@ export class SharedMemory {
     return true;
   }
 
+  /**
+   * resize makes the memory a file's contents going from `from` to `to`
+   * bytes: pages are charged as it grows (false past the memory limit),
+   * the bytes past the old end (growing) or the new end (shrinking) read
+   * as zeros, and frames wholly past the end go.
+   */
+  resize(from: number, to: number): boolean {
+    const want = Math.ceil(to / PAGE_SIZE) * PAGE_SIZE;
+    if (to >= from) {
+      if (want > this.charged) {
+        if (!this.mem.charge(want - this.charged)) return false;
+        this.charged = want;
+      }
+      this.limit = want / PAGE_SIZE;
+      // A shared mapping may have written past the old end of its last page.
+      const tail = Math.min(to, Math.ceil(from / PAGE_SIZE) * PAGE_SIZE) - from;
+      return tail <= 0 || this.copy(from, new Uint8Array(tail), true);
+    }
+    const last = to % PAGE_SIZE;
+    if (last) this.copy(to, new Uint8Array(PAGE_SIZE - last), true);
+    this.drop(want / PAGE_SIZE);
+    this.limit = want / PAGE_SIZE;
+    this.mem.uncharge(this.charged - want);
+    this.charged = want;
+    return true;
+  }
+
   /** drop gives back the frames of pages `from` on (mappings keep theirs until they go). */
   drop(from: number): void {
     for (let i = from; i < this.frames.length; i++) {
@@ -77,7 +110,10 @@ export class SharedMemory {
   }
 
   unref(): void {
-    if (--this.refs > 0) return;
+    if (--this.refs > 0) {
+      if (this.refs === 1) this.owned?.idle();
+      return;
+    }
     this.drop(0);
     this.frames = new Int32Array(0);
     this.mem.uncharge(this.charged);

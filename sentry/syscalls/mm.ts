@@ -80,8 +80,9 @@ const PREFAULT_COPY = 1 << 20;
  * page cache, shared by every mapping of the same file and copied on a
  * write. A shared mapping of a tmpfs file (a memfd, /dev/shm, a file the
  * program wrote) maps the file's own memory, so its writes are the file's;
- * a shared mapping of a host file may only read (ENODEV otherwise: its
- * writes would have to reach the host file).
+ * a shared mapping that writes a host file (on a writable mount) maps the
+ * file's contents brought into memory, written back to the host at msync,
+ * fsync and when the last mapping goes (goferfs.ts, SharedFile).
  */
 async function mmapFile(t: Task, addr: number, len: number, perm: Perm, flags: number, fd: number, offset: number): Promise<number> {
   const file = t.fds.get(fd);
@@ -95,13 +96,13 @@ async function mmapFile(t: Task, addr: number, len: number, perm: Perm, flags: n
   const shared = (flags & MAP_TYPE) !== MAP_PRIVATE;
   const writes = (perm & Perm.Write) !== 0;
   if (shared && writes && mode !== O_RDWR) throw EACCES;
-  const shm = shared ? node.sharedMemory(writes) : undefined;
+  const shm = shared ? await node.sharedMemory(writes, t.mm.mem) : undefined;
   if (shm) {
     const start = placement(t, addr, len, flags);
     t.mm.mapShared(start, len, perm, shm, file.dentry?.path ?? file.path, offset / PAGE_SIZE, mode !== O_RDWR);
     return start;
   }
-  if (shared && writes) throw ENODEV;
+  if (shared && writes) throw ENODEV; // a file whose contents cannot be shared (no filesystem left that way)
   const image = t.host.pageCache.get(await node.contentKey(), attr.size);
   try {
     const first = offset / PAGE_SIZE;
@@ -177,12 +178,11 @@ function mapped(t: Task, start: number, end: number): void {
 const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
 
 /**
- * msync implements msync(2). A shared mapping that writes maps a tmpfs
- * file's own memory, so its writes are in the file already: the call
- * checks its arguments and the range, as Linux does, and has nothing to
- * write back.
+ * msync implements msync(2): it checks its arguments and the range, as
+ * Linux does, and writes back the host files the range maps shared (a
+ * tmpfs file's mapping is the file itself: nothing to write).
  */
-export function msync(t: Task, a: SyscallArgs): number {
+export function msync(t: Task, a: SyscallArgs): number | Promise<number> {
   const addr = a.pointer(0);
   const length = a.size(1);
   const flags = a.int(2);
@@ -191,6 +191,12 @@ export function msync(t: Task, a: SyscallArgs): number {
   const end = addr + pageUp(length);
   if (end > USER_ADDRESS_LIMIT) throw ENOMEM;
   mapped(t, addr, end);
+  // A host file's shared contents are written back (MS_ASYNC starts it, MS_SYNC waits).
+  const owners = new Set(t.mm.vmas.filter((v) => v.start < end && v.end > addr && v.shm?.owned).map((v) => v.shm!.owned!));
+  if (owners.size === 0) return 0;
+  const done = Promise.all([...owners].map((o) => o.sync())).then(() => 0);
+  if (flags & MS_SYNC) return done;
+  done.catch(() => undefined);
   return 0;
 }
 
@@ -229,7 +235,7 @@ export function madvise(t: Task, a: SyscallArgs): number {
 }
 
 export function register(): void {
-  partial(9, mmap, 'a shared mapping writes only to tmpfs files (memfd, /dev/shm, the overlay); of a host file it may only read', 'p,u,x,x,d,x');
+  partial(9, mmap, 'a shared mapping of a host file reaches the host at msync, fsync and munmap, not at each store', 'p,u,x,x,d,x');
   full(26, msync, 'p,u,x');
   partial(27, mincore, 'a page counts as resident when it is mapped in the program, not when only the page cache has it', 'p,u,p');
   full(11, munmap, 'p,u');

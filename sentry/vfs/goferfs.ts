@@ -2,12 +2,13 @@
 // Sentry holds a handle per node it walked to; every operation is a Gofer
 // call, and a Gofer error comes back as the same errno.
 import { close as fsClose, read as fsRead, readv as fsReadv } from 'node:fs';
-import { EAGAIN, EISDIR, ELOOP, EOPNOTSUPP, EROFS, fromErrno, type SyscallError } from '../errno.js';
+import { EAGAIN, EISDIR, ELOOP, ENOMEM, EOPNOTSUPP, EROFS, fromErrno, type SyscallError } from '../errno.js';
 import { host } from '../native/host.js';
-import type { MemoryRuns } from '../mm/mm.js';
+import { SharedMemory, type MemoryRuns } from '../mm/mm.js';
+import type { MemoryFile } from '../mm/memory-file.js';
 import { GoferError, type Gofer, type Handle } from '../../gofer/api.js';
 import { Directory, PathFile, RegularFile, type FileData } from './open-file.js';
-import { O_ACCMODE, O_PATH, O_RDONLY, type FileDescription } from './file.js';
+import { O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, type FileDescription } from './file.js';
 import {
   S_IFDIR, S_IFLNK, S_IFMT, VNode,
   type Attr, type Creds, type DirEntry, type SetAttr, type StatFs,
@@ -30,6 +31,9 @@ async function call<T>(p: Promise<T>): Promise<T> {
 
 /** GoferMount is one tree the Gofer serves, with its parent-less root. */
 export class GoferMount {
+  /** shared holds the host files that shared mappings map now, by "dev:ino". */
+  readonly shared = new Map<string, SharedFile>();
+
   constructor(readonly gofer: Gofer, readonly writable: boolean) {}
 
   async root(index: number): Promise<GoferNode> {
@@ -135,6 +139,42 @@ export class GoferNode extends VNode {
     return call(this.gofer.statfs(this.handle));
   }
 
+  /** key names the host file in its mount (its device and inode), whatever the path to it. */
+  get key(): string {
+    return `${this.cached.dev}:${this.cached.ino}`;
+  }
+
+  /**
+   * sharedMemory is the host file's contents while shared mappings map
+   * it: brought into memory by the first mapping that writes (charged to
+   * the memory limit, ENOMEM past it), and mapped by every shared mapping
+   * after it. Without one, a mapping that only reads comes from the page
+   * cache (undefined).
+   */
+  override async sharedMemory(writable: boolean, mem: MemoryFile): Promise<SharedMemory | undefined> {
+    const open = this.mount.shared.get(this.key);
+    if (open) return open.memory;
+    if (!writable) return undefined;
+    this.writeCheck();
+    const size = (await this.attr()).size;
+    const h = await call(this.gofer.open(this.handle, O_RDWR));
+    const file = new SharedFile(this.mount, this.key, new GoferData(this.gofer, h), mem, size);
+    try {
+      await file.load();
+    } catch (err) {
+      file.drop();
+      throw err;
+    }
+    // Another mapping may have brought it in meanwhile: the first one wins.
+    const raced = this.mount.shared.get(this.key);
+    if (raced) {
+      file.drop();
+      return raced.memory;
+    }
+    this.mount.shared.set(this.key, file);
+    return file.memory;
+  }
+
   /** contentKey is the host file's identity with its size and times: a change on the host changes it. */
   override async contentKey(): Promise<string> {
     const a = await this.attr();
@@ -154,7 +194,7 @@ export class GoferNode extends VNode {
     // A file opened only to read is read through a descriptor of the
     // Sentry's own (taken from the Gofer): no round trip, one copy fewer.
     const local = (flags & O_ACCMODE) === O_RDONLY ? this.gofer.takeFd?.(h) : undefined;
-    return new RegularFile(this, new GoferData(this.gofer, h, local), flags);
+    return new RegularFile(this, new GoferData(this.gofer, h, local, this), flags);
   }
 }
 
@@ -170,9 +210,16 @@ const LOCAL_READ_MAX = 16 << 20;
  * libuv's thread pool so that a slow disk never holds the event loop.
  */
 class GoferData implements FileData {
-  constructor(private readonly gofer: Gofer, private readonly h: Handle, private readonly local?: number) {}
+  /** node, when given, is the file's node: while shared mappings map it, reads and writes go through its shared contents. */
+  constructor(private readonly gofer: Gofer, private readonly h: Handle, private readonly local?: number, private readonly node?: GoferNode) {}
 
-  read(offset: number, length: number): Promise<Uint8Array> {
+  private get shared(): SharedFile | undefined {
+    return this.node?.mount.shared.get(this.node.key);
+  }
+
+  read(offset: number, length: number): Uint8Array | Promise<Uint8Array> {
+    const shared = this.shared;
+    if (shared) return shared.read(offset, length);
     const fd = this.local;
     if (fd === undefined) return call(this.gofer.read(this.h, offset, length));
     const buf = Buffer.allocUnsafe(Math.min(length, LOCAL_READ_MAX));
@@ -181,8 +228,13 @@ class GoferData implements FileData {
     });
   }
 
-  write(offset: number, data: Uint8Array): Promise<number> {
-    return call(this.gofer.write(this.h, offset, data));
+  write(offset: number, data: Uint8Array, append = false): Promise<number> {
+    const shared = this.shared;
+    // The host file takes the write (at its end for O_APPEND); shared contents take it too.
+    return call(this.gofer.write(this.h, offset, data)).then((n) => {
+      shared?.wrote(append ? shared.size : offset, data.subarray(0, n));
+      return n;
+    });
   }
 
   /**
@@ -192,7 +244,7 @@ class GoferData implements FileData {
    */
   readInto(offset: number, target: MemoryRuns): number | Promise<number> | undefined {
     const fd = this.local;
-    if (fd === undefined) return undefined;
+    if (fd === undefined || this.shared) return undefined;
     const n = target.pairs.length <= 2 * IOV_MAX ? host.preadvNowait(fd, target.address, target.pairs, offset) : -EAGAIN.errno;
     if (n === target.length || n === 0) return n;
     if (n < 0 && n !== -EAGAIN.errno && n !== -EOPNOTSUPP.errno) return Promise.reject(fromErrno(-n));
@@ -203,19 +255,123 @@ class GoferData implements FileData {
   }
 
   async size(): Promise<number> {
-    return (await call(this.gofer.stat(this.h))).size;
+    return this.shared?.size ?? (await call(this.gofer.stat(this.h))).size;
   }
 
-  truncate(size: number): Promise<void> {
-    return call(this.gofer.truncate(this.h, size));
+  async truncate(size: number): Promise<void> {
+    await call(this.gofer.truncate(this.h, size));
+    this.shared?.resize(size);
   }
 
-  sync(): Promise<void> {
-    return call(this.gofer.fsync(this.h));
+  async sync(): Promise<void> {
+    await this.shared?.sync();
+    await call(this.gofer.fsync(this.h));
   }
 
   close(): void {
     if (this.local !== undefined) fsClose(this.local, () => undefined);
     this.gofer.close(this.h).catch(() => undefined);
   }
+}
+
+/** LOAD_CHUNK is how much of a host file one Gofer call moves when shared contents are brought in or written back. */
+const LOAD_CHUNK = 1 << 20;
+
+/**
+ * SharedFile is a host file's contents while shared mappings map it: frames
+ * of the memory file that every shared mapping of the file maps, so that
+ * their stores are each other's at once, as on Linux. The host file gets
+ * them when they are written back: at msync, at fsync of any descriptor of
+ * the file, and when the last mapping goes (then the contents are dropped).
+ * Reads and writes through descriptors meanwhile go through the contents
+ * (a write also reaches the host file at once).
+ */
+export class SharedFile {
+  readonly memory: SharedMemory;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly mount: GoferMount, private readonly key: string, private readonly data: GoferData,
+    mem: MemoryFile, public size: number,
+  ) {
+    this.memory = new SharedMemory(mem, 0);
+    this.memory.refs = 1; // the file's own
+    this.memory.limit = 0; // until load: a page past the end has no frame
+    this.memory.owned = { idle: () => this.idle(), sync: () => this.sync() };
+  }
+
+  /** load brings the host file in (ENOMEM past the memory limit). */
+  async load(): Promise<void> {
+    if (!this.memory.resize(0, this.size)) throw ENOMEM;
+    for (let at = 0; at < this.size;) {
+      const got = await this.data.read(at, Math.min(LOAD_CHUNK, this.size - at));
+      if (got.length === 0) break;
+      if (!this.memory.copy(at, got, true)) throw ENOMEM;
+      at += got.length;
+    }
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    const end = Math.min(this.size, offset + length);
+    if (offset >= end) return new Uint8Array(0);
+    const out = new Uint8Array(end - offset);
+    this.memory.copy(offset, out, false);
+    return out;
+  }
+
+  /** wrote copies a write the host file took into the contents. */
+  wrote(offset: number, data: Uint8Array): void {
+    const end = offset + data.length;
+    if (end > this.size) this.resize(end);
+    this.memory.copy(offset, data, true);
+  }
+
+  /** resize follows the host file's new size (ENOMEM past the memory limit). */
+  resize(size: number): void {
+    if (!this.memory.resize(this.size, size)) throw ENOMEM;
+    this.size = size;
+  }
+
+  /** sync writes the contents back to the host file, after any write-back under way. */
+  sync(): Promise<void> {
+    this.writing = this.writing.catch(() => undefined).then(async () => {
+      for (let at = 0; at < this.size;) {
+        const n = Math.min(LOAD_CHUNK, this.size - at);
+        at += await this.data.write(at, this.read(at, n));
+      }
+    });
+    return this.writing;
+  }
+
+  /** idle is told that no mapping is left: the contents go back to the host file, then go (unless a mapping came meanwhile). */
+  private idle(): void {
+    const done = this.sync().catch(() => undefined).then(() => {
+      if (this.memory.refs === 1) this.drop();
+    });
+    pendingOf(this.mount.gofer).add(done);
+    void done.finally(() => pendingOf(this.mount.gofer).delete(done));
+  }
+
+  /** drop forgets the contents and closes the file's own handle. */
+  drop(): void {
+    if (this.mount.shared.get(this.key) === this) this.mount.shared.delete(this.key);
+    this.memory.owned = undefined;
+    this.memory.unref();
+    this.data.close();
+  }
+}
+
+/** pending holds each Gofer's write-backs under way, which the sandbox awaits before a run returns or the Gofer stops. */
+const pending = new WeakMap<Gofer, Set<Promise<void>>>();
+
+function pendingOf(gofer: Gofer): Set<Promise<void>> {
+  let set = pending.get(gofer);
+  if (!set) pending.set(gofer, (set = new Set()));
+  return set;
+}
+
+/** settleWrites waits until the shared contents written back through gofer have reached the host. */
+export async function settleWrites(gofer: Gofer): Promise<void> {
+  const set = pending.get(gofer);
+  while (set && set.size > 0) await Promise.allSettled([...set]);
 }

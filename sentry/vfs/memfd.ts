@@ -41,9 +41,9 @@ export class MemfdFile extends TmpFile {
   }
 
   /** sharedMemory refuses a mapping that writes once writes are sealed. */
-  override sharedMemory(writable: boolean): SharedMemory | undefined {
+  override sharedMemory(writable: boolean, mem?: MemoryFile): SharedMemory | undefined {
     if (writable && this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) throw EPERM;
-    return super.sharedMemory(writable);
+    return super.sharedMemory(writable, mem);
   }
 
   protected override resize(size: number): void {

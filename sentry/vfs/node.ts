@@ -5,6 +5,7 @@
 import { EINVAL, ENOTDIR, EOPNOTSUPP, EPERM } from '../errno.js';
 import type { FileDescription } from './file.js';
 import type { SharedMemory } from '../mm/mm.js';
+import type { MemoryFile } from '../mm/memory-file.js';
 
 export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
 export const S_IFBLK = 0o060000, S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
@@ -130,11 +131,13 @@ export abstract class VNode {
   }
   /**
    * sharedMemory is the memory a shared mapping of the node maps (a tmpfs
-   * file's contents), undefined when writes through a mapping could not
-   * reach the node's contents; `writable` asks for a mapping that writes
-   * (EPERM when the node is sealed against writes).
+   * file's contents, or a host file's while shared mappings map it),
+   * undefined when a mapping is to come from the page cache (it cannot
+   * write); `writable` asks for a mapping that writes (EPERM when the node
+   * is sealed against writes). `mem` is the memory file a host file's
+   * contents are brought into.
    */
-  sharedMemory(_writable: boolean): SharedMemory | undefined {
+  sharedMemory(_writable: boolean, _mem: MemoryFile): SharedMemory | undefined | Promise<SharedMemory | undefined> {
     return undefined;
   }
 }

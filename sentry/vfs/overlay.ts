@@ -8,6 +8,7 @@ import { EEXIST, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EXDEV } from '../errno.js';
 import { O_ACCMODE, O_RDONLY, O_TRUNC, type FileDescription } from './file.js';
 import { TmpDir, TmpFile, type Tmpfs, type TmpNode } from './tmpfs.js';
 import type { SharedMemory } from '../mm/mm.js';
+import type { MemoryFile } from '../mm/memory-file.js';
 import {
   S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, VNode,
   type Attr, type Creds, type DirEntry, type SetAttr, type StatFs,
@@ -255,8 +256,8 @@ export class OverlayNode extends VNode {
   }
 
   /** sharedMemory is the upper file's: a file opened for writing was copied up. */
-  override sharedMemory(writable: boolean): SharedMemory | undefined {
-    return this.upper?.sharedMemory(writable);
+  override sharedMemory(writable: boolean, mem: MemoryFile): SharedMemory | undefined | Promise<SharedMemory | undefined> {
+    return this.upper?.sharedMemory(writable, mem);
   }
 
   async open(flags: number): Promise<FileDescription> {

@@ -4,7 +4,7 @@
 // which only the overlay uses.
 import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EXDEV } from '../errno.js';
 import { RegularFile, Directory, PathFile, type FileData } from './open-file.js';
-import { PAGE_SIZE, SharedMemory } from '../mm/mm.js';
+import { SharedMemory } from '../mm/mm.js';
 import type { MemoryFile } from '../mm/memory-file.js';
 import { O_ACCMODE, O_PATH, O_RDONLY, O_TRUNC, type FileDescription } from './file.js';
 import {
@@ -106,7 +106,7 @@ export class TmpFile extends TmpNode implements FileData {
     super(fs, S_IFREG | (mode & 0o7777), creds);
   }
 
-  override sharedMemory(_writable: boolean): SharedMemory | undefined {
+  override sharedMemory(_writable: boolean, _mem?: MemoryFile): SharedMemory | undefined {
     return this.memory();
   }
 
@@ -116,7 +116,7 @@ export class TmpFile extends TmpNode implements FileData {
     if (!this.pages && mem) {
       this.pages = new SharedMemory(mem, 0);
       this.pages.refs = 1; // the file's own
-      this.pages.limit = 0;
+      this.pages.limit = 0; // a page past the end has no frame
     }
     return this.pages;
   }
@@ -155,37 +155,14 @@ export class TmpFile extends TmpNode implements FileData {
       this.grow(size);
       return;
     }
-    const pages = this.pages;
-    if (pages) {
-      // What lay past the new end reads as zeros if the file grows again.
-      const last = size % PAGE_SIZE;
-      if (last) pages.copy(size, new Uint8Array(PAGE_SIZE - last), true);
-      const keep = Math.ceil(size / PAGE_SIZE);
-      pages.drop(keep);
-      pages.limit = keep;
-      this.fs.mem!.uncharge(pages.charged - keep * PAGE_SIZE);
-      pages.charged = keep * PAGE_SIZE;
-    }
+    this.pages?.resize(this.a.size, size);
     this.setSize(size);
   }
 
-  /**
-   * grow makes the file `size` bytes long, the new bytes zeros: its pages
-   * are charged first (ENOSPC past the limit), and the tail of its last
-   * page, which a shared mapping may have written, is cleared.
-   */
+  /** grow makes the file `size` bytes long, the new bytes zeros, its pages charged first (ENOSPC past the limit). */
   private grow(size: number): void {
     const pages = this.memory();
-    if (!pages) throw ENOSPC;
-    const want = Math.ceil(size / PAGE_SIZE) * PAGE_SIZE;
-    if (want > pages.charged) {
-      if (!this.fs.mem!.charge(want - pages.charged)) throw ENOSPC;
-      pages.charged = want;
-    }
-    const old = this.a.size;
-    const tail = Math.min(size, Math.ceil(old / PAGE_SIZE) * PAGE_SIZE) - old;
-    if (tail > 0 && !pages.copy(old, new Uint8Array(tail), true)) throw ENOSPC;
-    pages.limit = want / PAGE_SIZE;
+    if (!pages || !pages.resize(this.a.size, size)) throw ENOSPC;
     this.setSize(size);
   }
 

@@ -7,8 +7,12 @@
  * file is SIGBUS; truncating and growing again reads zeros; the access
  * checks (EACCES for a shared writable mapping of a file open read-only,
  * and for mprotect making one writable; EPERM under F_SEAL_WRITE); and
- * msync and mincore. Prints "ok NAME" per check, then "all ok"; on the
- * first failure prints "FAIL: NAME: details" and exits 1. */
+ * msync and mincore. With a directory argument (a writable mount in the
+ * sandbox), a file there mapped shared keeps what the mapping wrote, and
+ * DIR/kept is left holding two lines written only through mappings (one
+ * by a child), read back before any msync. Prints "ok NAME" per check,
+ * then "all ok"; on the first failure prints "FAIL: NAME: details" and
+ * exits 1. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <setjmp.h>
@@ -212,7 +216,36 @@ static void check_msync_mincore(void)
 	ok();
 }
 
-int main(void)
+/* check_kept leaves DIR/kept holding two lines, written only through
+ * shared mappings, one by a child: the test reads it afterwards. */
+static void check_kept(const char *dir)
+{
+	current = "a file left written through mappings";
+	char path[256];
+	snprintf(path, sizeof path, "%s/kept", dir);
+	int fd = (int)S4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	expect_eq(fd, 3, "open");
+	const char *one = "written through a mapping\n", *two = "and by a child\n";
+	long n1 = (long)strlen(one), n2 = (long)strlen(two);
+	expect_eq(S2(SYS_ftruncate, fd, n1 + n2), 0, "ftruncate");
+	char *a = map_ok(PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, "mmap");
+	memcpy(a, one, n1);
+	pid_t pid = fork_ok();
+	if (pid == 0) {
+		memcpy(a + n1, two, n2);
+		child_exit(0);
+	}
+	expect_exited(pid, 0, "the child");
+	/* A read through the descriptor sees both, before any msync. */
+	memset(buf, 0, sizeof buf);
+	expect_eq(S4(SYS_pread64, fd, buf, n1 + n2, 0), n1 + n2, "pread");
+	CHECK(memcmp(buf, one, n1) == 0 && memcmp(buf + n1, two, n2) == 0, "pread read \"%.*s\"", (int)(n1 + n2), buf);
+	expect_eq(S2(SYS_munmap, a, PAGE), 0, "munmap");
+	S1(SYS_close, fd);
+	ok();
+}
+
+int main(int argc, char **argv)
 {
 	start();
 	check_memfd();
@@ -225,6 +258,12 @@ int main(void)
 	check_size();
 	check_access();
 	check_msync_mincore();
+	if (argc > 1) {
+		/* DIR: a directory on the host (a writable mount in the sandbox). */
+		snprintf(path, sizeof path, "%s/tvisor-mmap-%ld", argv[1], S0(SYS_getpid));
+		check_named(path, "a file of a host directory");
+		check_kept(argv[1]);
+	}
 	out("all ok\n");
 	return 0;
 }
