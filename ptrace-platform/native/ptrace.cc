@@ -67,6 +67,17 @@ Napi::Value SpawnStub(const Napi::CallbackInfo &info) {
     if (syscall(SYS_close_range, memfd + 1, ~0U, 0) < 0) { childStep = "close_range"; goto fail; }
     syscall(SYS_setsid);
     syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    // The stub's one segment sits at a fixed address near the top of the
+    // lower half (stub.ld), inside the range where the kernel places a
+    // randomized stack: now and then the stack landed on it, and the exec
+    // failed past its point of no return with SIGSEGV ("elf segment ...
+    // requested but the memory is mapped already"). Without randomization
+    // the stack sits at the very top, clear of it. The stub needs none: the
+    // Sentry unmaps all but its code page before a program runs there.
+    {
+      long persona = syscall(SYS_personality, 0xffffffff);
+      if (persona >= 0) syscall(SYS_personality, persona | ADDR_NO_RANDOMIZE);
+    }
     if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0) { childStep = "ptrace"; goto fail; }
     syscall(SYS_execve, argv[0], argv, envp);
     childStep = "execve";
