@@ -98,7 +98,15 @@ async function mmapFile(t: Task, addr: number, len: number, perm: Perm, flags: n
   if (shared && writes && mode !== O_RDWR) throw EACCES;
   const shm = shared ? await node.sharedMemory(writes, t.mm.mem) : undefined;
   if (shm) {
-    const start = placement(t, addr, len, flags);
+    // The place is found after the wait, as a thread may have mapped meanwhile.
+    let start: number;
+    try {
+      start = placement(t, addr, len, flags);
+    } catch (err) {
+      // A host file's contents brought in for this mapping alone go again.
+      if (shm.refs === 1) shm.owned?.idle();
+      throw err;
+    }
     t.mm.mapShared(start, len, perm, shm, file.dentry?.path ?? file.path, offset / PAGE_SIZE, mode !== O_RDWR);
     return start;
   }

@@ -319,8 +319,9 @@ export class SharedFile {
     return out;
   }
 
-  /** wrote copies a write the host file took into the contents. */
+  /** wrote copies a write the host file took into the contents (unless they went meanwhile). */
   wrote(offset: number, data: Uint8Array): void {
+    if (!this.memory.owned) return;
     const end = offset + data.length;
     if (end > this.size) this.resize(end);
     this.memory.copy(offset, data, true);
