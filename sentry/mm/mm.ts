@@ -94,11 +94,19 @@ export class SharedMemory {
     }
     const last = to % PAGE_SIZE;
     if (last) this.copy(to, new Uint8Array(PAGE_SIZE - last), true);
-    this.drop(want / PAGE_SIZE);
     this.limit = want / PAGE_SIZE;
+    // Pages a mapping holds past the new end stay mapped there (Linux
+    // makes them SIGBUS): taking them from another process's address space
+    // while it runs could free a frame its ptrace stub still maps.
+    this.drop(this.limit);
     this.mem.uncharge(this.charged - want);
     this.charged = want;
     return true;
+  }
+
+  /** mappedWritable is true when a shared mapping that may write (its file open for writing) maps this memory. */
+  mappedWritable(): boolean {
+    return mappersOf(this.mem, this).some(({ vma }) => !vma.readOnly);
   }
 
   /** drop gives back the frames of pages `from` on (mappings keep theirs until they go). */
@@ -168,6 +176,16 @@ export const enum FaultResult {
   OutOfMemory,
 }
 
+/** live holds each memory file's address spaces that are not released: those a shared memory's changes must reach. */
+const live = new WeakMap<MemoryFile, Set<MM>>();
+
+/** mappersOf is the VMAs of every live address space that map shm. */
+function mappersOf(mem: MemoryFile, shm: SharedMemory): { mm: MM; vma: Vma }[] {
+  const out: { mm: MM; vma: Vma }[] = [];
+  for (const mm of live.get(mem) ?? []) for (const vma of mm.vmas) if (vma.shm === shm) out.push({ mm, vma });
+  return out;
+}
+
 export class MM {
   /** vmas are sorted by start and never overlap. */
   vmas: Vma[] = [];
@@ -191,7 +209,11 @@ export class MM {
   patches: SyscallPatches | undefined;
   private released = false;
 
-  constructor(readonly mem: MemoryFile, readonly as: PlatformAddressSpace) {}
+  constructor(readonly mem: MemoryFile, readonly as: PlatformAddressSpace) {
+    let set = live.get(mem);
+    if (!set) live.set(mem, (set = new Set()));
+    set.add(this);
+  }
 
   findVma(addr: number): Vma | undefined {
     const v = this.vmas;
@@ -920,6 +942,7 @@ export class MM {
   release(): void {
     if (this.released) return;
     this.released = true;
+    live.get(this.mem)?.delete(this);
     for (const v of this.vmas) {
       if (v.charged) this.mem.uncharge(v.end - v.start);
       v.shm?.unref();

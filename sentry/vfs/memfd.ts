@@ -3,7 +3,7 @@
 // /proc/PID/fd shows it as "/memfd:NAME (deleted)"; its pages count
 // against the sandbox's memory. Seals (fcntl F_ADD_SEALS) refuse what
 // they seal: writes, shrinking, growing, and more seals.
-import { EINVAL, EPERM } from '../errno.js';
+import { EBUSY, EINVAL, EPERM } from '../errno.js';
 import { O_LARGEFILE, O_RDWR, type FileDescription } from './file.js';
 import { TmpDir, TmpFile, Tmpfs } from './tmpfs.js';
 import type { MemoryFile } from '../mm/memory-file.js';
@@ -26,10 +26,15 @@ export class MemfdFile extends TmpFile {
     this.seals = seals;
   }
 
-  /** addSeals implements F_ADD_SEALS: EINVAL for unknown seals, EPERM once F_SEAL_SEAL is set. */
+  /**
+   * addSeals implements F_ADD_SEALS: EINVAL for unknown seals, EPERM once
+   * F_SEAL_SEAL is set, EBUSY for F_SEAL_WRITE while a shared mapping that
+   * may write maps the file.
+   */
   addSeals(seals: number): void {
     if (seals & ~ALL_SEALS) throw EINVAL;
     if (this.seals & F_SEAL_SEAL) throw EPERM;
+    if (seals & F_SEAL_WRITE && !(this.seals & F_SEAL_WRITE) && this.memory()?.mappedWritable()) throw EBUSY;
     this.seals |= seals;
   }
 

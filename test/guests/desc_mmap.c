@@ -6,7 +6,8 @@
  * a private mapping's writes stay its own; a page past the end of the
  * file is SIGBUS; truncating and growing again reads zeros; the access
  * checks (EACCES for a shared writable mapping of a file open read-only,
- * and for mprotect making one writable; EPERM under F_SEAL_WRITE); and
+ * and for mprotect making one writable; EPERM under F_SEAL_WRITE, and
+ * EBUSY for F_SEAL_WRITE while a mapping that may write exists); and
  * msync and mincore. With a directory argument (a writable mount in the
  * sandbox), a file there mapped shared keeps what the mapping wrote, and
  * DIR/kept is left holding two lines written only through mappings (one
@@ -181,6 +182,11 @@ static void check_access(void)
 	p[0] = 1;
 	expect_eq(S2(SYS_munmap, p, PAGE), 0, "munmap");
 	S1(SYS_close, ro);
+	/* F_SEAL_WRITE waits for the shared mappings that may write: one
+	 * that only reads, of a file open for writing, counts too. */
+	char *w = map_ok(PAGE, PROT_READ, MAP_SHARED, fd, 0, "a shared read-only mapping of a writable file");
+	expect_err(S3(SYS_fcntl, fd, F_ADD_SEALS, F_SEAL_WRITE), EBUSY, "F_SEAL_WRITE while it is mapped");
+	expect_eq(S2(SYS_munmap, w, PAGE), 0, "munmap");
 	expect_eq(S3(SYS_fcntl, fd, F_ADD_SEALS, F_SEAL_WRITE), 0, "F_SEAL_WRITE");
 	expect_err((long)map(PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), EPERM, "a shared writable mapping under F_SEAL_WRITE");
 	r = map_ok(PAGE, PROT_READ, MAP_SHARED, fd, 0, "a shared read-only mapping under F_SEAL_WRITE");
