@@ -122,8 +122,14 @@ export class GoferNode extends VNode {
     await call(this.gofer.rename(this.handle, name, newDir.handle, newName, flags));
   }
 
-  override readlink(): Promise<string> {
-    return call(this.gofer.readlink(this.handle));
+  /** target is a symlink's target, once read from a read-only tree (which does not change under the sandbox). */
+  private target: string | undefined;
+
+  override async readlink(): Promise<string> {
+    if (this.target !== undefined) return this.target;
+    const target = await call(this.gofer.readlink(this.handle));
+    if (!this.mount.writable) this.target = target;
+    return target;
   }
 
   override async setattr(s: SetAttr): Promise<void> {
