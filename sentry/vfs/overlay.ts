@@ -18,8 +18,18 @@ const RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2;
 /** COPY_CHUNK is how much of a lower file one read brings up at a time. */
 const COPY_CHUNK = 1 << 20;
 
+/** MAX_MISSING bounds the names one directory remembers its lower tree lacks. */
+const MAX_MISSING = 4096;
+
 export class OverlayNode extends VNode {
   private readonly children = new Map<string, OverlayNode>();
+  /**
+   * missing holds names the lower directory lacks: the lower tree is the
+   * Gofer's read-only root, which does not change under the sandbox, so a
+   * name it lacked once it lacks for good (programs search paths, and
+   * their misses were a Gofer round trip each).
+   */
+  private readonly missing = new Set<string>();
   /** type is the node's S_IFMT, fixed at creation. */
   readonly type: number;
 
@@ -71,7 +81,10 @@ export class OverlayNode extends VNode {
     const up = ud?.entries.get(name);
     let low: VNode | undefined;
     const lowerVisible = this.lower && !ud?.opaque && (!up || up instanceof TmpDir);
-    if (lowerVisible) low = await this.lower!.lookup(name);
+    if (lowerVisible && !this.missing.has(name)) {
+      low = await this.lower!.lookup(name);
+      if (!low && this.missing.size < MAX_MISSING) this.missing.add(name);
+    }
     if (!up && !low) return undefined;
     let type = up ? up.a.mode & S_IFMT : (await low!.attr()).mode & S_IFMT;
     if (up && low && up instanceof TmpDir && ((await low.attr()).mode & S_IFMT) !== S_IFDIR) low = undefined;
