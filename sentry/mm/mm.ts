@@ -546,17 +546,7 @@ export class MM {
    * read straight into the program's memory. EFAULT as copyOut would.
    */
   runs(addr: number, len: number, access: Perm): MemoryRuns {
-    const pairs: number[] = [];
-    for (let done = 0; done < len;) {
-      const a = addr + done;
-      const phys = access & Perm.Write ? this.physForWrite(a, access) : this.physFor(a, access);
-      const n = Math.min(len - done, PAGE_SIZE - (a % PAGE_SIZE));
-      const last = pairs.length - 2;
-      if (last >= 0 && pairs[last] + pairs[last + 1] === phys) pairs[last + 1] += n;
-      else pairs.push(phys, n);
-      done += n;
-    }
-    return new MemoryRuns(this.mem, Float64Array.from(pairs), len);
+    return MemoryRuns.over(this.mem, addr, len, (a) => (access & Perm.Write ? this.physForWrite(a, access) : this.physFor(a, access)));
   }
 
   /** changing tells the patched sites that [start, end) is about to change. */
@@ -993,6 +983,28 @@ function hold(v: Vma): void {
  */
 export class MemoryRuns {
   constructor(private readonly mem: MemoryFile, readonly pairs: Float64Array, readonly length: number) {}
+
+  /**
+   * over collects the bytes [start, start+length) of something paged (a
+   * program's memory, a file's frames), where physOf gives a byte's place
+   * in the memory file, as runs of contiguous frames, a page at a time;
+   * with maxRuns it stops short at that many runs (length says how far).
+   */
+  static over(mem: MemoryFile, start: number, length: number, physOf: (pos: number) => number, maxRuns = Infinity): MemoryRuns {
+    const pairs: number[] = [];
+    let done = 0;
+    while (done < length) {
+      const pos = start + done;
+      const phys = physOf(pos);
+      const n = Math.min(length - done, PAGE_SIZE - (pos % PAGE_SIZE));
+      const last = pairs.length - 2;
+      if (last >= 0 && pairs[last] + pairs[last + 1] === phys) pairs[last + 1] += n;
+      else if (pairs.length === 2 * maxRuns) break;
+      else pairs.push(phys, n);
+      done += n;
+    }
+    return new MemoryRuns(mem, Float64Array.from(pairs), done);
+  }
 
   /** address is the Sentry's address of the memory file, which the pairs' offsets are from. */
   get address(): bigint {

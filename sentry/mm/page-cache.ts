@@ -128,7 +128,7 @@ export class FileMemory {
       const start = from * PAGE_SIZE;
       const end = Math.min(this.size, to * PAGE_SIZE);
       for (let done = start; done < end;) {
-        const n = await fill(file, done, runsOf(this.mem, frames, done - start, end - done));
+        const n = await fill(file, done, MemoryRuns.over(this.mem, done - start, end - done, (at) => frames[Math.floor(at / PAGE_SIZE)] + (at % PAGE_SIZE), FILL_PAIRS));
         if (n <= 0) break; // the file shrank: the rest reads as zero
         done += n;
       }
@@ -148,23 +148,6 @@ export class FileMemory {
     this.loaded = 0;
     this.mem.flushFreed();
   }
-}
-
-/** runsOf is `length` bytes of consecutive frames from byte `skip` of the first, as at most FILL_PAIRS runs of contiguous frames. */
-function runsOf(mem: MemoryFile, frames: number[], skip: number, length: number): MemoryRuns {
-  const pairs: number[] = [];
-  let total = 0;
-  for (let at = skip; at < skip + length;) {
-    const phys = frames[Math.floor(at / PAGE_SIZE)] + (at % PAGE_SIZE);
-    const n = Math.min(skip + length - at, PAGE_SIZE - (at % PAGE_SIZE));
-    const last = pairs.length - 2;
-    if (last >= 0 && pairs[last] + pairs[last + 1] === phys) pairs[last + 1] += n;
-    else if (pairs.length === 2 * FILL_PAIRS) break;
-    else pairs.push(phys, n);
-    total += n;
-    at += n;
-  }
-  return new MemoryRuns(mem, Float64Array.from(pairs), total);
 }
 
 /** fill reads the file at offset into target and returns how much it read. */
