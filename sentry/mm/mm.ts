@@ -34,6 +34,14 @@ export class SharedMemory {
 
   constructor(private readonly mem: MemoryFile, public charged: number) {}
 
+  /** forFile is a file's contents in mem, empty: its owner holds the one reference, and it has no page yet. */
+  static forFile(mem: MemoryFile): SharedMemory {
+    const m = new SharedMemory(mem, 0);
+    m.refs = 1;
+    m.limit = 0;
+    return m;
+  }
+
   /** frame returns the frame of page i, allocating it on first use, or -1. */
   frame(i: number): number {
     if (i >= this.limit) return -1;
@@ -74,6 +82,15 @@ export class SharedMemory {
     return true;
   }
 
+  /** read returns the bytes [offset, offset+length) of a file of `size` bytes whose contents this is. */
+  read(offset: number, length: number, size: number): Uint8Array {
+    const end = Math.min(size, offset + length);
+    if (offset >= end) return new Uint8Array(0);
+    const out = new Uint8Array(end - offset);
+    this.copy(offset, out, false);
+    return out;
+  }
+
   /**
    * resize makes the memory a file's contents going from `from` to `to`
    * bytes: pages are charged as it grows (false past the memory limit),
@@ -106,7 +123,7 @@ export class SharedMemory {
 
   /** mappedWritable is true when a shared mapping that may write (its file open for writing) maps this memory. */
   mappedWritable(): boolean {
-    return mappersOf(this.mem, this).some(({ vma }) => !vma.readOnly);
+    return mappersOf(this.mem, this).some((vma) => !vma.readOnly);
   }
 
   /** drop gives back the frames of pages `from` on (mappings keep theirs until they go). */
@@ -180,9 +197,9 @@ export const enum FaultResult {
 const live = new WeakMap<MemoryFile, Set<MM>>();
 
 /** mappersOf is the VMAs of every live address space that map shm. */
-function mappersOf(mem: MemoryFile, shm: SharedMemory): { mm: MM; vma: Vma }[] {
-  const out: { mm: MM; vma: Vma }[] = [];
-  for (const mm of live.get(mem) ?? []) for (const vma of mm.vmas) if (vma.shm === shm) out.push({ mm, vma });
+function mappersOf(mem: MemoryFile, shm: SharedMemory): Vma[] {
+  const out: Vma[] = [];
+  for (const mm of live.get(mem) ?? []) for (const vma of mm.vmas) if (vma.shm === shm) out.push(vma);
   return out;
 }
 
@@ -800,11 +817,7 @@ export class MM {
 
   /** protect implements mprotect on [start, end); ENOMEM if any part is unmapped. */
   protect(start: number, end: number, perm: Perm): void {
-    for (let a = start; a < end;) {
-      const v = this.findVma(a);
-      if (!v) throw ENOMEM;
-      a = v.end;
-    }
+    this.checkMapped(start, end);
     this.changing(start, end);
     for (let a = start; a < end;) {
       const v = this.findVma(a)!;
@@ -834,13 +847,18 @@ export class MM {
     this.merge();
   }
 
-  /** dontNeed implements MADV_DONTNEED: private pages read as zero afterwards. */
-  dontNeed(start: number, end: number): void {
+  /** checkMapped throws ENOMEM unless every page of [start, end) is mapped, as the calls on a range of memory require. */
+  checkMapped(start: number, end: number): void {
     for (let a = start; a < end;) {
       const v = this.findVma(a);
       if (!v) throw ENOMEM;
       a = v.end;
     }
+  }
+
+  /** dontNeed implements MADV_DONTNEED: private pages read as zero afterwards. */
+  dontNeed(start: number, end: number): void {
+    this.checkMapped(start, end);
     this.changing(start, end);
     this.dropPages(start, end);
   }

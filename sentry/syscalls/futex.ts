@@ -77,22 +77,27 @@ function dequeue(w: Waiter): void {
  */
 function wait(t: Task, uaddr: number, val: number, deadline: number, bitset: number, priv: boolean): Promise<number> {
   if (t.mm.readU32(uaddr) !== val) throw EAGAIN;
-  const queue = queueOf(t.mm, uaddr, priv);
+  return park(t, queueOf(t.mm, uaddr, priv), bitset, deadline, () => {
+    if (deadline === Infinity) throw ERESTARTSYS;
+    t.signals.restart = () => wait(t, uaddr, val, deadline, bitset, priv);
+    throw ERESTART_RESTARTBLOCK;
+  });
+}
+
+/**
+ * park queues t on queue until a wake that matches bitset (0), `deadline`
+ * (ETIMEDOUT), or a signal, when `interrupted` throws the call's restart.
+ */
+async function park(t: Task, queue: Waiter[], bitset: number, deadline: number, interrupted: () => never): Promise<number> {
   let wake!: () => void;
   const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
   const w: Waiter = { task: t, bitset, queue, wake };
   queue.push(w);
-  return park(t, w, woken, deadline, () => wait(t, uaddr, val, deadline, bitset, priv));
-}
-
-async function park(t: Task, w: Waiter, woken: Promise<'woken'>, deadline: number, again: () => Promise<number>): Promise<number> {
   const r = await t.sleepUntil(deadline, woken);
   dequeue(w);
   if (r === 'woken') return 0;
   if (r === 'timeout') throw ETIMEDOUT;
-  if (deadline === Infinity) throw ERESTARTSYS;
-  t.signals.restart = again;
-  throw ERESTART_RESTARTBLOCK;
+  return interrupted();
 }
 
 /** wakeQueue wakes up to n waiters of q whose bitset matches, first come first woken, and returns how many. */
@@ -169,14 +174,7 @@ function lockPi(t: Task, uaddr: number, deadline: number, priv: boolean, trylock
   if (!t.proc.ns.tasks.has(owner) && !t.proc.ns.processes.has(owner)) throw ESRCH;
   if (trylock) throw EAGAIN;
   if (deadline <= performance.now()) throw ETIMEDOUT;
-  let wake!: () => void;
-  const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
-  const w: Waiter = { task: t, bitset: FUTEX_BITSET_MATCH_ANY, queue, wake };
-  queue.push(w);
-  return t.sleepUntil(deadline, woken).then((r) => {
-    dequeue(w);
-    if (r === 'woken') return 0;
-    if (r === 'timeout') throw ETIMEDOUT;
+  return park(t, queue, FUTEX_BITSET_MATCH_ANY, deadline, () => {
     throw ERESTARTNOINTR;
   });
 }

@@ -174,15 +174,6 @@ export function brk(t: Task, a: SyscallArgs): number {
   return t.mm.setBrk(a.pointer(0));
 }
 
-/** mapped throws ENOMEM unless every page of [start, end) is mapped. */
-function mapped(t: Task, start: number, end: number): void {
-  for (let p = start; p < end;) {
-    const v = t.mm.findVma(p);
-    if (!v) throw ENOMEM;
-    p = v.end;
-  }
-}
-
 const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
 
 /**
@@ -198,7 +189,7 @@ export function msync(t: Task, a: SyscallArgs): number | Promise<number> {
   if (flags & MS_ASYNC && flags & MS_SYNC) throw EINVAL;
   const end = addr + pageUp(length);
   if (end > USER_ADDRESS_LIMIT) throw ENOMEM;
-  mapped(t, addr, end);
+  t.mm.checkMapped(addr, end);
   // A host file's shared contents are written back (MS_ASYNC starts it, MS_SYNC waits).
   const owners = new Set(t.mm.vmas.filter((v) => v.start < end && v.end > addr && v.shm?.owned).map((v) => v.shm!.owned!));
   if (owners.size === 0) return 0;
@@ -216,7 +207,7 @@ export function mincore(t: Task, a: SyscallArgs): number {
   if (addr % PAGE_SIZE !== 0) throw EINVAL;
   const end = addr + pageUp(length);
   if (end > USER_ADDRESS_LIMIT || end < addr) throw ENOMEM;
-  mapped(t, addr, end);
+  t.mm.checkMapped(addr, end);
   const out = new Uint8Array((end - addr) / PAGE_SIZE);
   for (let i = 0; i < out.length; i++) out[i] = t.mm.resident(addr + i * PAGE_SIZE) ? 1 : 0;
   t.mm.copyOut(vec, out);
@@ -238,7 +229,7 @@ export function madvise(t: Task, a: SyscallArgs): number {
   const end = addr + pageUp(length);
   if (end > USER_ADDRESS_LIMIT) throw EINVAL;
   if (advice === MADV_DONTNEED || advice === MADV_FREE) t.mm.dontNeed(addr, end);
-  else mapped(t, addr, end);
+  else t.mm.checkMapped(addr, end);
   return 0;
 }
 

@@ -43,8 +43,12 @@ export class GoferMount {
 }
 
 export class GoferNode extends VNode {
+  /** key names the host file in its mount (its device and inode, which never change), whatever the path to it. */
+  readonly key: string;
+
   constructor(readonly mount: GoferMount, readonly handle: Handle, private cached: Attr) {
     super();
+    this.key = `${cached.dev}:${cached.ino}`;
   }
 
   private get gofer(): Gofer {
@@ -145,11 +149,6 @@ export class GoferNode extends VNode {
     return call(this.gofer.statfs(this.handle));
   }
 
-  /** key names the host file in its mount (its device and inode), whatever the path to it. */
-  get key(): string {
-    return `${this.cached.dev}:${this.cached.ino}`;
-  }
-
   /**
    * sharedMemory is the host file's contents while shared mappings map
    * it: brought into memory by the first mapping that writes (charged to
@@ -220,7 +219,8 @@ class GoferData implements FileData {
   constructor(private readonly gofer: Gofer, private readonly h: Handle, private readonly local?: number, private readonly node?: GoferNode) {}
 
   private get shared(): SharedFile | undefined {
-    return this.node?.mount.shared.get(this.node.key);
+    const shared = this.node?.mount.shared;
+    return shared && shared.size > 0 ? shared.get(this.node!.key) : undefined;
   }
 
   read(offset: number, length: number): Uint8Array | Promise<Uint8Array> {
@@ -300,9 +300,7 @@ export class SharedFile {
     private readonly mount: GoferMount, private readonly key: string, private readonly data: GoferData,
     mem: MemoryFile, public size: number,
   ) {
-    this.memory = new SharedMemory(mem, 0);
-    this.memory.refs = 1; // the file's own
-    this.memory.limit = 0; // until load: a page past the end has no frame
+    this.memory = SharedMemory.forFile(mem);
     this.memory.owned = { idle: () => this.idle(), sync: () => this.sync() };
   }
 
@@ -318,11 +316,7 @@ export class SharedFile {
   }
 
   read(offset: number, length: number): Uint8Array {
-    const end = Math.min(this.size, offset + length);
-    if (offset >= end) return new Uint8Array(0);
-    const out = new Uint8Array(end - offset);
-    this.memory.copy(offset, out, false);
-    return out;
+    return this.memory.read(offset, length, this.size);
   }
 
   /** wrote copies a write the host file took into the contents (unless they went meanwhile). */

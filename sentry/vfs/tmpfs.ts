@@ -113,20 +113,13 @@ export class TmpFile extends TmpNode implements FileData {
   /** memory is the file's contents, made on first use; undefined in a tmpfs without a memory file (nothing can be written there). */
   memory(): SharedMemory | undefined {
     const mem = this.fs.mem;
-    if (!this.pages && mem) {
-      this.pages = new SharedMemory(mem, 0);
-      this.pages.refs = 1; // the file's own
-      this.pages.limit = 0; // a page past the end has no frame
-    }
+    if (!this.pages && mem) this.pages = SharedMemory.forFile(mem);
     return this.pages;
   }
 
   read(offset: number, length: number): Uint8Array {
-    const end = Math.min(this.a.size, offset + length);
-    if (offset >= end) return new Uint8Array(0);
-    const out = new Uint8Array(end - offset);
-    this.pages?.copy(offset, out, false);
-    return out;
+    // A file never written has no memory yet: it is empty.
+    return this.pages?.read(offset, length, this.a.size) ?? new Uint8Array(0);
   }
 
   write(offset: number, data: Uint8Array, append: boolean): number {
